@@ -1,0 +1,157 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors the API maps to problem+json. Compare with errors.Is.
+var (
+	// ErrNotFound: no row with that id in that organization.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a unique constraint or state rule forbids the change.
+	ErrConflict = errors.New("conflict")
+)
+
+// Role is what an API key may do within its organization.
+type Role string
+
+const (
+	RoleAdmin     Role = "admin"
+	RolePublisher Role = "publisher"
+	RoleViewer    Role = "viewer"
+)
+
+// Organization owns every other record.
+type Organization struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// APIKey is a stored key; only the SHA-256 of the plaintext is kept.
+type APIKey struct {
+	ID         string
+	OrgID      string
+	Role       Role
+	Name       string
+	Prefix     string // first characters of the plaintext, for display
+	Hash       []byte // sha256(plaintext)
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// EventType is a named kind of event; Builtin types (ping, webhook.disabled) cannot be deleted.
+type EventType struct {
+	OrgID       string
+	Name        string
+	Description string
+	Schema      json.RawMessage // optional JSON Schema, nil when absent
+	Builtin     bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Webhook statuses.
+const (
+	WebhookEnabled             = "ENABLED"
+	WebhookDisabled            = "DISABLED"
+	WebhookDisabledDueToErrors = "DISABLED_DUE_TO_ERRORS"
+)
+
+// Webhook is a subscriber endpoint.
+type Webhook struct {
+	ID                  string
+	OrgID               string
+	Name                string
+	Description         string
+	URL                 string
+	Events              []string
+	EventsPolicy        string // "include" | "exclude"
+	Headers             map[string]string
+	TimeoutSeconds      int
+	MaxRetries          int
+	RetrySchedule       []time.Duration
+	Status              string
+	Secret              string // "whsec_..." plaintext; stored encrypted
+	SecretPrefix        string
+	AttemptCount        int64
+	ConsecutiveFailures int
+	LastTriggeredAt     *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// Event is what a producer posted. ID is unique per organization.
+type Event struct {
+	OrgID     string
+	ID        string
+	Type      string
+	Timestamp time.Time
+	Data      json.RawMessage // a JSON object
+	CreatedAt time.Time
+}
+
+// Delivery statuses.
+const (
+	StatusPending   = "pending"
+	StatusRetrying  = "retrying"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusCanceled  = "canceled"
+)
+
+// Delivery is one webhook × event notification.
+type Delivery struct {
+	ID              string
+	OrgID           string
+	WebhookID       string
+	EventID         string
+	EventType       string
+	Status          string
+	AttemptCount    int
+	NextAttemptAt   *time.Time
+	LastAttemptAt   *time.Time
+	LastStatusCode  *int
+	LastError       string
+	WorkflowStarted bool
+	WorkflowRunID   string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Attempt is one HTTP request of a delivery, with what came back.
+type Attempt struct {
+	ID              string
+	DeliveryID      string
+	OrgID           string
+	Number          int    // 1-based, per delivery
+	Trigger         string // "auto" | "manual" | "replay"
+	RequestedAt     time.Time
+	DurationMs      int64
+	RequestURL      string
+	RequestMethod   string
+	RequestHeaders  map[string]string // secrets masked before storing
+	ResponseStatus  *int
+	ResponseHeaders map[string]string
+	ResponseBody    string // first 64 KiB, valid UTF-8
+	Error           string
+	RetryAfterMs    *int64
+}
+
+// Page asks for one page of a list, newest first.
+type Page struct {
+	Limit  int    // 1..250, callers clamp
+	Cursor string // opaque, from a previous NextCursor; "" for the first page
+}
+
+// DeliveryFilter narrows ListDeliveries; zero fields do not filter.
+type DeliveryFilter struct {
+	Status    string
+	WebhookID string
+	EventID   string
+	EventType string
+	Since     *time.Time
+	Until     *time.Time
+}
