@@ -1,0 +1,71 @@
+package delivery
+
+import "time"
+
+// Delivery statuses. They are the same strings as the store's constants; delivery does not
+// import store so that workflow code can depend on it without pulling in pgx.
+const (
+	StatusPending   = "pending"
+	StatusRetrying  = "retrying"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusCanceled  = "canceled"
+)
+
+// Outcome classifies one attempt: a 2xx succeeds, 410 disables the webhook, anything else is
+// retried no sooner than Retry-After.
+type Outcome string
+
+// Outcomes of one attempt.
+const (
+	// OutcomeSucceeded: the receiver answered 2xx.
+	OutcomeSucceeded Outcome = "succeeded"
+	// OutcomeRetry: the attempt failed in a way worth retrying (3xx, 4xx other than 410,
+	// 429, 5xx, timeout, connection error).
+	OutcomeRetry Outcome = "retry"
+	// OutcomeGone: the receiver answered 410 Gone; the delivery fails at once and the
+	// webhook is disabled.
+	OutcomeGone Outcome = "gone"
+	// OutcomeFailed: a permanent failure found before or without a response (for example a
+	// URL the SSRF guard refuses); the delivery fails at once without retries.
+	OutcomeFailed Outcome = "failed"
+)
+
+// Classify maps an HTTP status code to an Outcome: 2xx → succeeded; 410 → gone; everything
+// else, including redirects (which hookd never follows), 429, other 4xx and 5xx → retry.
+// A status of 0 (no response) is a retry too.
+func Classify(statusCode int) Outcome {
+	switch {
+	case statusCode >= 200 && statusCode <= 299:
+		return OutcomeSucceeded
+	case statusCode == 410:
+		return OutcomeGone
+	default:
+		return OutcomeRetry
+	}
+}
+
+// Next decides what follows an attempt whose outcome is o.
+//
+// retriesDone is the number of automatic retries already made before this attempt's
+// follow-up (0 after the first attempt); manual means the delivery makes no automatic
+// retries any more (after a manual retry). retryAfter is the receiver's Retry-After (0 when
+// absent); it is a lower bound on the delay, capped at MaxRetryAfter.
+//
+//   - succeeded → (StatusSucceeded, 0)
+//   - gone or failed → (StatusFailed, 0)
+//   - retry (and any unknown outcome) → (StatusFailed, 0) when manual or when
+//     retriesDone >= p.MaxRetries, else (StatusRetrying, max(p.Delay(retriesDone),
+//     min(retryAfter, MaxRetryAfter))).
+func Next(p Policy, retriesDone int, manual bool, o Outcome, retryAfter time.Duration) (status string, delay time.Duration) {
+	switch o {
+	case OutcomeSucceeded:
+		return StatusSucceeded, 0
+	case OutcomeGone, OutcomeFailed:
+		return StatusFailed, 0
+	}
+	if manual || retriesDone >= p.MaxRetries {
+		return StatusFailed, 0
+	}
+	return StatusRetrying, max(p.Delay(retriesDone), min(retryAfter, MaxRetryAfter))
+}
