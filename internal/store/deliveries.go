@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// ListDeliveries pages through the organization's deliveries, newest first, narrowed by
+// f. Since and Until bound the delivery's creation time: Since inclusive, Until exclusive.
+func (s *Store) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter, p Page) ([]Delivery, string, error) {
+	before, fetch, err := keyset(p)
+	if err != nil {
+		return nil, "", listErr("list deliveries", err)
+	}
+	args := []any{orgID, before}
+	where := []string{"d.org_id = $1", "d.seq < $2"}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.Status != "" {
+		add("d.status = ?", f.Status)
+	}
+	if f.WebhookID != "" {
+		add("d.webhook_id = ?", f.WebhookID)
+	}
+	if f.EventID != "" {
+		add("d.event_id = ?", f.EventID)
+	}
+	if f.EventType != "" {
+		add("d.event_type = ?", f.EventType)
+	}
+	if f.Since != nil {
+		add("d.created_at >= ?", *f.Since)
+	}
+	if f.Until != nil {
+		add("d.created_at < ?", *f.Until)
+	}
+	args = append(args, fetch)
+	sql := `SELECT ` + deliveryCols + `, d.seq FROM deliveries d WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY d.seq DESC LIMIT $` + strconv.Itoa(len(args))
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	defer rows.Close()
+	var (
+		out  []Delivery
+		seqs []int64
+	)
+	for rows.Next() {
+		var (
+			d   Delivery
+			seq int64
+		)
+		if err := rows.Scan(withSeq(deliveryDest(&d), &seq)...); err != nil {
+			return nil, "", wrap("scan delivery", err)
+		}
+		out, seqs = append(out, d), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("list deliveries", err)
+	}
+	out, next := pageOf(out, seqs, fetch)
+	return out, next, nil
+}
+
+// GetDelivery returns a delivery of the organization with its attempts by number, or
+// ErrNotFound.
+func (s *Store) GetDelivery(ctx context.Context, orgID, id string) (Delivery, []Attempt, error) {
+	var (
+		d  Delivery
+		as []Attempt
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+deliveryCols+` FROM deliveries d WHERE d.org_id = $1 AND d.id = $2`, orgID, id).
+		QueryRow(func(row pgx.Row) error { return row.Scan(deliveryDest(&d)...) })
+	b.Queue(`SELECT `+attemptCols+` FROM attempts a WHERE a.org_id = $1 AND a.delivery_id = $2 ORDER BY a.number`, orgID, id).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			as, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attempt, error) {
+				var a Attempt
+				err := row.Scan(attemptDest(&a)...)
+				return a, err
+			})
+			return err
+		})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return Delivery{}, nil, wrap("get delivery", err)
+	}
+	return d, as, nil
+}
+
+// TransitionDelivery sets a delivery's status to `to` if its current status is one of
+// `from`, and returns the updated delivery. A final status (succeeded, failed, canceled)
+// clears next_attempt_at. ErrNotFound if the organization has no such delivery;
+// ErrConflict, together with the delivery as it is, if its status is not in `from`.
+func (s *Store) TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (Delivery, error) {
+	var d Delivery
+	err := s.pool.QueryRow(ctx, `
+        UPDATE deliveries d SET status = $3, updated_at = now(),
+            next_attempt_at = CASE WHEN $3 IN ('pending', 'retrying') THEN d.next_attempt_at END
+        WHERE d.org_id = $1 AND d.id = $2 AND d.status = ANY ($4)
+        RETURNING `+deliveryCols, orgID, id, to, from).Scan(deliveryDest(&d)...)
+	if err == nil {
+		return d, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Delivery{}, wrap("transition delivery", err)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries d WHERE d.org_id = $1 AND d.id = $2`,
+		orgID, id).Scan(deliveryDest(&d)...)
+	if err != nil {
+		return Delivery{}, wrap("transition delivery", err)
+	}
+	return d, fmt.Errorf("transition delivery %s from %s to %s: %w", id, d.Status, to, ErrConflict)
+}
+
+// AttemptContext is everything one delivery attempt needs.
+type AttemptContext struct {
+	Delivery Delivery
+	Webhook  Webhook // secret opened
+	Event    Event
+}
+
+// LoadAttempt reads a delivery with its webhook and event in one query, for the attempt
+// activity (not scoped to an organization: the id comes from Temporal). ErrNotFound if
+// the delivery is gone (e.g. its webhook was deleted).
+func (s *Store) LoadAttempt(ctx context.Context, deliveryID string) (AttemptContext, error) {
+	var (
+		ac AttemptContext
+		wr webhookRow
+	)
+	dest := append(deliveryDest(&ac.Delivery), wr.dest()...)
+	dest = append(dest, eventDest(&ac.Event)...)
+	err := s.pool.QueryRow(ctx, `
+        SELECT `+deliveryCols+`, `+webhookCols+`, `+eventCols+`
+        FROM deliveries d
+        JOIN webhooks w ON w.id = d.webhook_id
+        JOIN events e ON e.org_id = d.org_id AND e.id = d.event_id
+        WHERE d.id = $1`, deliveryID).Scan(dest...)
+	if err != nil {
+		return AttemptContext{}, wrap("load attempt", err)
+	}
+	if ac.Webhook, err = s.webhookOf(&wr); err != nil {
+		return AttemptContext{}, err
+	}
+	return ac, nil
+}
+
+// DeliveryUpdate is how an attempt changes its delivery and webhook.
+type DeliveryUpdate struct {
+	Status        string     // the delivery's new status
+	NextAttemptAt *time.Time // when the next automatic attempt is due; nil if none
+	WorkflowRunID string     // "" keeps the stored one
+	// DisableWebhook sets an ENABLED webhook to DISABLED_DUE_TO_ERRORS (a webhook an
+	// admin disabled stays DISABLED).
+	DisableWebhook bool
+}
+
+// recordAttemptSQL does all of RecordAttempt in one statement, so one round trip and one
+// (implicit) transaction. The delivery row lock taken by the first UPDATE serialises
+// concurrent attempts of one delivery, so numbers are dense and unique.
+const recordAttemptSQL = `
+WITH d AS (
+    UPDATE deliveries d SET
+        attempt_count = d.attempt_count + 1,
+        status = CASE WHEN d.status = 'canceled' AND $2::text <> 'succeeded' THEN d.status ELSE $2::text END,
+        next_attempt_at = CASE WHEN d.status = 'canceled' AND $2::text <> 'succeeded' THEN NULL
+                               ELSE $3::timestamptz END,
+        last_attempt_at = $4,
+        last_status_code = $5,
+        last_error = $6,
+        workflow_run_id = CASE WHEN $7::text = '' THEN d.workflow_run_id ELSE $7::text END,
+        updated_at = now()
+    WHERE d.id = $1
+    RETURNING d.id, d.org_id, d.webhook_id, d.attempt_count, d.status
+), a AS (
+    INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, duration_ms,
+        request_url, request_method, request_headers, response_status, response_headers,
+        response_body, error, retry_after_ms)
+    SELECT $8, d.id, d.org_id, d.attempt_count, $9, $4, $10, $11, $12, $13, $5, $14, $15, $6, $16 FROM d
+    RETURNING number
+), w AS (
+    UPDATE webhooks w SET
+        attempt_count = w.attempt_count + 1,
+        last_triggered_at = $4,
+        consecutive_failures = CASE d.status WHEN 'failed' THEN w.consecutive_failures + 1
+                                             WHEN 'succeeded' THEN 0
+                                             ELSE w.consecutive_failures END,
+        status = CASE WHEN $17::bool AND w.status = 'ENABLED' THEN 'DISABLED_DUE_TO_ERRORS' ELSE w.status END
+    FROM d WHERE w.id = d.webhook_id
+)
+SELECT number FROM a`
+
+// RecordAttempt stores an attempt of a delivery and its consequences, atomically, and
+// returns the attempt's number (the delivery's attempt count plus one; a.Number is
+// ignored). The delivery gets u's status and next attempt time and the attempt's
+// outcome, except that a canceled delivery stays canceled unless the attempt succeeded.
+// The webhook's attempt count and last-triggered time advance; a delivery now failed
+// adds one to its consecutive failures and one now succeeded resets them. a.ID and
+// a.Trigger default to a new att_ id and "auto". ErrNotFound if the delivery is gone.
+func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) (int, error) {
+	if a.ID == "" {
+		a.ID = ids.New(ids.Attempt)
+	}
+	if a.Trigger == "" {
+		a.Trigger = "auto"
+	}
+	if a.RequestedAt.IsZero() {
+		a.RequestedAt = time.Now()
+	}
+	var number int
+	err := s.pool.QueryRow(ctx, recordAttemptSQL,
+		a.DeliveryID, u.Status, u.NextAttemptAt, a.RequestedAt, a.ResponseStatus, cleanText(a.Error),
+		u.WorkflowRunID, a.ID, a.Trigger, a.DurationMs, cleanText(a.RequestURL), a.RequestMethod,
+		cleanMap(a.RequestHeaders), cleanMap(a.ResponseHeaders), cleanText(a.ResponseBody), a.RetryAfterMs,
+		u.DisableWebhook,
+	).Scan(&number)
+	if err != nil {
+		return 0, wrap("record attempt", err)
+	}
+	return number, nil
+}

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// IngestResult is what IngestEvent did.
+type IngestResult struct {
+	Event      Event
+	Deliveries []Delivery // in the order of the webhooks' creation
+	Created    bool       // false: the event id existed and nothing was written
+}
+
+// insertEventSQL inserts the event unless its id exists in the organization and, only when
+// it did insert, returns it with the ids of the enabled webhooks subscribed to its type
+// (never for ping, which goes only to the webhook it was sent to).
+var insertEventSQL = `
+WITH e AS (
+    INSERT INTO events AS e (org_id, id, type, occurred_at, data) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (org_id, id) DO NOTHING
+    RETURNING ` + eventCols + `
+)
+SELECT ` + eventCols + `, ARRAY(
+    SELECT w.id FROM webhooks w
+    WHERE w.org_id = $1 AND w.status = 'ENABLED' AND $3 <> 'ping'
+      AND (CASE w.events_policy WHEN 'include' THEN $3 = ANY (w.events) ELSE NOT ($3 = ANY (w.events)) END)
+    ORDER BY w.seq)
+FROM e`
+
+var insertDeliveriesSQL = `
+INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type)
+SELECT n.id, $1, n.webhook_id, $2, $3 FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS n (id, webhook_id, i)
+ORDER BY n.i
+RETURNING ` + deliveryCols
+
+var eventDeliveriesSQL = `SELECT ` + deliveryCols + ` FROM deliveries d WHERE d.org_id = $1 AND d.event_id = $2 ORDER BY d.seq`
+
+// IngestEvent stores an event and fans it out, in one transaction: it inserts the event
+// and one pending delivery per enabled webhook of the organization whose policy matches
+// the type (include: the type is listed; exclude: it is not). An empty ev.ID gets a new
+// evt_ id, a zero Timestamp the current time, nil Data an empty object. If the
+// organization already has an event with ev.ID, nothing is written and the stored event
+// and its deliveries come back with Created false, whatever ev's other fields say.
+func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error) {
+	if ev.ID == "" {
+		ev.ID = ids.New(ids.Event)
+	}
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = time.Now()
+	}
+	if len(ev.Data) == 0 {
+		ev.Data = json.RawMessage(`{}`)
+	}
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{}) // saves the round trip of a separate BEGIN
+	var (
+		res        IngestResult
+		webhookIDs []string
+	)
+	b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data)).
+		QueryRow(func(row pgx.Row) error {
+			err := row.Scan(append(eventDest(&res.Event), &webhookIDs)...)
+			if err == nil {
+				res.Created = true
+				return nil
+			}
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
+		})
+	br := s.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	if err := br.Close(); err != nil {
+		return IngestResult{}, wrap("insert event", err)
+	}
+
+	if !res.Created {
+		// Read in the same transaction; a new statement sees a concurrent insert of this
+		// id that committed while ours waited on it.
+		ev, ds, err := getEvent(ctx, tx, ev.OrgID, ev.ID)
+		if err != nil {
+			return IngestResult{}, wrap("get existing event", err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return IngestResult{}, wrap("commit", err)
+		}
+		return IngestResult{Event: ev, Deliveries: ds}, nil
+	}
+
+	if len(webhookIDs) > 0 {
+		deliveryIDs := make([]string, len(webhookIDs))
+		for i := range deliveryIDs {
+			deliveryIDs[i] = ids.New(ids.Delivery)
+		}
+		rows, err := tx.Query(ctx, insertDeliveriesSQL, ev.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs)
+		if err != nil {
+			return IngestResult{}, wrap("insert deliveries", err)
+		}
+		if res.Deliveries, err = collectDeliveries(rows); err != nil {
+			return IngestResult{}, wrap("insert deliveries", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return IngestResult{}, wrap("commit event", err)
+	}
+	return res, nil
+}
+
+// CreatePing stores a "ping" event with one pending delivery to the given webhook of the
+// organization, whatever the webhook's status or subscriptions. ErrNotFound if there is
+// no such webhook.
+func (s *Store) CreatePing(ctx context.Context, orgID, webhookID string) (Event, Delivery, error) {
+	var (
+		ev Event
+		d  Delivery
+	)
+	err := s.pool.QueryRow(ctx, `
+        WITH w AS (SELECT id, org_id FROM webhooks WHERE org_id = $1 AND id = $2),
+        e AS (
+            INSERT INTO events AS e (org_id, id, type, occurred_at, data)
+            SELECT w.org_id, $3, 'ping', now(), '{}' FROM w
+            RETURNING `+eventCols+`
+        ), d AS (
+            INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type)
+            SELECT $4, w.org_id, w.id, e.id, e.type FROM w, e
+            RETURNING `+deliveryCols+`
+        )
+        SELECT e.*, d.* FROM e, d`,
+		orgID, webhookID, ids.New(ids.Event), ids.New(ids.Delivery),
+	).Scan(append(eventDest(&ev), deliveryDest(&d)...)...)
+	if err != nil {
+		return Event{}, Delivery{}, wrap("create ping", err)
+	}
+	return ev, d, nil
+}
+
+// MarkWorkflowsStarted records that Delivery workflows exist for these deliveries, so the
+// reconciler leaves them alone. Unknown ids are ignored.
+func (s *Store) MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx,
+		`UPDATE deliveries SET workflow_started = true WHERE id = ANY ($1) AND NOT workflow_started`, deliveryIDs)
+	return wrap("mark workflows started", err)
+}
+
+// UnstartedDeliveries returns up to limit pending deliveries of any organization that were
+// created before createdBefore and have no workflow yet, oldest first: the reconciler's
+// work after a crash between commit and workflow start.
+func (s *Store) UnstartedDeliveries(ctx context.Context, createdBefore time.Time, limit int) ([]Delivery, error) {
+	rows, err := s.pool.Query(ctx, `
+        SELECT `+deliveryCols+` FROM deliveries d
+        WHERE d.status = 'pending' AND NOT d.workflow_started AND d.created_at < $1
+        ORDER BY d.created_at, d.seq LIMIT $2`, createdBefore, limit)
+	if err != nil {
+		return nil, wrap("list unstarted deliveries", err)
+	}
+	ds, err := collectDeliveries(rows)
+	return ds, wrap("list unstarted deliveries", err)
+}
+
+// GetEvent returns an event of the organization with its deliveries (oldest first), or
+// ErrNotFound.
+func (s *Store) GetEvent(ctx context.Context, orgID, id string) (Event, []Delivery, error) {
+	ev, ds, err := getEvent(ctx, s.pool, orgID, id)
+	if err != nil {
+		return Event{}, nil, wrap("get event", err)
+	}
+	return ev, ds, nil
+}
+
+// querier is what pgxpool.Pool and pgx.Tx have in common here.
+type querier interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// getEvent reads the event and its deliveries in one round trip.
+func getEvent(ctx context.Context, q querier, orgID, id string) (Event, []Delivery, error) {
+	var (
+		ev Event
+		ds []Delivery
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+eventCols+` FROM events e WHERE e.org_id = $1 AND e.id = $2`, orgID, id).
+		QueryRow(func(row pgx.Row) error { return row.Scan(eventDest(&ev)...) })
+	b.Queue(eventDeliveriesSQL, orgID, id).Query(func(rows pgx.Rows) error {
+		var err error
+		ds, err = collectDeliveries(rows)
+		return err
+	})
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return Event{}, nil, err
+	}
+	return ev, ds, nil
+}
+
+// ListEvents pages through the organization's events, newest first.
+func (s *Store) ListEvents(ctx context.Context, orgID string, p Page) ([]Event, string, error) {
+	before, fetch, err := keyset(p)
+	if err != nil {
+		return nil, "", listErr("list events", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+        SELECT `+eventCols+`, e.seq FROM events e
+        WHERE e.org_id = $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3`, orgID, before, fetch)
+	if err != nil {
+		return nil, "", wrap("list events", err)
+	}
+	defer rows.Close()
+	var (
+		out  []Event
+		seqs []int64
+	)
+	for rows.Next() {
+		var (
+			e   Event
+			seq int64
+		)
+		if err := rows.Scan(withSeq(eventDest(&e), &seq)...); err != nil {
+			return nil, "", wrap("scan event", err)
+		}
+		out, seqs = append(out, e), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("list events", err)
+	}
+	out, next := pageOf(out, seqs, fetch)
+	return out, next, nil
+}
+
+func collectDeliveries(rows pgx.Rows) ([]Delivery, error) {
+	ds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Delivery, error) {
+		var d Delivery
+		err := row.Scan(deliveryDest(&d)...)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan delivery: %w", err)
+	}
+	return ds, nil
+}

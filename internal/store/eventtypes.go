@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// CreateEventType stores a new event type of et.OrgID (Builtin is ignored: only the store
+// makes built-ins). ErrConflict when the name exists; ErrNotFound for an unknown
+// organization.
+func (s *Store) CreateEventType(ctx context.Context, et EventType) (EventType, error) {
+	var out EventType
+	err := s.pool.QueryRow(ctx, `
+        INSERT INTO event_types AS t (org_id, name, description, schema) VALUES ($1, $2, $3, $4)
+        RETURNING `+eventTypeCols,
+		et.OrgID, et.Name, et.Description, nullJSON(et.Schema),
+	).Scan(eventTypeDest(&out)...)
+	return out, wrap("create event type", err)
+}
+
+// ListEventTypes pages through the organization's event types, newest first.
+func (s *Store) ListEventTypes(ctx context.Context, orgID string, p Page) ([]EventType, string, error) {
+	before, fetch, err := keyset(p)
+	if err != nil {
+		return nil, "", listErr("list event types", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+        SELECT `+eventTypeCols+`, t.seq FROM event_types t
+        WHERE t.org_id = $1 AND t.seq < $2 ORDER BY t.seq DESC LIMIT $3`, orgID, before, fetch)
+	if err != nil {
+		return nil, "", wrap("list event types", err)
+	}
+	defer rows.Close()
+	var (
+		out  []EventType
+		seqs []int64
+	)
+	for rows.Next() {
+		var (
+			t   EventType
+			seq int64
+		)
+		if err := rows.Scan(withSeq(eventTypeDest(&t), &seq)...); err != nil {
+			return nil, "", wrap("scan event type", err)
+		}
+		out, seqs = append(out, t), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("list event types", err)
+	}
+	out, next := pageOf(out, seqs, fetch)
+	return out, next, nil
+}
+
+// GetEventType returns one event type of the organization, or ErrNotFound.
+func (s *Store) GetEventType(ctx context.Context, orgID, name string) (EventType, error) {
+	var t EventType
+	err := s.pool.QueryRow(ctx, `SELECT `+eventTypeCols+` FROM event_types t WHERE t.org_id = $1 AND t.name = $2`,
+		orgID, name).Scan(eventTypeDest(&t)...)
+	return t, wrap("get event type", err)
+}
+
+// UpdateEventType replaces the description and schema of an event type (built-ins
+// included); ErrNotFound if it does not exist.
+func (s *Store) UpdateEventType(ctx context.Context, et EventType) (EventType, error) {
+	var out EventType
+	err := s.pool.QueryRow(ctx, `
+        UPDATE event_types t SET description = $3, schema = $4, updated_at = now()
+        WHERE t.org_id = $1 AND t.name = $2
+        RETURNING `+eventTypeCols,
+		et.OrgID, et.Name, et.Description, nullJSON(et.Schema),
+	).Scan(eventTypeDest(&out)...)
+	return out, wrap("update event type", err)
+}
+
+// DeleteEventType deletes an event type: ErrNotFound if it does not exist, ErrConflict for
+// a built-in. Events and webhook subscriptions naming the type are left as they are.
+func (s *Store) DeleteEventType(ctx context.Context, orgID, name string) error {
+	var builtin bool
+	err := s.pool.QueryRow(ctx, `
+        WITH t AS (SELECT builtin FROM event_types WHERE org_id = $1 AND name = $2),
+             del AS (DELETE FROM event_types WHERE org_id = $1 AND name = $2 AND NOT builtin)
+        SELECT builtin FROM t`, orgID, name).Scan(&builtin)
+	if err != nil {
+		return wrap("delete event type", err)
+	}
+	if builtin {
+		return fmt.Errorf("delete event type %s: built-in: %w", name, ErrConflict)
+	}
+	return nil
+}
+
+// MissingEventTypes returns the names (deduplicated, in the order given) that are not
+// event types of the organization.
+func (s *Store) MissingEventTypes(ctx context.Context, orgID string, names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+        SELECT n.name FROM unnest($2::text[]) WITH ORDINALITY AS n (name, i)
+        WHERE NOT EXISTS (SELECT 1 FROM event_types t WHERE t.org_id = $1 AND t.name = n.name)
+        ORDER BY n.i`, orgID, names)
+	if err != nil {
+		return nil, wrap("find missing event types", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, wrap("find missing event types", err)
+	}
+	var missing []string
+	seen := make(map[string]bool, len(found))
+	for _, n := range found {
+		if !seen[n] {
+			seen[n] = true
+			missing = append(missing, n)
+		}
+	}
+	return missing, nil
+}
+
+// nullJSON stores an absent (nil or empty) JSON value as SQL NULL.
+func nullJSON(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}

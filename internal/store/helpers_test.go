@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+func newOrg(t *testing.T, s *store.Store) store.Organization {
+	t.Helper()
+	o, err := s.CreateOrganization(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func newEventType(t *testing.T, s *store.Store, orgID, name string) {
+	t.Helper()
+	if _, err := s.CreateEventType(context.Background(), store.EventType{OrgID: orgID, Name: name}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newWebhook creates an enabled webhook subscribed with policy include to events,
+// after applying edit (if any).
+func newWebhook(t *testing.T, s *store.Store, orgID string, edit func(*store.Webhook), events ...string) store.Webhook {
+	t.Helper()
+	w := store.Webhook{
+		ID:             ids.New(ids.Webhook),
+		OrgID:          orgID,
+		Name:           "receiver",
+		URL:            "https://example.com/hook",
+		Events:         events,
+		EventsPolicy:   "include",
+		Headers:        map[string]string{"X-Team": "core"},
+		TimeoutSeconds: 30,
+		MaxRetries:     5,
+		RetrySchedule:  []time.Duration{time.Minute, 5 * time.Minute},
+		Secret:         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	}
+	if edit != nil {
+		edit(&w)
+	}
+	got, err := s.CreateWebhook(context.Background(), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func ingest(t *testing.T, s *store.Store, orgID, id, typ string) store.IngestResult {
+	t.Helper()
+	res, err := s.IngestEvent(context.Background(), store.Event{OrgID: orgID, ID: id, Type: typ, Data: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func count(t *testing.T, s *store.Store, table string) int {
+	t.Helper()
+	var n int
+	if err := s.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("err = %v, want %v", err, target)
+	}
+}
+
+func webhookIDs(ds []store.Delivery) map[string]bool {
+	m := map[string]bool{}
+	for _, d := range ds {
+		m[d.WebhookID] = true
+	}
+	return m
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// secretPrefixLen is how much of a secret reads show: "whsec_" and four characters.
+const secretPrefixLen = 10
+
+// CreateWebhook stores a new webhook. The caller sets w.ID and w.Secret (stored sealed);
+// SecretPrefix defaults to the secret's first 10 characters, Status to ENABLED and
+// EventsPolicy to include. Counters and timestamps are the store's.
+func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
+	if w.ID == "" || w.Secret == "" {
+		return Webhook{}, fmt.Errorf("create webhook: id and secret are required")
+	}
+	sealed, err := s.box.Seal([]byte(w.Secret))
+	if err != nil {
+		return Webhook{}, fmt.Errorf("seal webhook secret: %w", err)
+	}
+	if w.SecretPrefix == "" {
+		w.SecretPrefix = w.Secret[:min(len(w.Secret), secretPrefixLen)]
+	}
+	if w.Status == "" {
+		w.Status = WebhookEnabled
+	}
+	if w.EventsPolicy == "" {
+		w.EventsPolicy = "include"
+	}
+	var r webhookRow
+	err = s.pool.QueryRow(ctx, `
+        INSERT INTO webhooks AS w (id, org_id, name, description, url, events, events_policy, headers,
+            timeout_seconds, max_retries, retry_schedule_ms, status, secret_enc, secret_prefix)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        RETURNING `+webhookCols,
+		w.ID, w.OrgID, w.Name, w.Description, w.URL, nonNil(w.Events), w.EventsPolicy, cleanMap(w.Headers),
+		w.TimeoutSeconds, w.MaxRetries, scheduleMs(w.RetrySchedule), w.Status, sealed, w.SecretPrefix,
+	).Scan(r.dest()...)
+	if err != nil {
+		return Webhook{}, wrap("create webhook", err)
+	}
+	return s.webhookOf(&r)
+}
+
+// ListWebhooks pages through the organization's webhooks, newest first.
+func (s *Store) ListWebhooks(ctx context.Context, orgID string, p Page) ([]Webhook, string, error) {
+	before, fetch, err := keyset(p)
+	if err != nil {
+		return nil, "", listErr("list webhooks", err)
+	}
+	rows, err := s.pool.Query(ctx, `
+        SELECT `+webhookCols+`, w.seq FROM webhooks w
+        WHERE w.org_id = $1 AND w.seq < $2 ORDER BY w.seq DESC LIMIT $3`, orgID, before, fetch)
+	if err != nil {
+		return nil, "", wrap("list webhooks", err)
+	}
+	defer rows.Close()
+	var (
+		out  []Webhook
+		seqs []int64
+	)
+	for rows.Next() {
+		var (
+			r   webhookRow
+			seq int64
+		)
+		if err := rows.Scan(withSeq(r.dest(), &seq)...); err != nil {
+			return nil, "", wrap("scan webhook", err)
+		}
+		w, err := s.webhookOf(&r)
+		if err != nil {
+			return nil, "", err
+		}
+		out, seqs = append(out, w), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap("list webhooks", err)
+	}
+	out, next := pageOf(out, seqs, fetch)
+	return out, next, nil
+}
+
+// GetWebhook returns one webhook of the organization (secret opened), or ErrNotFound.
+func (s *Store) GetWebhook(ctx context.Context, orgID, id string) (Webhook, error) {
+	return s.queryWebhook(ctx, "get webhook",
+		`SELECT `+webhookCols+` FROM webhooks w WHERE w.org_id = $1 AND w.id = $2`, orgID, id)
+}
+
+// UpdateWebhook replaces the mutable fields of a webhook (name, description, url, events,
+// eventsPolicy, headers, timeoutSeconds, maxRetries, retrySchedule, status); the secret
+// and counters are not touched, except that setting status ENABLED on a webhook that was
+// not enabled clears its consecutive failure count. ErrNotFound if it does not exist.
+func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
+	if w.Status == "" {
+		w.Status = WebhookEnabled
+	}
+	if w.EventsPolicy == "" {
+		w.EventsPolicy = "include"
+	}
+	return s.queryWebhook(ctx, "update webhook", `
+        UPDATE webhooks w SET name = $3, description = $4, url = $5, events = $6, events_policy = $7,
+            headers = $8, timeout_seconds = $9, max_retries = $10, retry_schedule_ms = $11, status = $12,
+            consecutive_failures = CASE WHEN $12 = 'ENABLED' AND w.status <> 'ENABLED' THEN 0
+                                        ELSE w.consecutive_failures END,
+            updated_at = now()
+        WHERE w.org_id = $1 AND w.id = $2
+        RETURNING `+webhookCols,
+		w.OrgID, w.ID, w.Name, w.Description, w.URL, nonNil(w.Events), w.EventsPolicy, cleanMap(w.Headers),
+		w.TimeoutSeconds, w.MaxRetries, scheduleMs(w.RetrySchedule), w.Status)
+}
+
+// DeleteWebhook deletes a webhook with its deliveries and their attempts; ErrNotFound if
+// it does not exist.
+func (s *Store) DeleteWebhook(ctx context.Context, orgID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhooks WHERE org_id = $1 AND id = $2`, orgID, id)
+	if err != nil {
+		return wrap("delete webhook", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("delete webhook: %w", ErrNotFound)
+	}
+	return nil
+}
+
+func (s *Store) queryWebhook(ctx context.Context, op, sql string, args ...any) (Webhook, error) {
+	var r webhookRow
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(r.dest()...); err != nil {
+		return Webhook{}, wrap(op, err)
+	}
+	return s.webhookOf(&r)
+}
+
+func scheduleMs(ds []time.Duration) []int64 {
+	out := make([]int64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Milliseconds()
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,146 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/store/storetest"
+)
+
+func TestWebhookCRUD(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o, other := newOrg(t, s), newOrg(t, s)
+	w := newWebhook(t, s, o.ID, func(w *store.Webhook) { w.Description = "d" }, "a.b", "c.d")
+
+	if w.Status != store.WebhookEnabled || w.SecretPrefix != "whsec_MfKQ" || w.CreatedAt.IsZero() ||
+		!slices.Equal(w.Events, []string{"a.b", "c.d"}) || w.Headers["X-Team"] != "core" ||
+		!slices.Equal(w.RetrySchedule, []time.Duration{time.Minute, 5 * time.Minute}) {
+		t.Fatalf("created = %+v", w)
+	}
+
+	t.Run("secret is stored sealed", func(t *testing.T) {
+		var sealed []byte
+		if err := s.Pool().QueryRow(ctx, "SELECT secret_enc FROM webhooks WHERE id = $1", w.ID).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(sealed, []byte("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")) {
+			t.Fatal("secret column holds the plaintext")
+		}
+		got, err := s.GetWebhook(ctx, o.ID, w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Secret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" || got.Description != "d" {
+			t.Fatalf("get = %+v", got)
+		}
+	})
+	t.Run("duplicate id", func(t *testing.T) {
+		_, err := s.CreateWebhook(ctx, store.Webhook{ID: w.ID, OrgID: o.ID, Name: "x", URL: "https://x", Secret: "whsec_x"})
+		wantErr(t, err, store.ErrConflict)
+	})
+	t.Run("another org", func(t *testing.T) {
+		_, err := s.GetWebhook(ctx, other.ID, w.ID)
+		wantErr(t, err, store.ErrNotFound)
+		upd := w
+		upd.OrgID = other.ID
+		_, err = s.UpdateWebhook(ctx, upd)
+		wantErr(t, err, store.ErrNotFound)
+		wantErr(t, s.DeleteWebhook(ctx, other.ID, w.ID), store.ErrNotFound)
+	})
+	t.Run("update", func(t *testing.T) {
+		upd := w
+		upd.Name, upd.URL, upd.Events, upd.EventsPolicy = "renamed", "https://example.org/h", []string{"x.y"}, "exclude"
+		upd.Headers, upd.TimeoutSeconds, upd.MaxRetries = nil, 5, 0
+		upd.RetrySchedule = []time.Duration{time.Second}
+		upd.Secret = "whsec_ignored"
+		got, err := s.UpdateWebhook(ctx, upd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != "renamed" || got.URL != "https://example.org/h" || !slices.Equal(got.Events, []string{"x.y"}) ||
+			got.EventsPolicy != "exclude" || len(got.Headers) != 0 || got.TimeoutSeconds != 5 || got.MaxRetries != 0 ||
+			!slices.Equal(got.RetrySchedule, []time.Duration{time.Second}) || got.Secret != w.Secret ||
+			got.UpdatedAt.Before(w.UpdatedAt) {
+			t.Fatalf("updated = %+v", got)
+		}
+	})
+	t.Run("delete cascades", func(t *testing.T) {
+		w2 := newWebhook(t, s, o.ID, nil, "z.z")
+		res := ingest(t, s, o.ID, "evt-del", "z.z")
+		i := slices.IndexFunc(res.Deliveries, func(d store.Delivery) bool { return d.WebhookID == w2.ID })
+		if i < 0 {
+			t.Fatalf("no delivery to %s in %+v", w2.ID, res.Deliveries)
+		}
+		if err := s.DeleteWebhook(ctx, o.ID, w2.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.GetWebhook(ctx, o.ID, w2.ID)
+		wantErr(t, err, store.ErrNotFound)
+		_, _, err = s.GetDelivery(ctx, o.ID, res.Deliveries[i].ID)
+		wantErr(t, err, store.ErrNotFound)
+		wantErr(t, s.DeleteWebhook(ctx, o.ID, w2.ID), store.ErrNotFound)
+	})
+}
+
+func TestUpdateWebhookReenableClearsFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o := newOrg(t, s)
+	w := newWebhook(t, s, o.ID, nil, "a.b")
+	if _, err := s.Pool().Exec(ctx,
+		`UPDATE webhooks SET consecutive_failures = 7, status = 'DISABLED_DUE_TO_ERRORS' WHERE id = $1`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	w.Status = store.WebhookDisabledDueToErrors // an edit that keeps the status keeps the count
+	got, err := s.UpdateWebhook(ctx, w)
+	if err != nil || got.ConsecutiveFailures != 7 {
+		t.Fatalf("edit while disabled: failures %d, %v", got.ConsecutiveFailures, err)
+	}
+	w.Status = store.WebhookEnabled
+	got, err = s.UpdateWebhook(ctx, w)
+	if err != nil || got.Status != store.WebhookEnabled || got.ConsecutiveFailures != 0 {
+		t.Fatalf("re-enable: %+v, %v", got, err)
+	}
+}
+
+func TestListWebhooksPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o, other := newOrg(t, s), newOrg(t, s)
+	newWebhook(t, s, other.ID, nil)
+	var want []string
+	for range 5 {
+		want = append(want, newWebhook(t, s, o.ID, nil).ID)
+	}
+	slices.Reverse(want)
+	var got []string
+	for cursor := ""; ; {
+		ws, next, err := s.ListWebhooks(ctx, o.ID, store.Page{Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range ws {
+			if w.Secret == "" {
+				t.Fatal("listed webhook has no secret")
+			}
+			got = append(got, w.ID)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("listed %q, want %q", got, want)
+	}
+	_, _, err := s.ListWebhooks(ctx, o.ID, store.Page{Limit: 2, Cursor: "garbage!"})
+	wantErr(t, err, store.ErrInvalidCursor)
+}
