@@ -1,0 +1,273 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/render"
+	"github.com/hookd/hookd/internal/signing"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// Triggers of an attempt, as recorded on it.
+const (
+	TriggerAuto   = "auto"
+	TriggerManual = "manual"
+	TriggerReplay = "replay"
+)
+
+// maxResponseBody is how much of a receiver's answer an attempt keeps.
+const maxResponseBody = 64 << 10
+
+// AttemptInput names the delivery to attempt and where it stands in its schedule.
+type AttemptInput struct {
+	DeliveryID  string
+	Trigger     string
+	RetriesDone int  // automatic retries made before this attempt
+	Manual      bool // no automatic retries follow this attempt
+}
+
+// AttemptResult is what one attempt found out. The workflow decides what follows from
+// Outcome, RetryAfter and Policy with delivery.Next, the same rule the activity used to
+// record the delivery's status.
+type AttemptResult struct {
+	Number     int // the attempt's number within its delivery, 1-based
+	Outcome    delivery.Outcome
+	StatusCode int // 0 when no response came back
+	RetryAfter time.Duration
+	Policy     delivery.Policy
+	Status     string // the delivery status recorded
+	Error      string
+	// Abandoned: nothing was sent because the delivery, its webhook or its event is gone,
+	// the webhook is disabled, or the delivery was canceled.
+	Abandoned bool
+}
+
+// attemptStore is what an attempt needs from PostgreSQL.
+type attemptStore interface {
+	LoadAttempt(ctx context.Context, deliveryID string) (store.AttemptContext, error)
+	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
+	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
+}
+
+var _ attemptStore = (*store.Store)(nil)
+
+// Activities holds the dependencies of hookd's activities; the worker registers one.
+type Activities struct {
+	Store     attemptStore
+	Client    *http.Client // SSRF-safe, follows no redirects (netguard)
+	UserAgent string
+	Logger    *slog.Logger
+	Now       func() time.Time // nil means time.Now
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// Attempt sends one signed request for a delivery and records it. It returns an error
+// only for infrastructure faults, which Temporal retries; every answer of the receiver,
+// including none at all, is an outcome.
+func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResult, error) {
+	ac, err := a.Store.LoadAttempt(ctx, in.DeliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return AttemptResult{Abandoned: true, Error: "delivery no longer exists"}, nil
+	}
+	if err != nil {
+		return AttemptResult{}, fmt.Errorf("load attempt: %w", err)
+	}
+	if reason := abandonReason(ac); reason != "" {
+		return a.abandon(ctx, ac, reason)
+	}
+
+	stop := keepHeartbeating(ctx)
+	sent := a.send(ctx, ac, in.Trigger)
+	stop()
+
+	policy := delivery.Policy{MaxRetries: ac.Webhook.MaxRetries, Schedule: ac.Webhook.RetrySchedule}
+	status, delay := delivery.Next(policy, in.RetriesDone, in.Manual, sent.outcome, sent.retryAfter)
+	update := store.DeliveryUpdate{
+		Status:         status,
+		DisableWebhook: sent.outcome == delivery.OutcomeGone,
+		WorkflowRunID:  activity.GetInfo(ctx).WorkflowExecution.RunID,
+	}
+	if status == delivery.StatusRetrying {
+		next := a.now().Add(delay)
+		update.NextAttemptAt = &next
+	}
+	number, err := a.Store.RecordAttempt(ctx, sent.attempt, update)
+	if err != nil {
+		return AttemptResult{}, fmt.Errorf("record attempt: %w", err)
+	}
+	return AttemptResult{
+		Number:     number,
+		Outcome:    sent.outcome,
+		StatusCode: sent.statusCode,
+		RetryAfter: sent.retryAfter,
+		Policy:     policy,
+		Status:     status,
+		Error:      sent.attempt.Error,
+	}, nil
+}
+
+func abandonReason(ac store.AttemptContext) string {
+	switch {
+	case ac.Delivery.Status == store.StatusCanceled:
+		return "delivery was canceled"
+	case ac.Webhook.Status != store.WebhookEnabled:
+		return "webhook is " + strings.ToLower(ac.Webhook.Status)
+	}
+	return ""
+}
+
+// abandon ends a delivery that must not be sent, marking it canceled unless it already is.
+func (a *Activities) abandon(ctx context.Context, ac store.AttemptContext, reason string) (AttemptResult, error) {
+	_, err := a.Store.TransitionDelivery(ctx, ac.Delivery.OrgID, ac.Delivery.ID,
+		[]string{store.StatusPending, store.StatusRetrying}, store.StatusCanceled)
+	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		return AttemptResult{}, fmt.Errorf("cancel delivery: %w", err)
+	}
+	return AttemptResult{Abandoned: true, Status: store.StatusCanceled, Error: reason}, nil
+}
+
+type sendResult struct {
+	attempt    store.Attempt
+	outcome    delivery.Outcome
+	statusCode int
+	retryAfter time.Duration
+}
+
+// send renders, signs and POSTs the delivery once and describes what happened.
+func (a *Activities) send(ctx context.Context, ac store.AttemptContext, trigger string) sendResult {
+	wh, ev := ac.Webhook, ac.Event
+	started := a.now()
+	att := store.Attempt{
+		ID:            ids.New(ids.Attempt),
+		DeliveryID:    ac.Delivery.ID,
+		OrgID:         ac.Delivery.OrgID,
+		Trigger:       trigger,
+		RequestedAt:   started.UTC(),
+		RequestURL:    wh.URL,
+		RequestMethod: http.MethodPost,
+	}
+	res := sendResult{attempt: att, outcome: delivery.OutcomeRetry}
+	fail := func(err error) sendResult {
+		res.attempt.Error = err.Error()
+		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
+		return res
+	}
+
+	body, err := render.Envelope(render.EventInput{
+		ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, Data: ev.Data,
+	}, wh.ID, started)
+	if err != nil {
+		return fail(fmt.Errorf("render body: %w", err))
+	}
+	sig, err := signing.Sign(ac.Delivery.ID, started, body, wh.Secret)
+	if err != nil {
+		return fail(fmt.Errorf("sign body: %w", err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(wh.TimeoutSeconds)*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, wh.URL, bytes.NewReader(body))
+	if err != nil {
+		return fail(fmt.Errorf("build request: %w", err))
+	}
+	for k, v := range wh.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", a.UserAgent)
+	req.Header.Set(signing.HeaderID, ac.Delivery.ID)
+	req.Header.Set(signing.HeaderTimestamp, signing.Timestamp(started))
+	req.Header.Set(signing.HeaderSignature, sig)
+	res.attempt.RequestHeaders = maskHeaders(req.Header)
+
+	resp, err := a.Client.Do(req)
+	if err != nil {
+		if errors.Is(err, netguard.ErrBlocked) {
+			// The target resolves to an address hookd must not reach: retrying won't help.
+			res.outcome = delivery.OutcomeFailed
+		}
+		return fail(err)
+	}
+	defer resp.Body.Close()
+	kept, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	// Drain a little more so the connection can be reused; a huge body is cut off.
+	_, _ = io.CopyN(io.Discard, resp.Body, maxResponseBody)
+
+	res.statusCode = resp.StatusCode
+	res.outcome = delivery.Classify(resp.StatusCode)
+	code := resp.StatusCode
+	res.attempt.ResponseStatus = &code
+	res.attempt.ResponseHeaders = flattenHeaders(resp.Header)
+	res.attempt.ResponseBody = validUTF8(kept)
+	res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
+	if readErr != nil {
+		res.attempt.Error = fmt.Sprintf("read response body: %v", readErr)
+	}
+	if res.outcome != delivery.OutcomeSucceeded {
+		if res.attempt.Error == "" {
+			res.attempt.Error = fmt.Sprintf("receiver answered %d", resp.StatusCode)
+		}
+		if d, ok := delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), a.now()); ok {
+			res.retryAfter = d
+			ms := d.Milliseconds()
+			res.attempt.RetryAfterMs = &ms
+		}
+	}
+	return res
+}
+
+// keepHeartbeating tells Temporal the attempt is alive while a slow receiver answers, so
+// a dead worker is noticed after the heartbeat timeout instead of the attempt timeout.
+func keepHeartbeating(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(3 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func validUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+func flattenHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		out[k] = strings.Join(v, ", ")
+	}
+	return out
+}

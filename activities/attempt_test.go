@@ -1,0 +1,257 @@
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/signing"
+	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// fixture is one organization with a webhook pointing at a test receiver and one
+// pending delivery of one event, in a fresh database.
+type fixture struct {
+	st      *store.Store
+	acts    *Activities
+	webhook store.Webhook
+	dlv     store.Delivery
+	hits    atomic.Int32
+}
+
+func newFixture(t *testing.T, handler http.HandlerFunc, mutate func(*store.Webhook)) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{st: storetest.New(t)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.hits.Add(1)
+		handler(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	org, err := f.st.CreateOrganization(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.CreateEventType(ctx, store.EventType{OrgID: org.ID, Name: "order.created"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := signing.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := store.Webhook{
+		ID: "wh_test", OrgID: org.ID, Name: "orders", URL: srv.URL + "/hook",
+		Events: []string{"order.created"}, EventsPolicy: "include",
+		Headers:        map[string]string{"X-Api-Key": "very-secret", "X-Tenant": "t1"},
+		TimeoutSeconds: 2, MaxRetries: 3, RetrySchedule: []time.Duration{time.Minute},
+		Status: store.WebhookEnabled, Secret: secret,
+	}
+	if mutate != nil {
+		mutate(&wh)
+	}
+	if f.webhook, err = f.st.CreateWebhook(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.st.IngestEvent(ctx, store.Event{
+		OrgID: org.ID, ID: "evt_1", Type: "order.created", Timestamp: time.Now().UTC(),
+		Data: []byte(`{"orderId":"o-1"}`),
+	})
+	if err != nil || len(res.Deliveries) != 1 {
+		t.Fatalf("ingest: %v (%d deliveries)", err, len(res.Deliveries))
+	}
+	f.dlv = res.Deliveries[0]
+	f.acts = &Activities{
+		Store:     f.st,
+		Client:    netguard.NewClient(netguard.Options{AllowPrivate: true, AllowHTTP: true}),
+		UserAgent: "hookd/test",
+	}
+	return f
+}
+
+func (f *fixture) attempt(t *testing.T, in AttemptInput) AttemptResult {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(f.acts)
+	in.DeliveryID = f.dlv.ID
+	if in.Trigger == "" {
+		in.Trigger = TriggerAuto
+	}
+	v, err := env.ExecuteActivity(f.acts.Attempt, in)
+	if err != nil {
+		t.Fatalf("attempt: %v", err)
+	}
+	var res AttemptResult
+	if err := v.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (f *fixture) load(t *testing.T) (store.Delivery, []store.Attempt, store.Webhook) {
+	t.Helper()
+	d, atts, err := f.st.GetDelivery(context.Background(), f.dlv.OrgID, f.dlv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := f.st.GetWebhook(context.Background(), f.dlv.OrgID, f.webhook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, atts, wh
+}
+
+func TestAttemptSucceedsSignedAndRecorded(t *testing.T) {
+	t.Parallel()
+	var verified atomic.Bool
+	var f *fixture
+	f = newFixture(t, func(w http.ResponseWriter, r *http.Request) {
+		body := make([]byte, r.ContentLength)
+		_, _ = r.Body.Read(body)
+		err := signing.Verify(r.Header.Get(signing.HeaderID), r.Header.Get(signing.HeaderTimestamp),
+			r.Header.Get(signing.HeaderSignature), body, f.webhook.Secret)
+		verified.Store(err == nil && r.Header.Get("X-Tenant") == "t1" && r.Header.Get("User-Agent") == "hookd/test")
+		w.Header().Set("X-Receipt", "r-1")
+		_, _ = w.Write([]byte("thanks"))
+	}, nil)
+
+	res := f.attempt(t, AttemptInput{})
+	if res.Outcome != delivery.OutcomeSucceeded || res.Status != delivery.StatusSucceeded || res.Number != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	if !verified.Load() {
+		t.Fatal("receiver did not get a verifiable signature with the custom headers")
+	}
+	d, atts, wh := f.load(t)
+	if d.Status != store.StatusSucceeded || d.AttemptCount != 1 || len(atts) != 1 {
+		t.Fatalf("delivery %+v with %d attempts", d, len(atts))
+	}
+	a := atts[0]
+	if a.ResponseStatus == nil || *a.ResponseStatus != 200 || a.ResponseBody != "thanks" ||
+		a.ResponseHeaders["X-Receipt"] != "r-1" || a.Trigger != TriggerAuto || a.Number != 1 {
+		t.Fatalf("attempt %+v", a)
+	}
+	if a.RequestHeaders["X-Api-Key"] != "********" || a.RequestHeaders["X-Tenant"] != "t1" {
+		t.Fatalf("request headers not masked as expected: %v", a.RequestHeaders)
+	}
+	if wh.AttemptCount != 1 || wh.LastTriggeredAt == nil {
+		t.Fatalf("webhook counters %+v", wh)
+	}
+}
+
+func TestAttemptOutcomes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		handler     http.HandlerFunc
+		in          AttemptInput
+		wantOutcome delivery.Outcome
+		wantStatus  string
+		wantAfter   time.Duration
+		wantDisable bool
+	}{
+		{
+			name: "503 with Retry-After longer than the schedule",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "120")
+				w.WriteHeader(http.StatusServiceUnavailable)
+			},
+			wantOutcome: delivery.OutcomeRetry, wantStatus: delivery.StatusRetrying, wantAfter: 2 * time.Minute,
+		},
+		{
+			name:        "410 disables the webhook",
+			handler:     func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) },
+			wantOutcome: delivery.OutcomeGone, wantStatus: delivery.StatusFailed, wantDisable: true,
+		},
+		{
+			name:        "redirects are failures, not followed",
+			handler:     func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) },
+			wantOutcome: delivery.OutcomeRetry, wantStatus: delivery.StatusRetrying,
+		},
+		{
+			name:        "timeout is retried",
+			handler:     func(http.ResponseWriter, *http.Request) { time.Sleep(3 * time.Second) },
+			wantOutcome: delivery.OutcomeRetry, wantStatus: delivery.StatusRetrying,
+		},
+		{
+			name:        "a failed manual attempt ends the delivery",
+			handler:     func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) },
+			in:          AttemptInput{Trigger: TriggerManual, Manual: true},
+			wantOutcome: delivery.OutcomeRetry, wantStatus: delivery.StatusFailed,
+		},
+		{
+			name:        "retries run out",
+			handler:     func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) },
+			in:          AttemptInput{RetriesDone: 3},
+			wantOutcome: delivery.OutcomeRetry, wantStatus: delivery.StatusFailed,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.handler, nil)
+			res := f.attempt(t, tc.in)
+			if res.Outcome != tc.wantOutcome || res.Status != tc.wantStatus || res.RetryAfter != tc.wantAfter {
+				t.Fatalf("result %+v, want outcome %s status %s retryAfter %v", res, tc.wantOutcome, tc.wantStatus, tc.wantAfter)
+			}
+			d, atts, wh := f.load(t)
+			if d.Status != tc.wantStatus || len(atts) != 1 || atts[0].Error == "" {
+				t.Fatalf("delivery %+v, attempts %+v", d, atts)
+			}
+			if tc.wantStatus == delivery.StatusRetrying && (d.NextAttemptAt == nil || time.Until(*d.NextAttemptAt) < 30*time.Second) {
+				t.Fatalf("nextAttemptAt %v, want about a minute or more ahead", d.NextAttemptAt)
+			}
+			if disabled := wh.Status == store.WebhookDisabledDueToErrors; disabled != tc.wantDisable {
+				t.Fatalf("webhook status %s, want disabled=%v", wh.Status, tc.wantDisable)
+			}
+			if tc.wantAfter > 0 && (atts[0].RetryAfterMs == nil || *atts[0].RetryAfterMs != tc.wantAfter.Milliseconds()) {
+				t.Fatalf("attempt retryAfter %v, want %v", atts[0].RetryAfterMs, tc.wantAfter)
+			}
+		})
+	}
+}
+
+func TestAttemptAbandonsWithoutSending(t *testing.T) {
+	t.Parallel()
+	t.Run("webhook disabled", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, func(http.ResponseWriter, *http.Request) {}, nil)
+		// Disabled after the event fanned out to it: its pending delivery must not be sent.
+		f.webhook.Status = store.WebhookDisabled
+		if _, err := f.st.UpdateWebhook(context.Background(), f.webhook); err != nil {
+			t.Fatal(err)
+		}
+		res := f.attempt(t, AttemptInput{})
+		d, atts, _ := f.load(t)
+		if !res.Abandoned || f.hits.Load() != 0 || d.Status != store.StatusCanceled || len(atts) != 0 {
+			t.Fatalf("result %+v, %d requests, delivery %s, %d attempts", res, f.hits.Load(), d.Status, len(atts))
+		}
+	})
+	t.Run("delivery canceled", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, func(http.ResponseWriter, *http.Request) {}, nil)
+		if _, err := f.st.TransitionDelivery(context.Background(), f.dlv.OrgID, f.dlv.ID,
+			[]string{store.StatusPending}, store.StatusCanceled); err != nil {
+			t.Fatal(err)
+		}
+		res := f.attempt(t, AttemptInput{})
+		if !res.Abandoned || f.hits.Load() != 0 {
+			t.Fatalf("result %+v after %d requests, want abandoned without a request", res, f.hits.Load())
+		}
+	})
+}

@@ -1,0 +1,112 @@
+// Package dispatch starts and steers Delivery workflows for the API and finds deliveries
+// that were committed but never started (the reconciler), so an accepted event is never
+// lost to a crash between the database commit and the workflow start.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/workflows"
+)
+
+// reconcileStore is what the reconciler needs from PostgreSQL.
+type reconcileStore interface {
+	UnstartedDeliveries(ctx context.Context, createdBefore time.Time, limit int) ([]store.Delivery, error)
+	MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error
+}
+
+var _ reconcileStore = (*store.Store)(nil)
+
+// Dispatcher talks to Temporal on behalf of the API and the reconciler.
+type Dispatcher struct {
+	Client    client.Client
+	TaskQueue string // workflows.TaskQueue when empty
+	Store     reconcileStore
+	Logger    *slog.Logger
+	// Parallel bounds how many workflow starts one Schedule call has in flight.
+	Parallel int
+}
+
+func (d *Dispatcher) taskQueue() string {
+	if d.TaskQueue == "" {
+		return workflows.TaskQueue
+	}
+	return d.TaskQueue
+}
+
+func (d *Dispatcher) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                                       workflows.WorkflowID(del.ID),
+		TaskQueue:                                d.taskQueue(),
+		WorkflowIDReusePolicy:                    reuse,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrWebhookID.ValueSet(del.WebhookID),
+			workflows.AttrEventType.ValueSet(del.EventType),
+			workflows.AttrOrgID.ValueSet(del.OrgID),
+			workflows.AttrStatus.ValueSet(del.Status),
+			workflows.AttrAttempts.ValueSet(int64(del.AttemptCount)),
+		),
+	}
+}
+
+// Schedule starts a Delivery workflow for each delivery. A workflow that already exists
+// (a repeat, or a reconciler that got there first) counts as started.
+func (d *Dispatcher) Schedule(ctx context.Context, ds []store.Delivery) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(d.Parallel, 1))
+	for _, del := range ds {
+		g.Go(func() error {
+			opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+			_, err := d.Client.ExecuteWorkflow(ctx, opts, workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID})
+			var already *serviceerror.WorkflowExecutionAlreadyStarted
+			if err != nil && !errors.As(err, &already) {
+				return fmt.Errorf("start workflow for %s: %w", del.ID, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// Retry asks a delivery to attempt now, in manual mode. A delivery whose workflow has
+// finished gets a new run under the same workflow ID (signal-with-start).
+func (d *Dispatcher) Retry(ctx context.Context, del store.Delivery) error {
+	opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = false
+	_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, nil, opts,
+		workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID, Manual: true})
+	if err != nil {
+		return fmt.Errorf("signal-with-start retry for %s: %w", del.ID, err)
+	}
+	return nil
+}
+
+// Cancel tells a running delivery to stop; a workflow that has already finished is fine.
+func (d *Dispatcher) Cancel(ctx context.Context, del store.Delivery) error {
+	err := d.Client.SignalWorkflow(ctx, workflows.WorkflowID(del.ID), "", workflows.SignalCancel, nil)
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		return fmt.Errorf("signal cancel for %s: %w", del.ID, err)
+	}
+	return nil
+}
+
+// Ready reports whether the Temporal frontend answers.
+func (d *Dispatcher) Ready(ctx context.Context) error {
+	if _, err := d.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal health: %w", err)
+	}
+	return nil
+}

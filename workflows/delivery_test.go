@@ -1,0 +1,251 @@
+package workflows
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/hookd/hookd/activities"
+	"github.com/hookd/hookd/internal/delivery"
+)
+
+// quietLogger keeps the test environment's debug chatter out of test output.
+var quietLogger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+
+// receiver scripts what the mocked attempt activity answers, one result per attempt
+// (the last repeats), and records when and how each attempt was made.
+type receiver struct {
+	env     *testsuite.TestWorkflowEnvironment
+	start   time.Time
+	results []activities.AttemptResult
+	calls   []call
+}
+
+type call struct {
+	at time.Duration // since the workflow started
+	in activities.AttemptInput
+}
+
+func (r *receiver) attempt(_ context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
+	r.calls = append(r.calls, call{at: r.env.Now().Sub(r.start), in: in})
+	res := r.results[min(len(r.calls), len(r.results))-1]
+	res.Number = len(r.calls)
+	return res, nil
+}
+
+func newReceiver(t *testing.T, results ...activities.AttemptResult) *receiver {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quietLogger)
+	env := s.NewTestWorkflowEnvironment()
+	r := &receiver{env: env, start: env.Now(), results: results}
+	var a *activities.Activities
+	env.RegisterActivity(a.Attempt)
+	env.OnActivity(a.Attempt, mock.Anything, mock.Anything).Return(r.attempt)
+	return r
+}
+
+func (r *receiver) run(t *testing.T, in DeliveryInput) DeliveryState {
+	t.Helper()
+	r.env.ExecuteWorkflow(Delivery, in)
+	if !r.env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	if err := r.env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow error: %v", err)
+	}
+	var st DeliveryState
+	if err := r.env.GetWorkflowResult(&st); err != nil {
+		t.Fatalf("workflow result: %v", err)
+	}
+	return st
+}
+
+func (r *receiver) times() []time.Duration {
+	out := make([]time.Duration, len(r.calls))
+	for i, c := range r.calls {
+		out[i] = c.at
+	}
+	return out
+}
+
+func retry(p delivery.Policy, retryAfter time.Duration) activities.AttemptResult {
+	return activities.AttemptResult{Outcome: delivery.OutcomeRetry, Policy: p, RetryAfter: retryAfter, StatusCode: 503}
+}
+
+func ok(p delivery.Policy) activities.AttemptResult {
+	return activities.AttemptResult{Outcome: delivery.OutcomeSucceeded, Policy: p, StatusCode: 200}
+}
+
+func assertTimes(t *testing.T, got []time.Duration, want ...time.Duration) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("attempts at %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("attempts at %v, want %v", got, want)
+		}
+	}
+}
+
+func TestDeliveryFollowsScheduleUntilRetriesRunOut(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 3, Schedule: []time.Duration{time.Minute, 5 * time.Minute}}
+	r := newReceiver(t, retry(p, 0))
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+
+	// The last schedule entry repeats: +1m, then +5m, +5m.
+	assertTimes(t, r.times(), 0, time.Minute, 6*time.Minute, 11*time.Minute)
+	if st.Status != delivery.StatusFailed || st.Attempts != 4 {
+		t.Fatalf("state %+v, want failed after 4 attempts", st)
+	}
+	for i, c := range r.calls {
+		if c.in.Trigger != activities.TriggerAuto || c.in.RetriesDone != i || c.in.Manual {
+			t.Fatalf("attempt %d input %+v", i+1, c.in)
+		}
+	}
+}
+
+func TestDeliverySucceedsOnRetry(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{30 * time.Second}}
+	r := newReceiver(t, retry(p, 0), ok(p))
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	assertTimes(t, r.times(), 0, 30*time.Second)
+	if st.Status != delivery.StatusSucceeded || st.Attempts != 2 {
+		t.Fatalf("state %+v, want succeeded after 2 attempts", st)
+	}
+}
+
+func TestDeliveryRetryAfterIsALowerBound(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 2, Schedule: []time.Duration{time.Minute}}
+	tests := []struct {
+		name       string
+		retryAfter time.Duration
+		wantSecond time.Duration
+	}{
+		{"longer than the schedule wins", 10 * time.Minute, 10 * time.Minute},
+		{"shorter than the schedule loses", 10 * time.Second, time.Minute},
+		{"capped at 24h", 72 * time.Hour, 24 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newReceiver(t, retry(p, tc.retryAfter), ok(p))
+			r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+			assertTimes(t, r.times(), 0, tc.wantSecond)
+		})
+	}
+}
+
+func TestDeliveryManualRetryDuringBackoff(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Hour}}
+	r := newReceiver(t, retry(p, 0))
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalRetry, nil) }, 5*time.Minute)
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+
+	// The manual attempt runs at once, and its failure ends the delivery: no automatic
+	// retries follow a manual one.
+	assertTimes(t, r.times(), 0, 5*time.Minute)
+	if in := r.calls[1].in; in.Trigger != activities.TriggerManual || !in.Manual {
+		t.Fatalf("second attempt input %+v, want manual", in)
+	}
+	if st.Status != delivery.StatusFailed || !st.Manual {
+		t.Fatalf("state %+v, want failed in manual mode", st)
+	}
+}
+
+func TestDeliveryManualRetryThatSucceeds(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Hour}}
+	r := newReceiver(t, retry(p, 0), ok(p))
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalRetry, nil) }, time.Minute)
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	assertTimes(t, r.times(), 0, time.Minute)
+	if st.Status != delivery.StatusSucceeded {
+		t.Fatalf("state %+v, want succeeded", st)
+	}
+}
+
+func TestDeliveryCancelDuringBackoff(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Hour}}
+	r := newReceiver(t, retry(p, 0))
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalCancel, nil) }, 10*time.Minute)
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	assertTimes(t, r.times(), 0)
+	if st.Status != delivery.StatusCanceled {
+		t.Fatalf("state %+v, want canceled", st)
+	}
+	if got := r.env.Now().Sub(r.start); got != 10*time.Minute {
+		t.Fatalf("workflow ended %v after start, want at the cancel (10m)", got)
+	}
+}
+
+func TestDeliveryGoneFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Minute}}
+	r := newReceiver(t, activities.AttemptResult{Outcome: delivery.OutcomeGone, Policy: p, StatusCode: 410})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	assertTimes(t, r.times(), 0)
+	if st.Status != delivery.StatusFailed {
+		t.Fatalf("state %+v, want failed", st)
+	}
+}
+
+func TestDeliveryManualStartMakesOneAttempt(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Minute}}
+	r := newReceiver(t, retry(p, 0))
+	// A retry of a finished delivery starts a new run with Manual set.
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Manual: true})
+	assertTimes(t, r.times(), 0)
+	if in := r.calls[0].in; in.Trigger != activities.TriggerManual || !in.Manual {
+		t.Fatalf("attempt input %+v, want manual", in)
+	}
+	if st.Status != delivery.StatusFailed {
+		t.Fatalf("state %+v, want failed", st)
+	}
+}
+
+func TestDeliveryAbandonedWhenNothingToSend(t *testing.T) {
+	t.Parallel()
+	r := newReceiver(t, activities.AttemptResult{Abandoned: true, Error: "webhook is disabled"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	if st.Status != delivery.StatusCanceled || st.LastError != "webhook is disabled" {
+		t.Fatalf("state %+v, want canceled with the reason", st)
+	}
+}
+
+func TestDeliveryStatusQueryDuringBackoff(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 1, Schedule: []time.Duration{time.Hour}}
+	r := newReceiver(t, retry(p, 0), ok(p))
+	var during DeliveryState
+	r.env.RegisterDelayedCallback(func() {
+		v, err := r.env.QueryWorkflow(QueryStatus)
+		if err != nil {
+			t.Errorf("query: %v", err)
+			return
+		}
+		if err := v.Get(&during); err != nil {
+			t.Errorf("decode query: %v", err)
+		}
+	}, 30*time.Minute)
+	r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	if during.Status != delivery.StatusRetrying || during.Attempts != 1 {
+		t.Fatalf("status during backoff %+v, want retrying after 1 attempt", during)
+	}
+	if want := r.start.Add(time.Hour); !during.NextAttemptAt.Equal(want) {
+		t.Fatalf("nextAttemptAt %v, want %v", during.NextAttemptAt, want)
+	}
+}

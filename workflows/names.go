@@ -1,0 +1,47 @@
+package workflows
+
+import (
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Names shared by the workflow, the API that steers it and operators in the Web UI.
+const (
+	// TaskQueue is the queue hookd's workers poll.
+	TaskQueue = "hookd"
+	// DeliveryWorkflow is the registered name of Delivery.
+	DeliveryWorkflow = "Delivery"
+	// SignalRetry asks a delivery to attempt now; from then on it makes no automatic retries.
+	SignalRetry = "retry"
+	// SignalCancel stops a pending or retrying delivery.
+	SignalCancel = "cancel"
+	// QueryStatus answers a DeliveryState.
+	QueryStatus = "status"
+)
+
+// Search attributes hookd sets on every Delivery so operators can filter in the Web UI.
+// They must be registered on the namespace (hookd dev does it; production uses
+// `temporal operator search-attribute create`).
+var (
+	AttrWebhookID = temporal.NewSearchAttributeKeyKeyword("HookdWebhookId")
+	AttrEventType = temporal.NewSearchAttributeKeyKeyword("HookdEventType")
+	AttrStatus    = temporal.NewSearchAttributeKeyKeyword("HookdDeliveryStatus")
+	AttrOrgID     = temporal.NewSearchAttributeKeyKeyword("HookdOrgId")
+	AttrAttempts  = temporal.NewSearchAttributeKeyInt64("HookdAttempts")
+)
+
+// WorkflowID is the deterministic ID of a delivery's workflow, so a repeated start is a
+// no-op and every run of one delivery shows under one ID in the Web UI.
+func WorkflowID(deliveryID string) string { return "delivery-" + deliveryID }
+
+// SearchAttributeTypes lists hookd's custom search attributes with their types, for
+// registering them on a namespace.
+func SearchAttributeTypes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		AttrWebhookID.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		AttrEventType.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		AttrStatus.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		AttrOrgID.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		AttrAttempts.GetName():  enumspb.INDEXED_VALUE_TYPE_INT,
+	}
+}
