@@ -1,0 +1,149 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// Store is what the API needs from PostgreSQL; *store.Store implements it. Every method
+// taking an orgID only sees that organization's rows and answers store.ErrNotFound for
+// anything else.
+type Store interface {
+	Ping(ctx context.Context) error
+	APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error)
+
+	CreateEventType(ctx context.Context, et store.EventType) (store.EventType, error)
+	ListEventTypes(ctx context.Context, orgID string, p store.Page) ([]store.EventType, string, error)
+	GetEventType(ctx context.Context, orgID, name string) (store.EventType, error)
+	UpdateEventType(ctx context.Context, et store.EventType) (store.EventType, error)
+	DeleteEventType(ctx context.Context, orgID, name string) error
+	MissingEventTypes(ctx context.Context, orgID string, names []string) ([]string, error)
+
+	CreateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error)
+	ListWebhooks(ctx context.Context, orgID string, p store.Page) ([]store.Webhook, string, error)
+	GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error)
+	UpdateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error)
+	DeleteWebhook(ctx context.Context, orgID, id string) error
+
+	IngestEvent(ctx context.Context, ev store.Event) (store.IngestResult, error)
+	CreatePing(ctx context.Context, orgID, webhookID string) (store.Event, store.Delivery, error)
+	MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error
+	GetEvent(ctx context.Context, orgID, id string) (store.Event, []store.Delivery, error)
+	ListEvents(ctx context.Context, orgID string, p store.Page) ([]store.Event, string, error)
+
+	ListDeliveries(ctx context.Context, orgID string, f store.DeliveryFilter, p store.Page) ([]store.Delivery, string, error)
+	GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, []store.Attempt, error)
+	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
+}
+
+// Scheduler starts and steers Delivery workflows; internal/dispatch implements it.
+type Scheduler interface {
+	// Schedule starts one workflow per delivery; starting an existing one is a no-op.
+	Schedule(ctx context.Context, ds []store.Delivery) error
+	// Retry asks a delivery to attempt now, in manual mode (signal-with-start).
+	Retry(ctx context.Context, d store.Delivery) error
+	// Cancel tells a delivery's workflow to stop; a finished workflow is fine.
+	Cancel(ctx context.Context, d store.Delivery) error
+	// Ready reports whether Temporal answers.
+	Ready(ctx context.Context) error
+}
+
+// Config is what New needs. Store and Scheduler are required.
+type Config struct {
+	Store     Store
+	Scheduler Scheduler
+	// Logger receives request failures (with their causes) and scheduling problems.
+	// Nil discards.
+	Logger *slog.Logger
+	// AllowHTTP accepts http:// webhook URLs; AllowPrivate accepts loopback and private
+	// addresses. Both are for `hookd dev` and tests only.
+	AllowHTTP    bool
+	AllowPrivate bool
+	// Now is the clock for default event timestamps; nil means time.Now.
+	Now func() time.Time
+	// Metrics is the registry the request metrics are registered in and /metrics serves.
+	// Nil means a fresh registry with the Go and process collectors, so several servers
+	// can live in one process (tests). Pass a shared one to expose worker metrics too.
+	Metrics *prometheus.Registry
+	// ScheduleTimeout bounds the workflow starts made while answering a request
+	// (default 10s); past it the request is answered anyway and the reconciler finishes.
+	ScheduleTimeout time.Duration
+}
+
+// server holds the handlers' dependencies.
+type server struct {
+	store           Store
+	sched           Scheduler
+	log             *slog.Logger
+	now             func() time.Time
+	urlOpts         netguard.Options
+	schemas         *schemaCache
+	scheduleTimeout time.Duration
+}
+
+// New builds the router with every route of the OpenAPI document. Unless GIN_MODE is set,
+// Gin runs in release mode (no route dump on stdout).
+func New(cfg Config) (*gin.Engine, error) {
+	if cfg.Store == nil || cfg.Scheduler == nil {
+		return nil, errors.New("api: Config.Store and Config.Scheduler are required")
+	}
+	s := &server{
+		store:           cfg.Store,
+		sched:           cfg.Scheduler,
+		log:             cfg.Logger,
+		now:             cfg.Now,
+		urlOpts:         netguard.Options{AllowHTTP: cfg.AllowHTTP, AllowPrivate: cfg.AllowPrivate},
+		schemas:         newSchemaCache(),
+		scheduleTimeout: cfg.ScheduleTimeout,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.scheduleTimeout <= 0 {
+		s.scheduleTimeout = 10 * time.Second
+	}
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("register api metrics: %w", err)
+	}
+
+	if os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(nil); err != nil { // hookd never uses the client IP
+		return nil, fmt.Errorf("configure gin: %w", err)
+	}
+	r.Use(m.middleware, s.recoverPanic, s.handleErrors)
+	r.NoRoute(func(c *gin.Context) {
+		fail(c, errorf(http.StatusNotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		fail(c, errorf(http.StatusMethodNotAllowed, "method %s not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+
+	s.routes(r, reg)
+	return r, nil
+}

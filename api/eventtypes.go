@@ -1,0 +1,146 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/internal/store"
+)
+
+// eventTypeInput is the body of POST /v1/event-types and PUT /v1/event-types/{name}.
+type eventTypeInput struct {
+	Name        *string         `json:"name"`
+	Description *string         `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
+}
+
+// check validates the description and schema, returning the schema to store (nil for
+// none).
+func (in eventTypeInput) check(v *ValidationError) json.RawMessage {
+	if in.Description != nil {
+		checkDescription(v, "description", *in.Description)
+	}
+	if len(in.Schema) == 0 || string(in.Schema) == "null" {
+		return nil
+	}
+	if _, verr := compileSchema(in.Schema, "schema"); verr != nil {
+		v.Errors = append(v.Errors, verr.Errors...)
+		return nil
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, in.Schema); err != nil {
+		v.Add("schema", "must be valid JSON")
+		return nil
+	}
+	return json.RawMessage(compact.Bytes())
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (s *server) listEventTypes(c *gin.Context) {
+	page, err := pageOnly(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	rows, next, err := s.store.ListEventTypes(c.Request.Context(), caller(c).OrgID, page)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(rows, next, viewEventType))
+}
+
+func (s *server) createEventType(c *gin.Context) {
+	var in eventTypeInput
+	var v ValidationError
+	if err := bindObject(c, &in, &v); err != nil {
+		fail(c, err)
+		return
+	}
+	name := deref(in.Name)
+	checkEventTypeName(&v, "name", name)
+	schema := in.check(&v)
+	if err := v.Err(); err != nil {
+		fail(c, err)
+		return
+	}
+	et, err := s.store.CreateEventType(c.Request.Context(), store.EventType{
+		OrgID: caller(c).OrgID, Name: name, Description: deref(in.Description), Schema: schema,
+	})
+	if err != nil {
+		fail(c, describe(err, "event type %q already exists", name))
+		return
+	}
+	c.Header("Location", "/v1/event-types/"+et.Name)
+	c.JSON(http.StatusCreated, viewEventType(et))
+}
+
+func (s *server) getEventType(c *gin.Context) {
+	name := c.Param("name")
+	et, err := s.store.GetEventType(c.Request.Context(), caller(c).OrgID, name)
+	if err != nil {
+		fail(c, describe(err, "no event type %q", name))
+		return
+	}
+	c.JSON(http.StatusOK, viewEventType(et))
+}
+
+// updateEventType replaces description and schema (PUT semantics: an absent field is
+// cleared). The name in the body, if any, must match the path. Built-in types are fixed.
+func (s *server) updateEventType(c *gin.Context) {
+	name := c.Param("name")
+	var in eventTypeInput
+	var v ValidationError
+	if err := bindObject(c, &in, &v); err != nil {
+		fail(c, err)
+		return
+	}
+	if in.Name != nil && *in.Name != name {
+		v.Add("name", "cannot be changed; it must be %q or absent", name)
+	}
+	schema := in.check(&v)
+	if err := v.Err(); err != nil {
+		fail(c, err)
+		return
+	}
+	ctx, org := c.Request.Context(), caller(c).OrgID
+	cur, err := s.store.GetEventType(ctx, org, name)
+	if err != nil {
+		fail(c, describe(err, "no event type %q", name))
+		return
+	}
+	if cur.Builtin {
+		fail(c, errorf(http.StatusConflict, "event type %q is built in and cannot be changed", name))
+		return
+	}
+	cur.Description, cur.Schema = deref(in.Description), schema
+	et, err := s.store.UpdateEventType(ctx, cur)
+	if err != nil {
+		fail(c, describe(err, "no event type %q", name))
+		return
+	}
+	c.JSON(http.StatusOK, viewEventType(et))
+}
+
+func (s *server) deleteEventType(c *gin.Context) {
+	name := c.Param("name")
+	err := s.store.DeleteEventType(c.Request.Context(), caller(c).OrgID, name)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		fail(c, describe(err, "event type %q is built in and cannot be deleted", name))
+	case err != nil:
+		fail(c, describe(err, "no event type %q", name))
+	default:
+		c.Status(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookd/hookd/internal/auth"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// principalKey is where authenticate leaves the caller in the Gin context.
+const principalKey = "hookd.principal"
+
+// principal is the authenticated caller: whose key, in which organization, with which role.
+type principal struct {
+	KeyID string
+	OrgID string
+	Role  store.Role
+}
+
+// caller returns the principal authenticate stored; routes without authenticate must not
+// call it.
+func caller(c *gin.Context) principal {
+	return c.MustGet(principalKey).(principal)
+}
+
+// authenticate resolves the Bearer key to its organization and role: 401 when the header
+// is missing or the key unknown (or revoked).
+func (s *server) authenticate(c *gin.Context) {
+	token, ok := auth.BearerToken(c.GetHeader("Authorization"))
+	if !ok {
+		fail(c, errorf(http.StatusUnauthorized, `missing or malformed Authorization header; send "Authorization: Bearer <api key>"`))
+		return
+	}
+	key, err := s.store.APIKeyByHash(c.Request.Context(), auth.Hash(token))
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, errorf(http.StatusUnauthorized, "unknown or revoked API key"))
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Set(principalKey, principal{KeyID: key.ID, OrgID: key.OrgID, Role: key.Role})
+	c.Next()
+}
+
+// require answers 403 unless the caller's role allows p.
+func require(p auth.Permission) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		who := caller(c)
+		if !auth.Allowed(who.Role, p) {
+			fail(c, errorf(http.StatusForbidden, "an API key with role %q may not %s", who.Role, p))
+			return
+		}
+		c.Next()
+	}
+}
+
+// metrics counts and times requests by route template (never the raw path, which would
+// explode label cardinality) and status.
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookd_http_requests_total",
+			Help: "HTTP requests answered by the hookd API, by method, route template and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hookd_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests to the hookd API, by method and route template.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) middleware(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	method := c.Request.Method
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "other"
+	}
+	m.requests.WithLabelValues(method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+}

@@ -1,0 +1,223 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/internal/store"
+)
+
+// problemContentType is the media type of every error answer (RFC 9457).
+const problemContentType = "application/problem+json"
+
+// problem is an RFC 9457 problem details object.
+type problem struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail,omitempty"`
+	Errors []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names one invalid request field and says what is wrong with it. Field is a
+// path into the request: "name", "events[2]", "headers.Host", "data.device.id", or a
+// query parameter such as "since".
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError is a request that decoded but whose fields are invalid; the API answers
+// it with 422 and one FieldError per problem.
+type ValidationError struct {
+	Errors []FieldError
+}
+
+// Error lists the fields at fault.
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Errors))
+	for i, f := range e.Errors {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "invalid request: " + strings.Join(parts, "; ")
+}
+
+// Add records a problem with field, unless field already has one: the first problem
+// found (such as a wrong JSON type) is the one worth reporting.
+func (e *ValidationError) Add(field, format string, args ...any) {
+	if e.Has(field) {
+		return
+	}
+	e.Errors = append(e.Errors, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Has reports whether field already has a problem.
+func (e *ValidationError) Has(field string) bool {
+	for _, f := range e.Errors {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Err returns e when it holds any problem and nil otherwise, so validation can end with
+// `return v.Err()`.
+func (e *ValidationError) Err() error {
+	if e == nil || len(e.Errors) == 0 {
+		return nil
+	}
+	return e
+}
+
+// httpError is an answer with a chosen status and a detail fit for the caller. cause, if
+// any, is logged and never shown.
+type httpError struct {
+	status int
+	detail string
+	cause  error
+}
+
+func (e *httpError) Error() string {
+	if e.cause != nil {
+		return e.detail + ": " + e.cause.Error()
+	}
+	return e.detail
+}
+
+func (e *httpError) Unwrap() error { return e.cause }
+
+// errorf makes an httpError whose detail the caller sees.
+func errorf(status int, format string, args ...any) error {
+	return &httpError{status: status, detail: fmt.Sprintf(format, args...)}
+}
+
+// detailed gives a store error (ErrNotFound, ErrConflict) a detail for the caller, since
+// the store's own wording is not part of the API.
+type detailed struct {
+	err    error
+	detail string
+}
+
+func (e *detailed) Error() string { return e.detail + ": " + e.err.Error() }
+func (e *detailed) Unwrap() error { return e.err }
+
+// describe wraps err with a caller-facing detail; nil stays nil.
+func describe(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &detailed{err: err, detail: fmt.Sprintf(format, args...)}
+}
+
+// fail records err for handleErrors and stops the handler chain.
+func fail(c *gin.Context, err error) {
+	_ = c.Error(err)
+	c.Abort()
+}
+
+// handleErrors is the one place errors become answers: it runs after the handlers and
+// writes the last recorded error as problem+json.
+func (s *server) handleErrors(c *gin.Context) {
+	c.Next()
+	if len(c.Errors) == 0 || c.Writer.Written() {
+		return
+	}
+	err := c.Errors.Last().Err
+	p := s.toProblem(c, err)
+	if p.Status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="hookd"`)
+	}
+	writeProblem(c, p)
+}
+
+// toProblem maps an error to its answer, logging what the caller must not see.
+func (s *server) toProblem(c *gin.Context, err error) problem {
+	var (
+		verr    *ValidationError
+		herr    *httpError
+		maxErr  *http.MaxBytesError
+		withMsg *detailed
+	)
+	detail := func(fallback string) string {
+		if errors.As(err, &withMsg) {
+			return withMsg.detail
+		}
+		return fallback
+	}
+	switch {
+	case errors.As(err, &verr):
+		p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+		p.Errors = verr.Errors
+		return p
+	case errors.Is(err, store.ErrInvalidCursor):
+		p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+		p.Errors = []FieldError{{Field: "cursor", Message: "is not a cursor from a previous page of this list"}}
+		return p
+	case errors.As(err, &maxErr):
+		return newProblem(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", maxErr.Limit))
+	case errors.As(err, &herr):
+		if herr.cause != nil {
+			level := slog.LevelWarn
+			if herr.status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.Log(c.Request.Context(), level, "request failed", requestAttrs(c, herr.cause)...)
+		}
+		return newProblem(herr.status, herr.detail)
+	case errors.Is(err, store.ErrNotFound):
+		return newProblem(http.StatusNotFound, detail("not found"))
+	case errors.Is(err, store.ErrConflict):
+		return newProblem(http.StatusConflict, detail("conflicts with the current state"))
+	}
+	s.log.ErrorContext(c.Request.Context(), "request failed", requestAttrs(c, err)...)
+	return newProblem(http.StatusInternalServerError, "internal error")
+}
+
+func requestAttrs(c *gin.Context, err error) []any {
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	return []any{"err", err, "method", c.Request.Method, "route", route, "path", c.Request.URL.Path}
+}
+
+func newProblem(status int, detail string) problem {
+	return problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+func writeProblem(c *gin.Context, p problem) {
+	body, err := json.Marshal(p)
+	if err != nil { // cannot happen for this type; answer something valid regardless
+		body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"internal error"}`)
+		p.Status = http.StatusInternalServerError
+	}
+	c.Data(p.Status, problemContentType, body)
+}
+
+// recoverPanic turns a handler panic into a logged 500 problem, keeping the process up.
+func (s *server) recoverPanic(c *gin.Context) {
+	defer func() {
+		rec := recover()
+		if rec == nil {
+			return
+		}
+		if rec == http.ErrAbortHandler { //nolint:errorlint // sentinel re-panicked as net/http expects
+			panic(rec)
+		}
+		attrs := append(requestAttrs(c, fmt.Errorf("panic: %v", rec)), "stack", string(debug.Stack()))
+		s.log.ErrorContext(c.Request.Context(), "handler panicked", attrs...)
+		if !c.Writer.Written() {
+			writeProblem(c, newProblem(http.StatusInternalServerError, "internal error"))
+		}
+		c.Abort()
+	}()
+	c.Next()
+}

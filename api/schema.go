@@ -1,0 +1,175 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/hookd/hookd/internal/store"
+)
+
+// schemaLocation names a compiled event type schema inside the compiler; it never
+// leaves the process.
+const schemaLocation = "urn:hookd:event-type-schema"
+
+// maxSchemaErrors bounds the field errors reported for one schema failure.
+const maxSchemaErrors = 20
+
+var schemaPrinter = message.NewPrinter(language.English)
+
+// noRemoteRefs refuses every $ref outside the schema itself: a schema supplied over the
+// API must not make hookd read files or fetch URLs. Draft metaschemas are built in and
+// still resolve.
+type noRemoteRefs struct{}
+
+func (noRemoteRefs) Load(url string) (any, error) {
+	return nil, fmt.Errorf("only references within the schema (\"#/...\") are allowed, not %q", url)
+}
+
+// compileSchema compiles a JSON Schema (draft 2020-12 unless it names another with
+// $schema). Problems come back as field errors under field.
+func compileSchema(raw json.RawMessage, field string) (*jsonschema.Schema, *ValidationError) {
+	var v ValidationError
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		v.Add(field, "must be valid JSON")
+		return nil, &v
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		v.Add(field, "must be a JSON Schema object")
+		return nil, &v
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(noRemoteRefs{})
+	if err := c.AddResource(schemaLocation, doc); err != nil {
+		v.Add(field, "could not be loaded")
+		return nil, &v
+	}
+	sch, err := c.Compile(schemaLocation)
+	if err != nil {
+		var metaErr *jsonschema.SchemaValidationError
+		var loadErr *jsonschema.LoadURLError
+		switch {
+		case errors.As(err, &metaErr):
+			var verr *jsonschema.ValidationError
+			if errors.As(metaErr.Err, &verr) {
+				addSchemaErrors(&v, field, verr)
+			}
+		case errors.As(err, &loadErr):
+			v.Add(field, "%v", loadErr.Err)
+		}
+		if len(v.Errors) == 0 {
+			v.Add(field, "is not a valid JSON Schema: %s", strings.ReplaceAll(err.Error(), schemaLocation, "schema"))
+		}
+		return nil, &v
+	}
+	return sch, nil
+}
+
+// validateData checks an event's data against sch, reporting each failing path under
+// field ("data.device.id").
+func validateData(sch *jsonschema.Schema, data json.RawMessage, field string) error {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return &ValidationError{Errors: []FieldError{{Field: field, Message: "must be valid JSON"}}}
+	}
+	err = sch.Validate(doc)
+	if err == nil {
+		return nil
+	}
+	var v ValidationError
+	var verr *jsonschema.ValidationError
+	if errors.As(err, &verr) {
+		addSchemaErrors(&v, field, verr)
+	}
+	if len(v.Errors) == 0 {
+		v.Add(field, "does not match the event type's schema")
+	}
+	return &v
+}
+
+// addSchemaErrors adds the leaves of a validation error tree (the specific failures),
+// deduplicated and capped.
+func addSchemaErrors(v *ValidationError, field string, e *jsonschema.ValidationError) {
+	seen := map[FieldError]bool{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(v.Errors) >= maxSchemaErrors {
+			return
+		}
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		fe := FieldError{Field: fieldPath(field, e.InstanceLocation), Message: e.ErrorKind.LocalizedString(schemaPrinter)}
+		if !seen[fe] {
+			seen[fe] = true
+			v.Errors = append(v.Errors, fe)
+		}
+	}
+	walk(e)
+}
+
+// fieldPath joins JSON pointer tokens onto field: numbers become [n], names .name.
+func fieldPath(field string, tokens []string) string {
+	var b strings.Builder
+	b.WriteString(field)
+	for _, t := range tokens {
+		if _, err := strconv.Atoi(t); err == nil {
+			b.WriteString("[" + t + "]")
+		} else {
+			b.WriteString("." + t)
+		}
+	}
+	return b.String()
+}
+
+// schemaCache keeps compiled schemas per event type version, so ingest does not compile
+// a schema per event. A changed schema has a new UpdatedAt and so a new key.
+type schemaCache struct {
+	mu sync.Mutex
+	m  map[string]*jsonschema.Schema
+}
+
+// maxCachedSchemas bounds memory; past it the cache starts over.
+const maxCachedSchemas = 1024
+
+func newSchemaCache() *schemaCache {
+	return &schemaCache{m: map[string]*jsonschema.Schema{}}
+}
+
+// get returns et's compiled schema, or nil when et has none.
+func (c *schemaCache) get(et store.EventType) (*jsonschema.Schema, error) {
+	if len(et.Schema) == 0 || string(et.Schema) == "null" {
+		return nil, nil
+	}
+	key := et.OrgID + "\x00" + et.Name + "\x00" + strconv.FormatInt(et.UpdatedAt.UnixNano(), 10)
+	c.mu.Lock()
+	sch, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return sch, nil
+	}
+	sch, verr := compileSchema(et.Schema, "schema")
+	if verr != nil { // stored schemas were validated on write; this is a bug or a draft change
+		return nil, fmt.Errorf("compile stored schema of event type %s: %w", et.Name, verr)
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxCachedSchemas {
+		clear(c.m)
+	}
+	c.m[key] = sch
+	c.mu.Unlock()
+	return sch, nil
+}

@@ -1,0 +1,246 @@
+package api
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// This file holds the JSON shapes of answers: camelCase, RFC 3339 UTC times, null for
+// absent values rather than omitted keys, so every object has a fixed set of keys.
+
+// timestamp formats t as RFC 3339 in UTC with as many fractional digits as it has
+// (PostgreSQL keeps microseconds).
+func timestamp(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func optTimestamp(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := timestamp(*t)
+	return &s
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// list is the envelope of every list answer.
+type list[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+func newList[R, T any](rows []R, next string, view func(R) T) list[T] {
+	out := list[T]{Data: make([]T, 0, len(rows)), NextCursor: optString(next)}
+	for _, r := range rows {
+		out.Data = append(out.Data, view(r))
+	}
+	return out
+}
+
+type eventTypeView struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
+	Builtin     bool            `json:"builtin"`
+	CreatedAt   string          `json:"createdAt"`
+	UpdatedAt   string          `json:"updatedAt"`
+}
+
+func viewEventType(et store.EventType) eventTypeView {
+	schema := et.Schema
+	if len(schema) == 0 {
+		schema = json.RawMessage("null")
+	}
+	return eventTypeView{
+		Name: et.Name, Description: et.Description, Schema: schema, Builtin: et.Builtin,
+		CreatedAt: timestamp(et.CreatedAt), UpdatedAt: timestamp(et.UpdatedAt),
+	}
+}
+
+type webhookView struct {
+	ID                  string            `json:"id"`
+	Name                string            `json:"name"`
+	Description         string            `json:"description"`
+	URL                 string            `json:"url"`
+	Events              []string          `json:"events"`
+	EventsPolicy        string            `json:"eventsPolicy"`
+	Headers             map[string]string `json:"headers"`
+	TimeoutSeconds      int               `json:"timeoutSeconds"`
+	MaxRetries          int               `json:"maxRetries"`
+	RetrySchedule       []string          `json:"retrySchedule"`
+	Status              string            `json:"status"`
+	Secret              string            `json:"secret,omitempty"` // create only
+	SecretPrefix        string            `json:"secretPrefix"`
+	AttemptCount        int64             `json:"attemptCount"`
+	ConsecutiveFailures int               `json:"consecutiveFailures"`
+	LastTriggeredAt     *string           `json:"lastTriggeredAt"`
+	CreatedAt           string            `json:"createdAt"`
+	UpdatedAt           string            `json:"updatedAt"`
+}
+
+// maskedValue replaces header values for callers who may read webhooks but not manage
+// them: custom headers often carry credentials.
+const maskedValue = "********"
+
+func viewWebhook(w store.Webhook, showHeaderValues bool) webhookView {
+	headers := make(map[string]string, len(w.Headers))
+	for k, v := range w.Headers {
+		if !showHeaderValues {
+			v = maskedValue
+		}
+		headers[k] = v
+	}
+	events := w.Events
+	if events == nil {
+		events = []string{}
+	}
+	return webhookView{
+		ID: w.ID, Name: w.Name, Description: w.Description, URL: w.URL,
+		Events: events, EventsPolicy: w.EventsPolicy, Headers: headers,
+		TimeoutSeconds: w.TimeoutSeconds, MaxRetries: w.MaxRetries,
+		RetrySchedule: delivery.FormatSchedule(w.RetrySchedule), Status: w.Status,
+		SecretPrefix: w.SecretPrefix, AttemptCount: w.AttemptCount,
+		ConsecutiveFailures: w.ConsecutiveFailures, LastTriggeredAt: optTimestamp(w.LastTriggeredAt),
+		CreatedAt: timestamp(w.CreatedAt), UpdatedAt: timestamp(w.UpdatedAt),
+	}
+}
+
+type eventView struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+	CreatedAt string          `json:"createdAt"`
+}
+
+func viewEvent(ev store.Event) eventView {
+	data := ev.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	return eventView{ID: ev.ID, Type: ev.Type, Timestamp: timestamp(ev.Timestamp), Data: data, CreatedAt: timestamp(ev.CreatedAt)}
+}
+
+type eventDetailView struct {
+	eventView
+	Deliveries []deliveryView `json:"deliveries"`
+}
+
+// acceptedView answers POST /v1/events, the same on the first post and on repeats.
+type acceptedView struct {
+	ID         string             `json:"id"`
+	Type       string             `json:"type"`
+	Timestamp  string             `json:"timestamp"`
+	Deliveries []acceptedDelivery `json:"deliveries"`
+}
+
+type acceptedDelivery struct {
+	ID        string `json:"id"`
+	WebhookID string `json:"webhookId"`
+}
+
+func viewAccepted(ev store.Event, ds []store.Delivery) acceptedView {
+	out := acceptedView{ID: ev.ID, Type: ev.Type, Timestamp: timestamp(ev.Timestamp), Deliveries: make([]acceptedDelivery, 0, len(ds))}
+	for _, d := range ds {
+		out.Deliveries = append(out.Deliveries, acceptedDelivery{ID: d.ID, WebhookID: d.WebhookID})
+	}
+	sort.Slice(out.Deliveries, func(i, j int) bool { return out.Deliveries[i].ID < out.Deliveries[j].ID })
+	return out
+}
+
+// WorkflowID is the Temporal workflow ID of a delivery (see ARCHITECTURE.md), shown so
+// operators can find it in the Temporal Web UI.
+func WorkflowID(deliveryID string) string {
+	return "delivery-" + deliveryID
+}
+
+type deliveryView struct {
+	ID             string  `json:"id"`
+	WebhookID      string  `json:"webhookId"`
+	EventID        string  `json:"eventId"`
+	EventType      string  `json:"eventType"`
+	Status         string  `json:"status"`
+	AttemptCount   int     `json:"attemptCount"`
+	NextAttemptAt  *string `json:"nextAttemptAt"`
+	LastAttemptAt  *string `json:"lastAttemptAt"`
+	LastStatusCode *int    `json:"lastStatusCode"`
+	LastError      *string `json:"lastError"`
+	WorkflowID     string  `json:"workflowId"`
+	WorkflowRunID  *string `json:"workflowRunId"`
+	CreatedAt      string  `json:"createdAt"`
+	UpdatedAt      string  `json:"updatedAt"`
+}
+
+func viewDelivery(d store.Delivery) deliveryView {
+	return deliveryView{
+		ID: d.ID, WebhookID: d.WebhookID, EventID: d.EventID, EventType: d.EventType,
+		Status: d.Status, AttemptCount: d.AttemptCount,
+		NextAttemptAt: optTimestamp(d.NextAttemptAt), LastAttemptAt: optTimestamp(d.LastAttemptAt),
+		LastStatusCode: d.LastStatusCode, LastError: optString(d.LastError),
+		WorkflowID: WorkflowID(d.ID), WorkflowRunID: optString(d.WorkflowRunID),
+		CreatedAt: timestamp(d.CreatedAt), UpdatedAt: timestamp(d.UpdatedAt),
+	}
+}
+
+type deliveryDetailView struct {
+	deliveryView
+	Attempts []attemptView `json:"attempts"`
+}
+
+type attemptView struct {
+	ID          string           `json:"id"`
+	Number      int              `json:"number"`
+	Trigger     string           `json:"trigger"`
+	RequestedAt string           `json:"requestedAt"`
+	DurationMs  int64            `json:"durationMs"`
+	Request     attemptRequest   `json:"request"`
+	Response    *attemptResponse `json:"response"` // null when no response came back
+	Error       *string          `json:"error"`
+	RetryAfter  *string          `json:"retryAfter"` // e.g. "30s"; null without Retry-After
+}
+
+type attemptRequest struct {
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers"`
+}
+
+type attemptResponse struct {
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+func viewAttempt(a store.Attempt) attemptView {
+	v := attemptView{
+		ID: a.ID, Number: a.Number, Trigger: a.Trigger, RequestedAt: timestamp(a.RequestedAt),
+		DurationMs: a.DurationMs,
+		Request:    attemptRequest{URL: a.RequestURL, Method: a.RequestMethod, Headers: nonNil(a.RequestHeaders)},
+		Error:      optString(a.Error),
+	}
+	if a.ResponseStatus != nil {
+		v.Response = &attemptResponse{Status: *a.ResponseStatus, Headers: nonNil(a.ResponseHeaders), Body: a.ResponseBody}
+	}
+	if a.RetryAfterMs != nil {
+		s := delivery.FormatSchedule([]time.Duration{time.Duration(*a.RetryAfterMs) * time.Millisecond})[0]
+		v.RetryAfter = &s
+	}
+	return v
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

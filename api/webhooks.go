@@ -1,0 +1,156 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/internal/signing"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// secretPrefixLen is how much of a secret reads show: "whsec_" and four characters.
+const secretPrefixLen = len("whsec_") + 4
+
+// checkSubscribed adds a problem for each subscribed event type the organization lacks.
+func (s *server) checkSubscribed(ctx context.Context, orgID string, events []string, v *ValidationError) error {
+	if len(events) == 0 {
+		return nil
+	}
+	missing, err := s.store.MissingEventTypes(ctx, orgID, events)
+	if err != nil {
+		return err
+	}
+	for _, m := range missing {
+		for i, name := range events {
+			if name == m {
+				v.Add("events["+strconv.Itoa(i)+"]", "unknown event type %q; create it with POST /v1/event-types", name)
+			}
+		}
+	}
+	return nil
+}
+
+// createWebhook answers 201 with the signing secret, the only time it is shown.
+func (s *server) createWebhook(c *gin.Context) {
+	var in webhookInput
+	var v ValidationError
+	if err := bindObject(c, &in, &v); err != nil {
+		fail(c, err)
+		return
+	}
+	ctx, org := c.Request.Context(), caller(c).OrgID
+	w := newWebhookDefaults()
+	in.apply(&w, true, s.urlOpts, &v)
+	if in.Events != nil {
+		if err := s.checkSubscribed(ctx, org, *in.Events, &v); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	if err := v.Err(); err != nil {
+		fail(c, err)
+		return
+	}
+	secret, err := signing.NewSecret()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	w.ID, w.OrgID, w.Secret, w.SecretPrefix = ids.New(ids.Webhook), org, secret, secret[:secretPrefixLen]
+	created, err := s.store.CreateWebhook(ctx, w)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	view := viewWebhook(created, true)
+	view.Secret = secret // shown once, here; reads show secretPrefix only
+	c.Header("Location", "/v1/webhooks/"+created.ID)
+	c.JSON(http.StatusCreated, view)
+}
+
+func (s *server) listWebhooks(c *gin.Context) {
+	page, err := pageOnly(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	rows, next, err := s.store.ListWebhooks(c.Request.Context(), caller(c).OrgID, page)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	admin := caller(c).Role == store.RoleAdmin
+	c.JSON(http.StatusOK, newList(rows, next, func(w store.Webhook) webhookView { return viewWebhook(w, admin) }))
+}
+
+func (s *server) getWebhook(c *gin.Context) {
+	id := c.Param("id")
+	w, err := s.store.GetWebhook(c.Request.Context(), caller(c).OrgID, id)
+	if err != nil {
+		fail(c, describe(err, "no webhook %q", id))
+		return
+	}
+	c.JSON(http.StatusOK, viewWebhook(w, caller(c).Role == store.RoleAdmin))
+}
+
+// updateWebhook changes the given fields; absent (or null) fields keep their value.
+// Subscriptions are checked only when events is given, so a webhook whose event type was
+// deleted can still be renamed.
+func (s *server) updateWebhook(c *gin.Context) {
+	id := c.Param("id")
+	var in webhookInput
+	var v ValidationError
+	if err := bindObject(c, &in, &v); err != nil {
+		fail(c, err)
+		return
+	}
+	ctx, org := c.Request.Context(), caller(c).OrgID
+	w, err := s.store.GetWebhook(ctx, org, id)
+	if err != nil {
+		fail(c, describe(err, "no webhook %q", id))
+		return
+	}
+	in.apply(&w, false, s.urlOpts, &v)
+	if in.Events != nil {
+		if err := s.checkSubscribed(ctx, org, *in.Events, &v); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	if err := v.Err(); err != nil {
+		fail(c, err)
+		return
+	}
+	updated, err := s.store.UpdateWebhook(ctx, w)
+	if err != nil {
+		fail(c, describe(err, "no webhook %q", id))
+		return
+	}
+	c.JSON(http.StatusOK, viewWebhook(updated, true))
+}
+
+func (s *server) deleteWebhook(c *gin.Context) {
+	id := c.Param("id")
+	if err := s.store.DeleteWebhook(c.Request.Context(), caller(c).OrgID, id); err != nil {
+		fail(c, describe(err, "no webhook %q", id))
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// pingWebhook sends a "ping" event to one webhook, whatever it subscribes to and even
+// when it is disabled, so an admin can test a receiver.
+func (s *server) pingWebhook(c *gin.Context) {
+	id := c.Param("id")
+	ev, d, err := s.store.CreatePing(c.Request.Context(), caller(c).OrgID, id)
+	if err != nil {
+		fail(c, describe(err, "no webhook %q", id))
+		return
+	}
+	s.startWorkflows(c.Request.Context(), []store.Delivery{d})
+	c.JSON(http.StatusAccepted, gin.H{"deliveryId": d.ID, "eventId": ev.ID})
+}
