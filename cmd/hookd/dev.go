@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd/internal/auth"
+	"github.com/hookd/hookd/internal/config"
+	"github.com/hookd/hookd/internal/devenv"
+	"github.com/hookd/hookd/internal/devtemporal"
+	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/workflows"
+)
+
+// devOrgID is the organization `hookd dev` and `hookd keys create` use by default.
+const devOrgID = "org_default"
+
+// runDev runs everything on this machine: a private PostgreSQL (unless DATABASE_URL is
+// given), the embedded Temporal server with its Web UI, migrations, the API and the worker.
+// All state lives in the data directory, so a restart keeps it.
+func runDev(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	began := time.Now()
+	cfg, _, err := config.Load("dev", config.Dev, args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	key, err := devSecretKey(cfg, dataDir)
+	if err != nil {
+		return err
+	}
+
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		pg, err := devenv.StartPostgres(ctx, filepath.Join(dataDir, "postgres"), 0, log)
+		if err != nil {
+			return fmt.Errorf("start postgres: %w", err)
+		}
+		defer stopLogged(log, "postgres", pg.Stop)
+		dbURL = pg.URL("hookd")
+	}
+
+	ts, err := devtemporal.Start(ctx, devtemporal.Options{
+		DBFile:           filepath.Join(dataDir, "temporal.db"),
+		FrontendPort:     cfg.TemporalPort,
+		UIPort:           cfg.UIPort,
+		Namespace:        cfg.TemporalNamespace,
+		SearchAttributes: workflows.SearchAttributeTypes(),
+		Logger:           log,
+	})
+	if err != nil {
+		return fmt.Errorf("start temporal: %w", err)
+	}
+	defer stopLogged(log, "temporal", func(context.Context) error { return ts.Stop() })
+	cfg.TemporalAddress = ts.FrontendHostPort()
+
+	st, err := openStore(ctx, dbURL, key)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	adminKey, err := bootstrapAdmin(ctx, st, dataDir, cfg.AdminKey)
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	svc := &services{cfg: cfg, log: log, store: st, temporal: tc}
+	return svc.run(ctx, roleAPI|roleWorker, func(apiURL string) {
+		fmt.Fprintf(stdout, "\nhookd dev is ready (started in %s)\n", time.Since(began).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "  API:          %s\n", apiURL)
+		if ui := ts.UIURL(); ui != "" {
+			fmt.Fprintf(stdout, "  Temporal UI:  %s/namespaces/%s/workflows\n", ui, cfg.TemporalNamespace)
+		}
+		fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s)\n", cfg.TemporalAddress, cfg.TemporalNamespace)
+		fmt.Fprintf(stdout, "  Data dir:     %s\n", dataDir)
+		fmt.Fprintf(stdout, "  Admin key:    %s\n\n", adminKey)
+	})
+}
+
+// devSecretKey is HOOKD_SECRET_KEY if given, else a key made once and kept in the data dir.
+func devSecretKey(cfg config.Config, dataDir string) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		return cfg.SecretKeyBytes()
+	}
+	path := filepath.Join(dataDir, "secret.key")
+	encoded, err := readOrCreate(path, func() (string, error) {
+		return base64.StdEncoding.EncodeToString(secretbox.GenerateKey()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	k, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(k) != 32 {
+		return nil, fmt.Errorf("%s is damaged: delete it only together with the data it encrypts", path)
+	}
+	return k, nil
+}
+
+// bootstrapAdmin makes sure the dev organization has an admin key and returns it: the
+// given one, or one made once and kept in the data dir.
+func bootstrapAdmin(ctx context.Context, st *store.Store, dataDir, given string) (string, error) {
+	if _, err := st.EnsureOrganization(ctx, devOrgID, "default"); err != nil {
+		return "", fmt.Errorf("ensure dev organization: %w", err)
+	}
+	plaintext := given
+	if plaintext == "" {
+		var err error
+		plaintext, err = readOrCreate(filepath.Join(dataDir, "admin.key"), func() (string, error) {
+			k, _, _ := auth.NewKey()
+			return k, nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	if err := ensureKey(ctx, st, devOrgID, store.RoleAdmin, "bootstrap admin", plaintext); err != nil {
+		return "", err
+	}
+	return plaintext, nil
+}
+
+// ensureKey stores plaintext as a key of org unless it is stored already.
+func ensureKey(ctx context.Context, st *store.Store, orgID string, role store.Role, name, plaintext string) error {
+	_, err := st.APIKeyByHash(ctx, auth.Hash(plaintext))
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("look up key: %w", err)
+	}
+	if err := st.InsertAPIKey(ctx, auth.Record(orgID, role, name, plaintext)); err != nil {
+		return fmt.Errorf("store key: %w", err)
+	}
+	return nil
+}
+
+// readOrCreate returns the trimmed content of path, creating it (mode 0600) with make's
+// value the first time.
+func readOrCreate(path string, make func() (string, error)) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	v, err := make()
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return v, nil
+}
+
+func stopLogged(log *slog.Logger, what string, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		log.Error("stop "+what, "err", err)
+	}
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/hookd/hookd/internal/config"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// runProduction runs `hookd serve`, `hookd api` or `hookd worker` against an external
+// PostgreSQL and Temporal.
+func runProduction(ctx context.Context, name string, args []string, getenv func(string) string, r roles) error {
+	cfg, _, err := config.Load(name, config.Production, args, getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireProduction(true); err != nil {
+		return err
+	}
+	key, err := cfg.SecretKeyBytes()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	st, err := openStore(ctx, cfg.DatabaseURL, key)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	svc := &services{cfg: cfg, log: log, store: st, temporal: tc}
+	return svc.run(ctx, r, func(url string) { log.Info("api listening", "url", url) })
+}
+
+// runMigrate applies the database migrations and exits.
+func runMigrate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	cfg, _, err := config.Load("migrate", config.Production, args, getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return fmt.Errorf("DATABASE_URL is required")
+	}
+	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}

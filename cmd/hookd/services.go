@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hookd/hookd/activities"
+	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/internal/config"
+	"github.com/hookd/hookd/internal/dispatch"
+	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/secretbox"
+	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/worker"
+	"github.com/hookd/hookd/workflows"
+)
+
+// roles says which parts a process runs.
+type roles int
+
+const (
+	roleAPI roles = 1 << iota
+	roleWorker
+)
+
+func newLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// openStore migrates the database (under tern's advisory lock, so replicas may race
+// safely) and opens a pool.
+func openStore(ctx context.Context, databaseURL string, key []byte) (*store.Store, error) {
+	box, err := secretbox.New(key)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	if err := store.Migrate(ctx, databaseURL); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	st, err := store.Open(ctx, databaseURL, box)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
+}
+
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	opts := client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+	}
+	if cfg.TemporalTLS || cfg.TemporalAPIKey != "" {
+		opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+// services are the long-running parts of a hookd process, wired together.
+type services struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    *store.Store
+	temporal client.Client
+}
+
+// run runs the API and/or the worker (with its reconciler) until ctx ends, then stops
+// them gracefully. ready, if set, is called once the API listens.
+func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) error {
+	reconcileEvery, err := time.ParseDuration(s.cfg.Reconcile)
+	if err != nil || reconcileEvery <= 0 {
+		return fmt.Errorf("HOOKD_RECONCILE_INTERVAL %q: want a positive duration like 30s", s.cfg.Reconcile)
+	}
+	disp := &dispatch.Dispatcher{Client: s.temporal, Store: s.store, Logger: s.log, Parallel: 16}
+	g, gctx := errgroup.WithContext(ctx)
+
+	if r&roleWorker != 0 {
+		acts := &activities.Activities{
+			Store: s.store,
+			Client: netguard.NewClient(netguard.Options{
+				AllowPrivate: s.cfg.AllowPrivate,
+				AllowHTTP:    s.cfg.AllowHTTP,
+			}),
+			UserAgent: "hookd/" + version,
+			Logger:    s.log,
+		}
+		w := worker.New(s.temporal, workflows.TaskQueue, acts, sdkworker.Options{})
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		defer w.Stop()
+		g.Go(func() error {
+			disp.RunReconciler(gctx, reconcileEvery)
+			return nil
+		})
+	}
+
+	if r&roleAPI != 0 {
+		handler, err := api.New(api.Config{
+			Store:        s.store,
+			Scheduler:    disp,
+			Logger:       s.log,
+			AllowHTTP:    s.cfg.AllowHTTP,
+			AllowPrivate: s.cfg.AllowPrivate,
+		})
+		if err != nil {
+			return fmt.Errorf("build api: %w", err)
+		}
+		ln, err := net.Listen("tcp", s.cfg.APIAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", s.cfg.APIAddr, err)
+		}
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("api server: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return srv.Shutdown(shutdownCtx)
+		})
+		if ready != nil {
+			ready("http://" + ln.Addr().String())
+		}
+	}
+	s.log.Info("hookd running", "api", r&roleAPI != 0, "worker", r&roleWorker != 0)
+	return g.Wait()
+}
+
+var _ api.Scheduler = (*dispatch.Dispatcher)(nil)
