@@ -1,0 +1,316 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/hookd/hookd/internal/store/storetest"
+)
+
+// hookdBin is the binary under test, built once by TestMain.
+var hookdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hookd-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	hookdBin = filepath.Join(dir, "hookd")
+	build := exec.Command("go", "build", "-o", hookdBin, "github.com/hookd/hookd/cmd/hookd")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: build hookd:", err)
+		os.Exit(1)
+	}
+	storetest.Main(m, func() { os.RemoveAll(dir) })
+}
+
+// instance is one running `hookd dev` process.
+type instance struct {
+	t        *testing.T
+	env      []string
+	dataDir  string
+	apiURL   string
+	temporal string
+	adminKey string
+	dbURL    string // "" when hookd runs its own private PostgreSQL
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	logs     *syncBuffer
+}
+
+type options struct {
+	// ownPostgres runs hookd's private PostgreSQL in the data dir instead of a database
+	// from the test cluster.
+	ownPostgres bool
+}
+
+// startHookd starts `hookd dev` on free ports with a fresh data dir and waits until it is
+// ready. It is stopped (SIGTERM) when the test ends.
+func startHookd(t *testing.T, o options) *instance {
+	t.Helper()
+	dataDir := t.TempDir()
+	// PostgreSQL runs as an unprivileged user when tests run as root: let it through
+	// t.TempDir's private directories.
+	for _, dir := range []string{filepath.Dir(dataDir), dataDir} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := &instance{
+		t:        t,
+		dataDir:  dataDir,
+		adminKey: "hk_e2e_admin_" + strconv.FormatInt(time.Now().UnixNano(), 36),
+	}
+	if !o.ownPostgres {
+		in.dbURL = storetest.URL(t)
+	}
+	apiPort, temporalPort := freePort(t), freePort(t)
+	in.apiURL = "http://127.0.0.1:" + apiPort
+	in.temporal = "127.0.0.1:" + temporalPort
+	in.env = append(os.Environ(),
+		"HOOKD_DATA_DIR="+dataDir,
+		"HOOKD_API_ADDR=127.0.0.1:"+apiPort,
+		"HOOKD_TEMPORAL_PORT="+temporalPort,
+		"HOOKD_UI_PORT=-1",
+		"HOOKD_ADMIN_KEY="+in.adminKey,
+		"HOOKD_RECONCILE_INTERVAL=1s",
+		"HOOKD_LOG_LEVEL=warn",
+		"DATABASE_URL="+in.dbURL,
+	)
+	in.start()
+	t.Cleanup(in.stop)
+	return in
+}
+
+func (in *instance) start() {
+	in.t.Helper()
+	in.logs = &syncBuffer{}
+	in.cmd = exec.Command(hookdBin, "dev")
+	in.cmd.Env = in.env
+	in.cmd.Stdout, in.cmd.Stderr = in.logs, in.logs
+	if err := in.cmd.Start(); err != nil {
+		in.t.Fatalf("start hookd: %v", err)
+	}
+	in.exited = make(chan struct{})
+	go func() {
+		_ = in.cmd.Wait()
+		close(in.exited)
+	}()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-in.exited:
+			in.t.Fatalf("hookd exited during start-up:\n%s", in.logs.String())
+		default:
+		}
+		resp, err := http.Get(in.apiURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	in.t.Fatalf("hookd not ready after 90s:\n%s", in.logs.String())
+}
+
+// kill ends hookd with SIGKILL: no clean shutdown of anything it runs in-process.
+func (in *instance) kill() {
+	in.t.Helper()
+	if err := in.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		in.t.Fatalf("kill hookd: %v", err)
+	}
+	<-in.exited
+}
+
+func (in *instance) stop() {
+	select {
+	case <-in.exited:
+		return
+	default:
+	}
+	_ = in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.exited:
+	case <-time.After(60 * time.Second):
+		_ = in.cmd.Process.Kill()
+		<-in.exited
+		in.t.Errorf("hookd did not stop within 60s of SIGTERM:\n%s", in.logs.String())
+	}
+}
+
+// temporalClient connects to the instance's embedded Temporal server.
+func (in *instance) temporalClient() client.Client {
+	in.t.Helper()
+	c, err := client.Dial(client.Options{HostPort: in.temporal, Namespace: "default"})
+	if err != nil {
+		in.t.Fatalf("dial temporal: %v", err)
+	}
+	in.t.Cleanup(c.Close)
+	return c
+}
+
+// db connects to the instance's database (the test cluster's).
+func (in *instance) db() *pgxpool.Pool {
+	in.t.Helper()
+	if in.dbURL == "" {
+		in.t.Fatal("this instance runs its own PostgreSQL")
+	}
+	pool, err := pgxpool.New(context.Background(), in.dbURL)
+	if err != nil {
+		in.t.Fatalf("connect: %v", err)
+	}
+	in.t.Cleanup(pool.Close)
+	return pool
+}
+
+// keysCreate runs `hookd keys create` against the instance's database.
+func (in *instance) keysCreate(org, role string) string {
+	in.t.Helper()
+	cmd := exec.Command(hookdBin, "keys", "create", "--role", role, "--org", org)
+	cmd.Env = in.env
+	out, err := cmd.Output()
+	if err != nil {
+		in.t.Fatalf("hookd keys create: %v %s", err, exitStderr(err))
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func exitStderr(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
+}
+
+// response is an API answer with its decoded JSON body.
+type response struct {
+	status      int
+	contentType string
+	raw         []byte
+	body        map[string]any
+}
+
+func (r response) str(key string) string {
+	s, _ := r.body[key].(string)
+	return s
+}
+
+func (r response) list(key string) []map[string]any {
+	items, _ := r.body[key].([]any)
+	out := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// call sends a request with key as the Bearer token; body may be a []byte (sent as is)
+// or anything JSON-encodable.
+func (in *instance) call(method, path, key string, body any) response {
+	in.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			in.t.Fatal(err)
+		}
+		rd = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequest(method, in.apiURL+path, rd)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), raw: raw}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+// must calls and fails the test unless the answer has the wanted status.
+func (in *instance) must(want int, method, path string, body any) response {
+	in.t.Helper()
+	r := in.call(method, path, in.adminKey, body)
+	if r.status != want {
+		in.t.Fatalf("%s %s = %d, want %d: %s", method, path, r.status, want, r.raw)
+	}
+	return r
+}
+
+// eventually polls check every 50ms until it returns "" or the deadline passes.
+func eventually(t *testing.T, within time.Duration, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := ""
+	for time.Now().Before(deadline) {
+		if last = check(); last == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("not within %v: %s", within, last)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
