@@ -37,6 +37,21 @@ const (
 	heartbeatTimeout = 10 * time.Second
 )
 
+// changeLocalFirstAttempt versions two changes made together: each run's first attempt
+// is a local activity (it runs inside the workflow task that started the run, so a
+// delivery that succeeds at once costs one workflow task and no activity task round
+// trip), and a retry signal that arrives during a run's final attempt is honoured instead
+// of left unread. Runs recorded before the change replay the old way.
+const changeLocalFirstAttempt = "local-first-attempt"
+
+// infraRetry retries an attempt that failed for hookd's own reasons (the database blinked,
+// a worker died); the delivery schedule itself lives in the workflow.
+var infraRetry = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    time.Minute,
+}
+
 // Delivery drives one notification: attempt, then on a retryable failure wait
 // max(schedule[n], Retry-After) while listening for the retry and cancel signals, until it
 // succeeds, its retries run out, it is canceled, or its webhook goes away.
@@ -53,14 +68,14 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: attemptTimeout,
 		HeartbeatTimeout:    heartbeatTimeout,
-		// Only infrastructure faults (the database blinked, a worker died) are retried
-		// here; the delivery schedule itself lives in this workflow.
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
+		RetryPolicy:         infraRetry,
 	})
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: attemptTimeout,
+		RetryPolicy:         infraRetry,
+	})
+	v1 := workflow.GetVersion(ctx, changeLocalFirstAttempt, workflow.DefaultVersion, 1) == 1
+	local := v1
 
 	trigger := activities.TriggerAuto
 	if in.Manual {
@@ -70,33 +85,37 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 	retriesDone := 0
 	var a *activities.Activities
 	for {
-		var res activities.AttemptResult
-		err := workflow.ExecuteActivity(ctx, a.Attempt, activities.AttemptInput{
+		input := activities.AttemptInput{
 			DeliveryID:  in.DeliveryID,
 			Trigger:     trigger,
 			RetriesDone: retriesDone,
 			Manual:      state.Manual,
-		}).Get(ctx, &res)
-		if err != nil {
+		}
+		var attempt workflow.Future
+		if local {
+			attempt = workflow.ExecuteLocalActivity(ctx, a.Attempt, input)
+			// Later attempts come after a timer, which costs a workflow task anyway, and a
+			// slow receiver must not hold a workflow task open for each of them.
+			local = false
+		} else {
+			attempt = workflow.ExecuteActivity(ctx, a.Attempt, input)
+		}
+		var res activities.AttemptResult
+		if err := attempt.Get(ctx, &res); err != nil {
 			return state, err
 		}
-		if res.Abandoned {
-			state.Status = delivery.StatusCanceled
-			state.LastError = res.Error
-			return state, upsertStatus(ctx, state)
-		}
-		status, delay := delivery.Next(res.Policy, retriesDone, state.Manual, res.Outcome, res.RetryAfter)
-		state.Attempts = res.Number
-		state.Status, state.LastOutcome, state.LastError = status, res.Outcome, res.Error
-		state.NextAttemptAt = time.Time{}
-		if status == delivery.StatusRetrying {
-			state.NextAttemptAt = workflow.Now(ctx).Add(delay)
-		}
+		delay := settle(ctx, &state, res, retriesDone)
 		if err := upsertStatus(ctx, state); err != nil {
 			return state, err
 		}
-		if status != delivery.StatusRetrying {
-			return state, nil
+		if state.Status != delivery.StatusRetrying {
+			// A retry asked for while this attempt ran reached this run, not a new one:
+			// honour it rather than finish with the signal unread.
+			if !v1 || !retryRequested(retryCh) {
+				return state, nil
+			}
+			state.Manual, trigger = true, activities.TriggerManual
+			continue
 		}
 
 		switch waitForNextAttempt(ctx, delay, retryCh, cancelCh) {
@@ -112,6 +131,23 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 			return state, upsertStatus(ctx, state)
 		}
 	}
+}
+
+// settle applies an attempt's result to the state and returns the delay before the next
+// automatic attempt, which matters only when the state is now retrying.
+func settle(ctx workflow.Context, state *DeliveryState, res activities.AttemptResult, retriesDone int) time.Duration {
+	state.NextAttemptAt = time.Time{}
+	if res.Abandoned {
+		state.Status, state.LastError = delivery.StatusCanceled, res.Error
+		return 0
+	}
+	status, delay := delivery.Next(res.Policy, retriesDone, state.Manual, res.Outcome, res.RetryAfter)
+	state.Attempts = res.Number
+	state.Status, state.LastOutcome, state.LastError = status, res.Outcome, res.Error
+	if status == delivery.StatusRetrying {
+		state.NextAttemptAt = workflow.Now(ctx).Add(delay)
+	}
+	return delay
 }
 
 type wakeReason int
@@ -139,6 +175,15 @@ func waitForNextAttempt(ctx workflow.Context, delay time.Duration, retryCh, canc
 	})
 	sel.Select(ctx)
 	return reason
+}
+
+// retryRequested reports whether a retry signal is waiting, consuming all of them.
+func retryRequested(retryCh workflow.ReceiveChannel) bool {
+	if !retryCh.ReceiveAsync(nil) {
+		return false
+	}
+	drain(retryCh)
+	return true
 }
 
 // drain consumes every signal already buffered on ch: several clicks on "retry" during

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
@@ -25,15 +26,21 @@ type receiver struct {
 	start   time.Time
 	results []activities.AttemptResult
 	calls   []call
+	// onAttempt, if set, runs inside attempt n (1-based) before it answers.
+	onAttempt func(n int)
 }
 
 type call struct {
-	at time.Duration // since the workflow started
-	in activities.AttemptInput
+	at    time.Duration // since the workflow started
+	in    activities.AttemptInput
+	local bool // ran as a local activity
 }
 
-func (r *receiver) attempt(_ context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
-	r.calls = append(r.calls, call{at: r.env.Now().Sub(r.start), in: in})
+func (r *receiver) attempt(ctx context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
+	r.calls = append(r.calls, call{at: r.env.Now().Sub(r.start), in: in, local: activity.GetInfo(ctx).IsLocalActivity})
+	if r.onAttempt != nil {
+		r.onAttempt(len(r.calls))
+	}
 	res := r.results[min(len(r.calls), len(r.results))-1]
 	res.Number = len(r.calls)
 	return res, nil
@@ -109,6 +116,10 @@ func TestDeliveryFollowsScheduleUntilRetriesRunOut(t *testing.T) {
 	for i, c := range r.calls {
 		if c.in.Trigger != activities.TriggerAuto || c.in.RetriesDone != i || c.in.Manual {
 			t.Fatalf("attempt %d input %+v", i+1, c.in)
+		}
+		// Only the first attempt runs inside the starting workflow task.
+		if c.local != (i == 0) {
+			t.Fatalf("attempt %d local=%v, want %v", i+1, c.local, i == 0)
 		}
 	}
 }
@@ -247,5 +258,24 @@ func TestDeliveryStatusQueryDuringBackoff(t *testing.T) {
 	}
 	if want := r.start.Add(time.Hour); !during.NextAttemptAt.Equal(want) {
 		t.Fatalf("nextAttemptAt %v, want %v", during.NextAttemptAt, want)
+	}
+}
+
+func TestDeliveryRetrySignalDuringFinalAttemptIsHonoured(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 0, Schedule: []time.Duration{time.Minute}}
+	r := newReceiver(t, retry(p, 0), ok(p))
+	// The admin clicks retry while the last automatic attempt is still running.
+	r.onAttempt = func(n int) {
+		if n == 1 {
+			r.env.SignalWorkflow(SignalRetry, nil)
+		}
+	}
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	if len(r.calls) != 2 || r.calls[1].in.Trigger != activities.TriggerManual {
+		t.Fatalf("attempts %+v, want a manual attempt after the failed last one", r.calls)
+	}
+	if st.Status != delivery.StatusSucceeded {
+		t.Fatalf("state %+v, want succeeded", st)
 	}
 }

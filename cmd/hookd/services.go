@@ -90,7 +90,10 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 	if err != nil || reconcileEvery <= 0 {
 		return fmt.Errorf("HOOKD_RECONCILE_INTERVAL %q: want a positive duration like 30s", s.cfg.Reconcile)
 	}
-	disp := &dispatch.Dispatcher{Client: s.temporal, Store: s.store, Logger: s.log, Parallel: 16}
+	disp := &dispatch.Dispatcher{
+		Client: s.temporal, Store: s.store, Logger: s.log, Parallel: 16,
+		EagerStart: s.cfg.EagerStart && r&roleWorker != 0,
+	}
 	g, gctx := errgroup.WithContext(ctx)
 
 	if r&roleWorker != 0 {

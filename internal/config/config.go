@@ -26,13 +26,23 @@ type Config struct {
 	AllowPrivate      bool   // HOOKD_ALLOW_PRIVATE_TARGETS: deliver to loopback and private networks
 	LogLevel          slog.Level
 	Reconcile         string // HOOKD_RECONCILE_INTERVAL, a Go duration
+	EagerStart        bool   // HOOKD_EAGER_START: eager workflow start when API and worker share a process
 
 	// hookd dev only.
 	DataDir      string // HOOKD_DATA_DIR
 	AdminKey     string // HOOKD_ADMIN_KEY
 	TemporalPort int    // HOOKD_TEMPORAL_PORT
 	UIPort       int    // HOOKD_UI_PORT; -1 turns the Web UI off
+	// TemporalStore is where the embedded Temporal server keeps its state
+	// (HOOKD_TEMPORAL_STORE): TemporalStoreSQLite or TemporalStorePostgres.
+	TemporalStore string
 }
+
+// The values of Config.TemporalStore.
+const (
+	TemporalStoreSQLite   = "sqlite"   // a SQLite file in the data dir
+	TemporalStorePostgres = "postgres" // databases in hookd's PostgreSQL, as in production
+)
 
 // Mode says which defaults apply: dev allows http and loopback targets and keeps all
 // state in a data directory; production allows neither unless told to.
@@ -69,12 +79,14 @@ func Load(name string, mode Mode, args []string, getenv func(string) string) (Co
 	fs.BoolVar(&c.AllowHTTP, "allow-http", parseBool(env("HOOKD_ALLOW_HTTP", strconv.FormatBool(mode == Dev))), "accept http:// webhook URLs (HOOKD_ALLOW_HTTP)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private-targets", parseBool(env("HOOKD_ALLOW_PRIVATE_TARGETS", strconv.FormatBool(mode == Dev))), "deliver to loopback and private addresses (HOOKD_ALLOW_PRIVATE_TARGETS)")
 	fs.StringVar(&logLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
+	fs.BoolVar(&c.EagerStart, "eager-start", parseBool(env("HOOKD_EAGER_START", "true")), "eager workflow start when API and worker share a process (HOOKD_EAGER_START)")
 	fs.StringVar(&c.Reconcile, "reconcile-interval", env("HOOKD_RECONCILE_INTERVAL", "30s"), "how often the worker looks for unstarted deliveries")
 	if mode == Dev {
 		fs.StringVar(&c.DataDir, "data-dir", env("HOOKD_DATA_DIR", ".hookd"), "where all dev state lives (HOOKD_DATA_DIR)")
 		fs.StringVar(&c.AdminKey, "admin-key", env("HOOKD_ADMIN_KEY", ""), "bootstrap admin API key (HOOKD_ADMIN_KEY)")
 		fs.IntVar(&c.TemporalPort, "temporal-port", envInt(getenv, "HOOKD_TEMPORAL_PORT", 7233), "embedded Temporal frontend port (HOOKD_TEMPORAL_PORT)")
 		fs.IntVar(&c.UIPort, "ui-port", envInt(getenv, "HOOKD_UI_PORT", 8233), "Temporal Web UI port, -1 for none (HOOKD_UI_PORT)")
+		fs.StringVar(&c.TemporalStore, "temporal-store", env("HOOKD_TEMPORAL_STORE", TemporalStoreSQLite), "embedded Temporal persistence: sqlite or postgres (HOOKD_TEMPORAL_STORE)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
@@ -101,6 +113,9 @@ func (c Config) validate(mode Mode) error {
 		}
 		if c.UIPort < -1 || c.UIPort > 65535 || c.TemporalPort < 0 || c.TemporalPort > 65535 {
 			errs = append(errs, errors.New("HOOKD_TEMPORAL_PORT and HOOKD_UI_PORT must be ports (0 = any free one; -1 turns the UI off)"))
+		}
+		if c.TemporalStore != TemporalStoreSQLite && c.TemporalStore != TemporalStorePostgres {
+			errs = append(errs, fmt.Errorf("HOOKD_TEMPORAL_STORE %q: want %s or %s", c.TemporalStore, TemporalStoreSQLite, TemporalStorePostgres))
 		}
 	}
 	return errors.Join(errs...)

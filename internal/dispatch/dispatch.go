@@ -36,6 +36,10 @@ type Dispatcher struct {
 	Logger    *slog.Logger
 	// Parallel bounds how many workflow starts one Schedule call has in flight.
 	Parallel int
+	// EagerStart asks the server to hand each new workflow's first task straight back to
+	// a worker in this process (one that shares Client), saving a matching round trip.
+	// It is only a request: without such a worker the start is an ordinary one.
+	EagerStart bool
 }
 
 func (d *Dispatcher) taskQueue() string {
@@ -69,6 +73,7 @@ func (d *Dispatcher) Schedule(ctx context.Context, ds []store.Delivery) error {
 	for _, del := range ds {
 		g.Go(func() error {
 			opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+			opts.EnableEagerStart = d.EagerStart
 			_, err := d.Client.ExecuteWorkflow(ctx, opts, workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID})
 			var already *serviceerror.WorkflowExecutionAlreadyStarted
 			if err != nil && !errors.As(err, &already) {
