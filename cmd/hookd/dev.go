@@ -24,6 +24,12 @@ import (
 // devOrgID is the organization `hookd dev` and `hookd keys create` use by default.
 const devOrgID = "org_default"
 
+// The databases the embedded Temporal server uses with HOOKD_TEMPORAL_STORE=postgres.
+const (
+	devTemporalDB           = "temporal"
+	devTemporalVisibilityDB = "temporal_visibility"
+)
+
 // runDev runs everything on this machine: a private PostgreSQL (unless DATABASE_URL is
 // given), the embedded Temporal server with its Web UI, migrations, the API and the worker.
 // All state lives in the data directory, so a restart keeps it.
@@ -56,14 +62,26 @@ func runDev(ctx context.Context, args []string, stdout io.Writer, getenv func(st
 		dbURL = pg.URL("hookd")
 	}
 
-	ts, err := devtemporal.Start(ctx, devtemporal.Options{
-		DBFile:           filepath.Join(dataDir, "temporal.db"),
+	topts := devtemporal.Options{
 		FrontendPort:     cfg.TemporalPort,
 		UIPort:           cfg.UIPort,
 		Namespace:        cfg.TemporalNamespace,
 		SearchAttributes: workflows.SearchAttributeTypes(),
 		Logger:           log,
-	})
+	}
+	temporalStore := filepath.Join(dataDir, "temporal.db")
+	if cfg.TemporalStore == config.TemporalStorePostgres {
+		// The production shape: Temporal persisted in PostgreSQL, here the same
+		// server hookd uses, in databases of its own.
+		if topts.Postgres, err = devtemporal.ParsePostgresURL(dbURL); err != nil {
+			return fmt.Errorf("temporal store: %w", err)
+		}
+		topts.Postgres.Database, topts.Postgres.VisibilityDatabase = devTemporalDB, devTemporalVisibilityDB
+		temporalStore = fmt.Sprintf("PostgreSQL databases %s, %s", devTemporalDB, devTemporalVisibilityDB)
+	} else {
+		topts.DBFile = temporalStore
+	}
+	ts, err := devtemporal.Start(ctx, topts)
 	if err != nil {
 		return fmt.Errorf("start temporal: %w", err)
 	}
@@ -93,6 +111,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer, getenv func(st
 			fmt.Fprintf(stdout, "  Temporal UI:  %s/namespaces/%s/workflows\n", ui, cfg.TemporalNamespace)
 		}
 		fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s)\n", cfg.TemporalAddress, cfg.TemporalNamespace)
+		fmt.Fprintf(stdout, "  Temporal DB:  %s\n", temporalStore)
 		fmt.Fprintf(stdout, "  Data dir:     %s\n", dataDir)
 		fmt.Fprintf(stdout, "  Admin key:    %s\n\n", adminKey)
 	})

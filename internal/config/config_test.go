@@ -13,7 +13,8 @@ func TestLoadDefaultsPerMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !dev.AllowHTTP || !dev.AllowPrivate || dev.APIAddr != "127.0.0.1:8080" || dev.DataDir != ".hookd" || dev.UIPort != 8233 {
+	if !dev.AllowHTTP || !dev.AllowPrivate || dev.APIAddr != "127.0.0.1:8080" || dev.DataDir != ".hookd" || dev.UIPort != 8233 ||
+		dev.TemporalStore != TemporalStoreSQLite {
 		t.Fatalf("dev defaults %+v", dev)
 	}
 	prod, _, err := Load("serve", Production, nil, envOf(nil))
@@ -47,6 +48,22 @@ func TestLoadEnvironmentAndFlags(t *testing.T) {
 	}
 }
 
+func TestLoadTemporalStore(t *testing.T) {
+	t.Parallel()
+	c, _, err := Load("dev", Dev, nil, envOf(map[string]string{"HOOKD_TEMPORAL_STORE": "postgres"}))
+	if err != nil || c.TemporalStore != TemporalStorePostgres {
+		t.Fatalf("from the environment: store %q, err %v", c.TemporalStore, err)
+	}
+	c, _, err = Load("dev", Dev, []string{"-temporal-store", "sqlite"}, envOf(map[string]string{"HOOKD_TEMPORAL_STORE": "postgres"}))
+	if err != nil || c.TemporalStore != TemporalStoreSQLite {
+		t.Fatalf("flag over the environment: store %q, err %v", c.TemporalStore, err)
+	}
+	// Production subcommands talk to a Temporal cluster: no store to pick.
+	if _, _, err := Load("serve", Production, nil, envOf(map[string]string{"HOOKD_TEMPORAL_STORE": "mysql"})); err != nil {
+		t.Fatalf("production with HOOKD_TEMPORAL_STORE set: %v", err)
+	}
+}
+
 func TestLoadRejectsBadValues(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -55,6 +72,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"address", "HOOKD_API_ADDR", "nope", "HOOKD_API_ADDR"},
 		{"secret key", "HOOKD_SECRET_KEY", "c2hvcnQ=", "32 bytes"},
 		{"log level", "HOOKD_LOG_LEVEL", "loud", "HOOKD_LOG_LEVEL"},
+		{"temporal store", "HOOKD_TEMPORAL_STORE", "mysql", "HOOKD_TEMPORAL_STORE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,9 +21,19 @@ import (
 )
 
 const (
-	storeName   = "sqlite-default" // one store for executions and visibility
-	clusterName = "active"
+	sqliteStoreName = "sqlite-default" // one store for executions and visibility
+	clusterName     = "active"
 )
+
+// persistence names the data stores of a server.
+type persistence struct {
+	main, visibility storeConfig // the same store twice for SQLite
+}
+
+type storeConfig struct {
+	name string
+	sql  *config.SQL
+}
 
 // sqlitePragmas are applied to every connection of a file database. WAL lets
 // readers (the UI, visibility queries) run beside the writer and, with
@@ -64,32 +74,47 @@ func sqlConfig(o Options) *config.SQL {
 
 // prepareDatabase creates the schema of a new database file and the
 // namespace, with its retention and search attributes, when they are
-// missing. Creating the namespace in the database before the server starts
-// (as `temporal server start-dev` does) makes it usable the moment the
-// frontend answers; registering it through the API would leave a window in
-// which the frontend's namespace cache does not know it yet.
-func prepareDatabase(o Options) (*config.SQL, error) {
+// missing.
+func prepareDatabase(o Options) (persistence, error) {
 	conf := sqlConfig(o)
 	if o.DBFile != "" {
 		fresh, err := isNewDatabase(o.DBFile)
 		if err != nil {
-			return nil, err
+			return persistence{}, err
 		}
 		if fresh {
 			if err := sqliteschema.SetupSchema(conf); err != nil {
-				return nil, fmt.Errorf("create temporal schema in %s: %w", o.DBFile, err)
+				return persistence{}, fmt.Errorf("create temporal schema in %s: %w", o.DBFile, err)
 			}
 		}
 	}
+	if err := createNamespace(o, conf); err != nil {
+		return persistence{}, err
+	}
+	store := storeConfig{name: sqliteStoreName, sql: conf}
+	return persistence{main: store, visibility: store}, nil
+}
+
+// createNamespace creates o.Namespace, with its retention and search
+// attributes, in the database of conf unless it exists. Creating the
+// namespace in the database before the server starts (as `temporal server
+// start-dev` does) makes it usable the moment the frontend answers;
+// registering it through the API would leave a window in which the
+// frontend's namespace cache does not know it yet. The helpers live in the
+// server's SQLite schema package but work on any SQL plugin: they map the
+// search attributes onto the pre-allocated columns (Keyword01, Int01, ...)
+// that SQL visibility has in SQLite and PostgreSQL alike, and insert the
+// namespace row through the plugin.
+func createNamespace(o Options, conf *config.SQL) error {
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, o.SearchAttributes)
 	if err != nil {
-		return nil, fmt.Errorf("configure namespace %s: %w", o.Namespace, err)
+		return fmt.Errorf("configure namespace %s: %w", o.Namespace, err)
 	}
 	ns.Detail.Config.Retention = durationpb.New(o.Retention)
 	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
-		return nil, fmt.Errorf("create namespace %s: %w", o.Namespace, err)
+		return fmt.Errorf("create namespace %s: %w", o.Namespace, err)
 	}
-	return conf, nil
+	return nil
 }
 
 // isNewDatabase reports whether dbFile has no schema yet: missing, or empty
@@ -148,8 +173,8 @@ func dynamicConfigClient(o Options) dynamicconfig.StaticClient {
 
 // newTemporalServer builds (but does not start) a server running every
 // service in this process, found through static host lists.
-func newTemporalServer(o Options, p ports, sqlConf *config.SQL, logger log.Logger) (temporal.Server, error) {
-	conf := serverConfig(o, p, sqlConf)
+func newTemporalServer(o Options, p ports, stores persistence, logger log.Logger) (temporal.Server, error) {
+	conf := serverConfig(o, p, stores)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("create authorizer: %w", err)
@@ -181,14 +206,17 @@ func newTemporalServer(o Options, p ports, sqlConf *config.SQL, logger log.Logge
 
 // serverConfig is the static server config: no metrics or pprof listeners,
 // archival off, one cluster, everything bound to o.IP.
-func serverConfig(o Options, p ports, sqlConf *config.SQL) *config.Config {
+func serverConfig(o Options, p ports, stores persistence) *config.Config {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = o.IP
-	conf.Persistence.DefaultStore = storeName
-	conf.Persistence.VisibilityStore = storeName
+	conf.Persistence.DefaultStore = stores.main.name
+	conf.Persistence.VisibilityStore = stores.visibility.name
 	conf.Persistence.NumHistoryShards = o.NumHistoryShards
-	conf.Persistence.DataStores = map[string]config.DataStore{storeName: {SQL: sqlConf}}
+	conf.Persistence.DataStores = map[string]config.DataStore{
+		stores.main.name:       {SQL: stores.main.sql},
+		stores.visibility.name: {SQL: stores.visibility.sql},
+	}
 
 	frontend := hostPort(o.IP, p.frontend)
 	var httpAddr string

@@ -35,8 +35,13 @@ const Disabled = -1
 type Options struct {
 	// DBFile is the SQLite database file, created with its schema on first
 	// use and opened in WAL mode; its directory is created if missing. Empty
-	// means a private in-memory database that disappears with the server.
+	// (and no Postgres) means a private in-memory database that disappears
+	// with the server.
 	DBFile string
+	// Postgres, when set, persists the server in PostgreSQL instead of
+	// SQLite (DBFile must then be empty): the production shape. See
+	// PostgresStore.
+	Postgres *PostgresStore
 	// IP every listener binds to; default DefaultIP. "localhost" is taken as
 	// 127.0.0.1 because the server needs an address, not a name.
 	IP string
@@ -65,7 +70,8 @@ type Options struct {
 	// value is ignored, with a warning from the server); default
 	// DefaultNumHistoryShards. One shard is what `temporal server start-dev`
 	// uses: SQLite serializes every write anyway, so more shards add
-	// background work without adding throughput.
+	// background work without adding throughput. With Postgres the default
+	// is DefaultPostgresNumHistoryShards.
 	NumHistoryShards int32
 	// Logger receives the server's logs, tagged component=temporal; default
 	// slog.Default().
@@ -89,7 +95,7 @@ type Server struct {
 
 	server temporal.Server
 	ui     *uiServer
-	lock   *fileLock
+	lock   dbLock // nil, or the lock on the database
 	logger serverLogger
 	// quietStop: Stop silences the server's logs (LogLevel Warn or above).
 	quietStop bool
@@ -110,10 +116,15 @@ func (s *Server) UIURL() string { return s.uiURL }
 // Namespace is the namespace created at start.
 func (s *Server) Namespace() string { return s.namespace }
 
+// dbLock keeps a second server off a database while one runs.
+type dbLock interface{ release() }
+
 // Start starts the server and, unless disabled, the UI, and returns once both
 // answer and the search attributes are registered: about half a second on a
-// 2-core machine, in memory or on a file. ctx bounds only the start; cancelling it
-// later does not stop the server. On error nothing is left running.
+// 2-core machine, in memory or on a file; with PostgreSQL as much again when
+// the databases exist, a few seconds more when it creates them and their
+// schemas. ctx bounds only the start; cancelling it later does not stop the
+// server. On error nothing is left running.
 //
 // An in-memory database is gone for good after Stop, yet its memory stays
 // in use until the process exits: the Temporal SQLite plugin never closes a
@@ -146,21 +157,32 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}()
 
-	if o.DBFile != "" {
-		if err := os.MkdirAll(filepath.Dir(o.DBFile), 0o755); err != nil {
-			return nil, fmt.Errorf("create database directory: %w", err)
+	s.logger = newServerLogger(o.Logger, o.LogLevel)
+	s.quietStop = o.LogLevel.Level() >= slog.LevelWarn
+	var stores persistence
+	switch {
+	case o.Postgres != nil:
+		lock, st, err := preparePostgres(ctx, o, s.logger)
+		if err != nil {
+			return nil, err
 		}
-		if s.lock, err = lockDatabase(o.DBFile); err != nil {
+		s.lock, stores = lock, st
+	default:
+		if o.DBFile != "" {
+			if err := os.MkdirAll(filepath.Dir(o.DBFile), 0o755); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+			lock, err := lockDatabase(o.DBFile)
+			if err != nil {
+				return nil, err
+			}
+			s.lock = lock
+		}
+		if stores, err = prepareDatabase(o); err != nil {
 			return nil, err
 		}
 	}
-	sqlConf, err := prepareDatabase(o)
-	if err != nil {
-		return nil, err
-	}
-	s.logger = newServerLogger(o.Logger, o.LogLevel)
-	s.quietStop = o.LogLevel.Level() >= slog.LevelWarn
-	if s.server, err = newTemporalServer(o, p, sqlConf, s.logger); err != nil {
+	if s.server, err = newTemporalServer(o, p, stores, s.logger); err != nil {
 		return nil, err
 	}
 
@@ -202,14 +224,16 @@ func startServer(ctx context.Context, s *Server) error {
 			if <-errc == nil {
 				_ = srv.Stop()
 			}
-			lock.release()
+			if lock != nil {
+				lock.release()
+			}
 		}()
 		return fmt.Errorf("start temporal server: %w", ctx.Err())
 	}
 }
 
 // Stop stops the UI and then the server, waiting for both, and releases the
-// database file. Unless LogLevel is below Warn, the server logs nothing from
+// database. Unless LogLevel is below Warn, the server logs nothing from
 // here on: shutting down, it warns about every poll and call it cuts short.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
@@ -222,7 +246,9 @@ func (s *Server) Stop() error {
 				s.stopErr = fmt.Errorf("stop temporal server: %w", err)
 			}
 		}
-		s.lock.release()
+		if s.lock != nil {
+			s.lock.release()
+		}
 	})
 	return s.stopErr
 }
@@ -245,6 +271,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.NumHistoryShards == 0 {
 		o.NumHistoryShards = DefaultNumHistoryShards
+		if o.Postgres != nil {
+			o.NumHistoryShards = DefaultPostgresNumHistoryShards
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -278,6 +307,16 @@ func (o Options) withDefaults() (Options, error) {
 		} else {
 			o.DBFile = abs
 		}
+	}
+	if o.Postgres != nil {
+		if o.DBFile != "" {
+			errs = append(errs, fmt.Errorf("DBFile %q and Postgres are both set: pick one store", o.DBFile))
+		}
+		pg, err := o.Postgres.withDefaults()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		o.Postgres = pg
 	}
 	for name, t := range o.SearchAttributes {
 		if name == "" || t == enumspb.INDEXED_VALUE_TYPE_UNSPECIFIED {

@@ -65,24 +65,7 @@ func TestInMemory(t *testing.T) {
 	)
 	runID := runGreet(ctx, t, c, "wf-in-memory", sa)
 
-	// Visibility is written after the workflow by a background queue: poll.
-	query := `HookdWebhookId = "wh_1" AND HookdAttempts = 1`
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
-		if err != nil {
-			t.Fatalf("ListWorkflow(%s): %v", query, err)
-		}
-		if n := len(resp.GetExecutions()); n == 1 && resp.GetExecutions()[0].GetExecution().GetRunId() == runID {
-			break
-		} else if n > 1 {
-			t.Fatalf("ListWorkflow(%s) found %d executions, want 1", query, n)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ListWorkflow(%s) did not find run %s within 30s", query, runID)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitVisible(ctx, t, c, `HookdWebhookId = "wh_1" AND HookdAttempts = 1`, runID)
 
 	// The frontend's HTTP API answers too.
 	if srv.HTTPHostPort() == "" {
@@ -233,7 +216,11 @@ func start(t *testing.T, o devtemporal.Options) *devtemporal.Server {
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	t.Logf("Start (file %q, UI %v): %v", o.DBFile, srv.UIURL() != "", time.Since(began).Round(time.Millisecond))
+	store := fmt.Sprintf("file %q", o.DBFile)
+	if o.Postgres != nil {
+		store = "postgres " + o.Postgres.Database
+	}
+	t.Logf("Start (%s, UI %v): %v", store, srv.UIURL() != "", time.Since(began).Round(time.Millisecond))
 	t.Cleanup(func() {
 		began := time.Now()
 		if err := srv.Stop(); err != nil {
@@ -293,6 +280,30 @@ func runGreet(ctx context.Context, t *testing.T, c client.Client, id string, sa 
 	}
 	t.Logf("workflow %s ran in %v", id, time.Since(began).Round(time.Millisecond))
 	return run.GetRunID()
+}
+
+// waitVisible polls visibility, which a background queue writes after the
+// workflow, until query finds exactly the run runID.
+func waitVisible(ctx context.Context, t *testing.T, c client.Client, query, runID string) {
+	t.Helper()
+	began := time.Now()
+	deadline := began.Add(30 * time.Second)
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			t.Fatalf("ListWorkflow(%s): %v", query, err)
+		}
+		if n := len(resp.GetExecutions()); n == 1 && resp.GetExecutions()[0].GetExecution().GetRunId() == runID {
+			t.Logf("ListWorkflow(%s) found run %s after %v", query, runID, time.Since(began).Round(time.Millisecond))
+			return
+		} else if n > 1 {
+			t.Fatalf("ListWorkflow(%s) found %d executions, want 1", query, n)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ListWorkflow(%s) did not find run %s within 30s", query, runID)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func assertSearchAttributes(ctx context.Context, t *testing.T, c client.Client, ns string, want map[string]enumspb.IndexedValueType) {

@@ -11,6 +11,12 @@
 // before the server starts, and github.com/temporalio/ui-server/v2 serving
 // the UI from assets compiled into the binary.
 //
+// Options.Postgres persists the same server in PostgreSQL instead, the shape
+// of a production cluster: Start creates the databases if missing and sets
+// up or updates their schemas with the schema files and schema tool shipped
+// in go.temporal.io/server, so the benchmark and `hookd dev
+// --temporal-store postgres` measure and run what production runs.
+//
 // Production never imports this package: there hookd talks to a real
 // Temporal cluster.
 package devtemporal
