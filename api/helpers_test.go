@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -311,8 +310,6 @@ func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 func serve(e *env, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()

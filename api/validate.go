@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"regexp"
 	"strconv"
 	"time"
@@ -102,9 +101,4 @@ func pageOnly(c *gin.Context) (store.Page, error) {
 	var v ValidationError
 	p := pageQuery(c, &v)
 	return p, v.Err()
-}
-
-// notFoundf answers 404 with a detail naming what is missing.
-func notFoundf(format string, args ...any) error {
-	return errorf(http.StatusNotFound, format, args...)
 }

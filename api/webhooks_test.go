@@ -23,8 +23,7 @@ func TestWebhookLifecycle(t *testing.T) {
 		t.Fatalf("create: %d %s", rec.Code, rec.Body)
 	}
 	created := e.must(http.StatusOK, "GET", rec.Header().Get("Location"), e.admin, nil)
-	var w map[string]any
-	w = decodeJSON(t, rec)
+	w := decodeJSON(t, rec)
 	conformsValue(t, "WebhookWithSecret", w)
 	conformsValue(t, "Webhook", created)
 	id := str(w["id"])

@@ -292,7 +292,7 @@ func (o Options) withDefaults() (Options, error) {
 		errs = append(errs, fmt.Errorf("UIPort %d is neither a port nor Disabled", o.UIPort))
 	}
 	if o.Retention < 0 {
-		errs = append(errs, fmt.Errorf("Retention %v is negative", o.Retention))
+		errs = append(errs, fmt.Errorf("retention %v is negative", o.Retention))
 	}
 	if o.NumHistoryShards < 0 {
 		errs = append(errs, fmt.Errorf("NumHistoryShards %d is negative", o.NumHistoryShards))
