@@ -11,7 +11,7 @@ RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e /internal/devtemporal -e /c
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test test-short lint bench clean
+.PHONY: run build test test-short lint bench bench-quick clean
 
 ## run: build and start hookd dev (API :8080, Temporal UI :8233, private PostgreSQL)
 run:
@@ -33,6 +33,15 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(WORKFLOWCHECK) ./workflows/...
+
+## bench: the benchmark (BENCHMARKS.md), a few minutes; the table goes to stdout and
+## bench/results/<date>.md. Extra flags: make bench BENCH_FLAGS='--env HOOKD_X=y'
+bench:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/hookd bench --out bench/results/$$(date +%F).md $(BENCH_FLAGS)
+
+## bench-quick: every scenario with small counts, a smoke test of the harness (~1 min)
+bench-quick:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/hookd bench --events 300 --duration 5s --backlog 500 --ceiling 300 $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

@@ -26,6 +26,7 @@ Usage:
   hookd worker         run the worker (and reconciler) only
   hookd migrate        apply database migrations and exit
   hookd keys create    create an API key: --role admin|publisher|viewer [--org ID] [--name N]
+  hookd bench          measure delivery throughput, latency and resources (BENCHMARKS.md)
   hookd version        print the version
 
 Run "hookd <command> -h" for a command's flags; each flag also reads an environment variable.
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return runMigrate(ctx, rest, stdout, getenv)
 	case "keys":
 		return runKeys(ctx, rest, stdout, getenv)
+	case "bench":
+		return runBench(ctx, rest, stdout, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "hookd", version)
 		return nil
