@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -95,6 +96,11 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		EagerStart: s.cfg.EagerStart && r&roleWorker != 0,
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	if s.cfg.PprofAddr != "" {
+		if err := s.servePprof(gctx, g); err != nil {
+			return err
+		}
+	}
 
 	if r&roleWorker != 0 {
 		acts := &activities.Activities{
@@ -132,25 +138,48 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", s.cfg.APIAddr, err)
 		}
-		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-		g.Go(func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("api server: %w", err)
-			}
-			return nil
-		})
-		g.Go(func() error {
-			<-gctx.Done()
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			return srv.Shutdown(shutdownCtx)
-		})
+		s.serveListener(gctx, g, "api", ln, handler)
 		if ready != nil {
 			ready("http://" + ln.Addr().String())
 		}
 	}
 	s.log.Info("hookd running", "api", r&roleAPI != 0, "worker", r&roleWorker != 0)
 	return g.Wait()
+}
+
+// servePprof serves Go's profiles on their own listener (never on the API's), for
+// `go tool pprof http://ADDR/debug/pprof/profile`.
+func (s *services) servePprof(ctx context.Context, g *errgroup.Group) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", s.cfg.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for pprof: %w", s.cfg.PprofAddr, err)
+	}
+	s.log.Info("pprof listening", "addr", ln.Addr().String())
+	s.serveListener(ctx, g, "pprof", ln, mux)
+	return nil
+}
+
+// serveListener serves handler on ln until ctx ends, then shuts it down gracefully.
+func (s *services) serveListener(ctx context.Context, g *errgroup.Group, what string, ln net.Listener, handler http.Handler) {
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("%s server: %w", what, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
 }
 
 var _ api.Scheduler = (*dispatch.Dispatcher)(nil)

@@ -27,6 +27,7 @@ type Config struct {
 	LogLevel          slog.Level
 	Reconcile         string // HOOKD_RECONCILE_INTERVAL, a Go duration
 	EagerStart        bool   // HOOKD_EAGER_START: eager workflow start when API and worker share a process
+	PprofAddr         string // HOOKD_PPROF_ADDR: serve net/http/pprof here (off when empty)
 
 	// hookd dev only.
 	DataDir      string // HOOKD_DATA_DIR
@@ -80,6 +81,7 @@ func Load(name string, mode Mode, args []string, getenv func(string) string) (Co
 	fs.BoolVar(&c.AllowPrivate, "allow-private-targets", parseBool(env("HOOKD_ALLOW_PRIVATE_TARGETS", strconv.FormatBool(mode == Dev))), "deliver to loopback and private addresses (HOOKD_ALLOW_PRIVATE_TARGETS)")
 	fs.StringVar(&logLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
 	fs.BoolVar(&c.EagerStart, "eager-start", parseBool(env("HOOKD_EAGER_START", "true")), "eager workflow start when API and worker share a process (HOOKD_EAGER_START)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", env("HOOKD_PPROF_ADDR", ""), "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (HOOKD_PPROF_ADDR)")
 	fs.StringVar(&c.Reconcile, "reconcile-interval", env("HOOKD_RECONCILE_INTERVAL", "30s"), "how often the worker looks for unstarted deliveries")
 	if mode == Dev {
 		fs.StringVar(&c.DataDir, "data-dir", env("HOOKD_DATA_DIR", ".hookd"), "where all dev state lives (HOOKD_DATA_DIR)")
@@ -101,6 +103,11 @@ func (c Config) validate(mode Mode) error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HOOKD_API_ADDR %q: want host:port", c.APIAddr))
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Errorf("HOOKD_PPROF_ADDR %q: want host:port", c.PprofAddr))
+		}
 	}
 	if c.SecretKey != "" {
 		if _, err := c.SecretKeyBytes(); err != nil {
