@@ -39,6 +39,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer, getenv func(st
 	if err != nil {
 		return err
 	}
+	sizeWorkflowCache(cfg)
 	log := newLogger(cfg.LogLevel)
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {

@@ -23,6 +23,7 @@ func runProduction(ctx context.Context, name string, args []string, getenv func(
 	if err != nil {
 		return err
 	}
+	sizeWorkflowCache(cfg)
 	log := newLogger(cfg.LogLevel)
 	st, err := openStore(ctx, cfg.DatabaseURL, key)
 	if err != nil {

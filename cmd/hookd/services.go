@@ -36,6 +36,15 @@ const (
 	roleWorker
 )
 
+// sizeWorkflowCache bounds the SDK's process-wide cache of workflows kept in memory
+// between their tasks. A Delivery spends nearly all its life waiting out a backoff, when
+// caching it buys little: evicted, it replays its short history when its timer fires. The
+// cache is made by the first worker in the process — in hookd dev that is one of the
+// embedded Temporal server's own — so this must run before anything starts.
+func sizeWorkflowCache(cfg config.Config) {
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
+}
+
 func newLogger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }

@@ -28,6 +28,7 @@ type Config struct {
 	Reconcile         string // HOOKD_RECONCILE_INTERVAL, a Go duration
 	EagerStart        bool   // HOOKD_EAGER_START: eager workflow start when API and worker share a process
 	PprofAddr         string // HOOKD_PPROF_ADDR: serve net/http/pprof here (off when empty)
+	WorkflowCacheSize int    // HOOKD_WORKFLOW_CACHE_SIZE: workflows the worker keeps in memory between tasks
 
 	// hookd dev only.
 	DataDir      string // HOOKD_DATA_DIR
@@ -82,6 +83,7 @@ func Load(name string, mode Mode, args []string, getenv func(string) string) (Co
 	fs.StringVar(&logLevel, "log-level", env("HOOKD_LOG_LEVEL", "info"), "debug, info, warn or error (HOOKD_LOG_LEVEL)")
 	fs.BoolVar(&c.EagerStart, "eager-start", parseBool(env("HOOKD_EAGER_START", "true")), "eager workflow start when API and worker share a process (HOOKD_EAGER_START)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("HOOKD_PPROF_ADDR", ""), "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (HOOKD_PPROF_ADDR)")
+	fs.IntVar(&c.WorkflowCacheSize, "workflow-cache-size", envInt(getenv, "HOOKD_WORKFLOW_CACHE_SIZE", 500), "workflows a worker keeps in memory between tasks (HOOKD_WORKFLOW_CACHE_SIZE)")
 	fs.StringVar(&c.Reconcile, "reconcile-interval", env("HOOKD_RECONCILE_INTERVAL", "30s"), "how often the worker looks for unstarted deliveries")
 	if mode == Dev {
 		fs.StringVar(&c.DataDir, "data-dir", env("HOOKD_DATA_DIR", ".hookd"), "where all dev state lives (HOOKD_DATA_DIR)")
@@ -103,6 +105,9 @@ func (c Config) validate(mode Mode) error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HOOKD_API_ADDR %q: want host:port", c.APIAddr))
+	}
+	if c.WorkflowCacheSize < 1 {
+		errs = append(errs, fmt.Errorf("HOOKD_WORKFLOW_CACHE_SIZE %d: want at least 1", c.WorkflowCacheSize))
 	}
 	if c.PprofAddr != "" {
 		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
