@@ -14,6 +14,7 @@ func TestLoadDefaultsPerMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !dev.AllowHTTP || !dev.AllowPrivate || dev.APIAddr != "127.0.0.1:8080" || dev.DataDir != ".hookd" || dev.UIPort != 8233 ||
+		dev.WorkflowCacheSize != 500 || !dev.EagerStart ||
 		dev.TemporalStore != TemporalStoreSQLite {
 		t.Fatalf("dev defaults %+v", dev)
 	}
@@ -72,6 +73,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"address", "HOOKD_API_ADDR", "nope", "HOOKD_API_ADDR"},
 		{"secret key", "HOOKD_SECRET_KEY", "c2hvcnQ=", "32 bytes"},
 		{"log level", "HOOKD_LOG_LEVEL", "loud", "HOOKD_LOG_LEVEL"},
+		{"workflow cache", "HOOKD_WORKFLOW_CACHE_SIZE", "0", "HOOKD_WORKFLOW_CACHE_SIZE"},
+		{"pprof address", "HOOKD_PPROF_ADDR", "6060", "HOOKD_PPROF_ADDR"},
 		{"temporal store", "HOOKD_TEMPORAL_STORE", "mysql", "HOOKD_TEMPORAL_STORE"},
 	}
 	for _, tc := range tests {
