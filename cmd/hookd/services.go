@@ -45,6 +45,17 @@ func sizeWorkflowCache(cfg config.Config) {
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 }
 
+// workerOptions keeps a worker's workflow tasks in flight (and the local first attempts
+// they run) below the workflow cache size: a task whose workflow finds the cache full of
+// in-flight ones fails and is retried, and its retry would send the attempt again.
+func workerOptions(cfg config.Config) sdkworker.Options {
+	slots := max(cfg.WorkflowCacheSize/2, 2)
+	return sdkworker.Options{
+		MaxConcurrentWorkflowTaskExecutionSize:  slots,
+		MaxConcurrentLocalActivityExecutionSize: slots,
+	}
+}
+
 func newLogger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
@@ -121,7 +132,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			UserAgent: "hookd/" + version,
 			Logger:    s.log,
 		}
-		w := worker.New(s.temporal, workflows.TaskQueue, acts, sdkworker.Options{})
+		w := worker.New(s.temporal, workflows.TaskQueue, acts, workerOptions(s.cfg))
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}

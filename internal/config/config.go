@@ -106,8 +106,8 @@ func (c Config) validate(mode Mode) error {
 	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HOOKD_API_ADDR %q: want host:port", c.APIAddr))
 	}
-	if c.WorkflowCacheSize < 1 {
-		errs = append(errs, fmt.Errorf("HOOKD_WORKFLOW_CACHE_SIZE %d: want at least 1", c.WorkflowCacheSize))
+	if c.WorkflowCacheSize < 4 {
+		errs = append(errs, fmt.Errorf("HOOKD_WORKFLOW_CACHE_SIZE %d: want at least 4", c.WorkflowCacheSize))
 	}
 	if c.PprofAddr != "" {
 		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {

@@ -147,10 +147,11 @@ func isNewDatabase(dbFile string) (bool, error) {
 //   - matching.numTaskqueueRead/WritePartitions 1: one partition per task
 //     queue, so a task never waits in a partition no poller is watching
 //     before it is forwarded; one process needs no more.
-//   - history.hostLevelCacheMaxSize 1000 (default 128000): workflows that wait
-//     out a long backoff need not keep their mutable state in memory; with
-//     10,000 deliveries in backoff hookd dev's RSS measured 1319 MiB before
-//     this and a 500-entry SDK workflow cache, 414 MiB after (BENCHMARKS.md).
+//
+// The history cache keeps its default size (history.hostLevelCacheMaxSize,
+// 128000): at 1000 it cut memory with a backlog, but under a burst it filled
+// with in-use entries, the server answered ResourceExhausted, and retried
+// workflow tasks sent their first attempts twice.
 func DevDynamicConfig() map[string]any {
 	return map[string]any{
 		dynamicconfig.EnableEagerWorkflowStart.Key().String():                     true,
@@ -160,7 +161,6 @@ func DevDynamicConfig() map[string]any {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key().String(): 100,
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key().String():           1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key().String():          1,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key().String():                 1000,
 	}
 }
 

@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,5 +253,47 @@ func TestManualRetryAndCancel(t *testing.T) {
 	})
 	if r := in.call(http.MethodPost, "/v1/deliveries/"+canceled+"/cancel", in.adminKey, nil); r.status != http.StatusConflict {
 		t.Fatalf("second cancel = %d, want 409: %s", r.status, r.raw)
+	}
+}
+
+// TestEveryDeliveryArrivesOnceUnderLoad fans concurrent events out to a slow receiver
+// while the worker's workflow cache is tiny, and expects every delivery exactly once: a
+// workflow task that fails and is retried would send its local first attempt again.
+func TestEveryDeliveryArrivesOnceUnderLoad(t *testing.T) {
+	t.Parallel()
+	in := startHookd(t, options{env: []string{"HOOKD_WORKFLOW_CACHE_SIZE=8"}})
+	// A slow receiver keeps many first attempts, and so workflow tasks, in flight.
+	rc := newReceiver(t, func(int, received) (int, map[string]string) {
+		time.Sleep(200 * time.Millisecond)
+		return http.StatusOK, nil
+	})
+	for i := range 5 {
+		in.webhook(rc.URL, map[string]any{"name": fmt.Sprintf("fan-%d", i)})
+	}
+	const events = 40
+	var wg sync.WaitGroup
+	for i := range events {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := in.postEvent(fmt.Sprintf("load-%d", i), map[string]any{"i": i}); r.status != http.StatusAccepted {
+				t.Errorf("POST /v1/events = %d: %s", r.status, r.raw)
+			}
+		}()
+	}
+	wg.Wait()
+	got := rc.waitFor(t, events*5, 60*time.Second)
+	time.Sleep(time.Second) // room for a duplicate to show up
+	seen := map[string]int{}
+	for _, r := range rc.requests() {
+		seen[r.header.Get("webhook-id")]++
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s arrived %d times", id, n)
+		}
+	}
+	if len(seen) != events*5 || len(got) < events*5 {
+		t.Fatalf("%d distinct deliveries arrived, want %d", len(seen), events*5)
 	}
 }

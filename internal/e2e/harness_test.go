@@ -61,6 +61,8 @@ type options struct {
 	// ownPostgres runs hookd's private PostgreSQL in the data dir instead of a database
 	// from the test cluster.
 	ownPostgres bool
+	// env is extra environment for hookd, applied last.
+	env []string
 }
 
 // startHookd starts `hookd dev` on free ports with a fresh data dir and waits until it is
@@ -96,6 +98,7 @@ func startHookd(t *testing.T, o options) *instance {
 		"HOOKD_LOG_LEVEL=warn",
 		"DATABASE_URL="+in.dbURL,
 	)
+	in.env = append(in.env, o.env...)
 	in.start()
 	t.Cleanup(in.stop)
 	return in
