@@ -149,9 +149,10 @@ func isNewDatabase(dbFile string) (bool, error) {
 //     before it is forwarded; one process needs no more.
 //
 // The history cache keeps its default size (history.hostLevelCacheMaxSize,
-// 128000): at 1000 it cut memory with a backlog, but under a burst it filled
-// with in-use entries, the server answered ResourceExhausted, and retried
-// workflow tasks sent their first attempts twice.
+// 128000): at 1000 it cut memory with a backlog, but a burst then produced
+// duplicate deliveries, most likely because a cache full of in-use entries
+// answers ResourceExhausted and a retried workflow task re-sends its first
+// attempt (BENCHMARKS.md).
 func DevDynamicConfig() map[string]any {
 	return map[string]any{
 		dynamicconfig.EnableEagerWorkflowStart.Key().String():                     true,
