@@ -34,6 +34,19 @@ func (s *server) checkSubscribed(ctx context.Context, orgID string, events []str
 	return nil
 }
 
+// applyWebhookInput validates in and applies it to w (every field on create, the given
+// ones on update), checking subscriptions only when events is given. It returns the
+// validation error naming every bad field, or a store error.
+func (s *server) applyWebhookInput(ctx context.Context, org string, in webhookInput, w *store.Webhook, create bool, v *ValidationError) error {
+	in.apply(w, create, s.urlOpts, v)
+	if in.Events != nil {
+		if err := s.checkSubscribed(ctx, org, *in.Events, v); err != nil {
+			return err
+		}
+	}
+	return v.Err()
+}
+
 // createWebhook answers 201 with the signing secret, the only time it is shown.
 func (s *server) createWebhook(c *gin.Context) {
 	var in webhookInput
@@ -44,14 +57,7 @@ func (s *server) createWebhook(c *gin.Context) {
 	}
 	ctx, org := c.Request.Context(), caller(c).OrgID
 	w := newWebhookDefaults()
-	in.apply(&w, true, s.urlOpts, &v)
-	if in.Events != nil {
-		if err := s.checkSubscribed(ctx, org, *in.Events, &v); err != nil {
-			fail(c, err)
-			return
-		}
-	}
-	if err := v.Err(); err != nil {
+	if err := s.applyWebhookInput(ctx, org, in, &w, true, &v); err != nil {
 		fail(c, err)
 		return
 	}
@@ -114,14 +120,7 @@ func (s *server) updateWebhook(c *gin.Context) {
 		fail(c, describe(err, "no webhook %q", id))
 		return
 	}
-	in.apply(&w, false, s.urlOpts, &v)
-	if in.Events != nil {
-		if err := s.checkSubscribed(ctx, org, *in.Events, &v); err != nil {
-			fail(c, err)
-			return
-		}
-	}
-	if err := v.Err(); err != nil {
+	if err := s.applyWebhookInput(ctx, org, in, &w, false, &v); err != nil {
 		fail(c, err)
 		return
 	}
