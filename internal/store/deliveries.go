@@ -51,26 +51,11 @@ func (s *Store) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilt
 	if err != nil {
 		return nil, "", wrap("list deliveries", err)
 	}
-	defer rows.Close()
-	var (
-		out  []Delivery
-		seqs []int64
-	)
-	for rows.Next() {
-		var (
-			d   Delivery
-			seq int64
-		)
-		if err := rows.Scan(withSeq(deliveryDest(&d), &seq)...); err != nil {
-			return nil, "", wrap("scan delivery", err)
-		}
-		out, seqs = append(out, d), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", wrap("list deliveries", err)
-	}
-	out, next := pageOf(out, seqs, fetch)
-	return out, next, nil
+	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (Delivery, error) {
+		var d Delivery
+		return d, row.Scan(withSeq(deliveryDest(&d), seq)...)
+	})
+	return out, next, wrap("list deliveries", err)
 }
 
 // GetDelivery returns a delivery of the organization with its attempts by number, or

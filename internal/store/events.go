@@ -217,26 +217,11 @@ func (s *Store) ListEvents(ctx context.Context, orgID string, p Page) ([]Event, 
 	if err != nil {
 		return nil, "", wrap("list events", err)
 	}
-	defer rows.Close()
-	var (
-		out  []Event
-		seqs []int64
-	)
-	for rows.Next() {
-		var (
-			e   Event
-			seq int64
-		)
-		if err := rows.Scan(withSeq(eventDest(&e), &seq)...); err != nil {
-			return nil, "", wrap("scan event", err)
-		}
-		out, seqs = append(out, e), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", wrap("list events", err)
-	}
-	out, next := pageOf(out, seqs, fetch)
-	return out, next, nil
+	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (Event, error) {
+		var e Event
+		return e, row.Scan(withSeq(eventDest(&e), seq)...)
+	})
+	return out, next, wrap("list events", err)
 }
 
 func collectDeliveries(rows pgx.Rows) ([]Delivery, error) {

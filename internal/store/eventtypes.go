@@ -32,26 +32,11 @@ func (s *Store) ListEventTypes(ctx context.Context, orgID string, p Page) ([]Eve
 	if err != nil {
 		return nil, "", wrap("list event types", err)
 	}
-	defer rows.Close()
-	var (
-		out  []EventType
-		seqs []int64
-	)
-	for rows.Next() {
-		var (
-			t   EventType
-			seq int64
-		)
-		if err := rows.Scan(withSeq(eventTypeDest(&t), &seq)...); err != nil {
-			return nil, "", wrap("scan event type", err)
-		}
-		out, seqs = append(out, t), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", wrap("list event types", err)
-	}
-	out, next := pageOf(out, seqs, fetch)
-	return out, next, nil
+	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (EventType, error) {
+		var t EventType
+		return t, row.Scan(withSeq(eventTypeDest(&t), seq)...)
+	})
+	return out, next, wrap("list event types", err)
 }
 
 // GetEventType returns one event type of the organization, or ErrNotFound.

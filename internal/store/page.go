@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // ErrInvalidCursor is returned by list methods for a cursor they did not hand out.
@@ -52,6 +54,23 @@ func pageOf[T any](rows []T, seqs []int64, fetch int) ([]T, string) {
 	rows = rows[:fetch-1]
 	last := seqs[fetch-2]
 	return rows, base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(last, 10)))
+}
+
+// collectPage reads a keyset-paged query whose last column is the row's seq, scanning
+// each row with scan, and returns the page (at most fetch-1 rows) and the next cursor.
+func collectPage[T any](rows pgx.Rows, fetch int, scan func(row pgx.CollectableRow, seq *int64) (T, error)) ([]T, string, error) {
+	var seqs []int64
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+		var seq int64
+		v, err := scan(row, &seq)
+		seqs = append(seqs, seq)
+		return v, err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := pageOf(out, seqs, fetch)
+	return out, next, nil
 }
 
 func listErr(op string, err error) error {

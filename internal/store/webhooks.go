@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // secretPrefixLen is how much of a secret reads show: "whsec_" and four characters.
@@ -56,30 +58,14 @@ func (s *Store) ListWebhooks(ctx context.Context, orgID string, p Page) ([]Webho
 	if err != nil {
 		return nil, "", wrap("list webhooks", err)
 	}
-	defer rows.Close()
-	var (
-		out  []Webhook
-		seqs []int64
-	)
-	for rows.Next() {
-		var (
-			r   webhookRow
-			seq int64
-		)
-		if err := rows.Scan(withSeq(r.dest(), &seq)...); err != nil {
-			return nil, "", wrap("scan webhook", err)
+	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (Webhook, error) {
+		var r webhookRow
+		if err := row.Scan(withSeq(r.dest(), seq)...); err != nil {
+			return Webhook{}, err
 		}
-		w, err := s.webhookOf(&r)
-		if err != nil {
-			return nil, "", err
-		}
-		out, seqs = append(out, w), append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", wrap("list webhooks", err)
-	}
-	out, next := pageOf(out, seqs, fetch)
-	return out, next, nil
+		return s.webhookOf(&r)
+	})
+	return out, next, wrap("list webhooks", err)
 }
 
 // GetWebhook returns one webhook of the organization (secret opened), or ErrNotFound.
