@@ -2,8 +2,8 @@ package delivery
 
 import "time"
 
-// Delivery statuses. They are the same strings as the store's constants; delivery does not
-// import store so that workflow code can depend on it without pulling in pgx.
+// Delivery statuses, the one definition: the store's constants are these. They live here,
+// not in store, so that workflow code can depend on them without pulling in pgx.
 const (
 	StatusPending   = "pending"
 	StatusRetrying  = "retrying"

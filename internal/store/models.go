@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/hookd/hookd/internal/delivery"
 )
 
 // Sentinel errors the API maps to problem+json. Compare with errors.Is.
@@ -95,11 +97,11 @@ type Event struct {
 
 // Delivery statuses.
 const (
-	StatusPending   = "pending"
-	StatusRetrying  = "retrying"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusCanceled  = "canceled"
+	StatusPending   = delivery.StatusPending
+	StatusRetrying  = delivery.StatusRetrying
+	StatusSucceeded = delivery.StatusSucceeded
+	StatusFailed    = delivery.StatusFailed
+	StatusCanceled  = delivery.StatusCanceled
 )
 
 // Delivery is one webhook × event notification.
