@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.temporal.io/sdk/activity"
 
@@ -217,7 +216,7 @@ func (a *Activities) send(ctx context.Context, ac store.AttemptContext, trigger 
 	code := resp.StatusCode
 	res.attempt.ResponseStatus = &code
 	res.attempt.ResponseHeaders = flattenHeaders(resp.Header)
-	res.attempt.ResponseBody = validUTF8(kept)
+	res.attempt.ResponseBody = string(kept) // the store makes it valid UTF-8
 	res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
 	if readErr != nil {
 		res.attempt.Error = fmt.Sprintf("read response body: %v", readErr)
@@ -236,9 +235,10 @@ func (a *Activities) send(ctx context.Context, ac store.AttemptContext, trigger 
 }
 
 // keepHeartbeating tells Temporal the attempt is alive while a slow receiver answers, so
-// a dead worker is noticed after the heartbeat timeout instead of the attempt timeout.
+// a dead worker is noticed after the heartbeat timeout instead of the attempt timeout. A
+// local attempt has no heartbeat (its workflow task is kept alive instead): nothing to do.
 func keepHeartbeating(ctx context.Context) (stop func()) {
-	if !activity.IsActivity(ctx) {
+	if !activity.IsActivity(ctx) || activity.GetInfo(ctx).IsLocalActivity {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -255,13 +255,6 @@ func keepHeartbeating(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() { close(done) }
-}
-
-func validUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 func flattenHeaders(h http.Header) map[string]string {
