@@ -137,11 +137,7 @@ func (s *server) startWorkflows(ctx context.Context, ds []store.Delivery) {
 			"err", err, "deliveries", len(todo), "first", todo[0].ID)
 		return
 	}
-	started := make([]string, len(todo))
-	for i, d := range todo {
-		started[i] = d.ID
-	}
-	if err := s.store.MarkWorkflowsStarted(ctx, started); err != nil {
+	if err := s.store.MarkWorkflowsStarted(ctx, store.DeliveryIDs(todo)); err != nil {
 		s.log.WarnContext(ctx, "mark delivery workflows started failed; the reconciler will retry (starts are idempotent)",
 			"err", err, "deliveries", len(todo))
 	}

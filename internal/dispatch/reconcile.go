@@ -30,7 +30,7 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 		if err := d.Schedule(ctx, ds); err != nil {
 			return total, err
 		}
-		if err := d.Store.MarkWorkflowsStarted(ctx, deliveryIDs(ds)); err != nil {
+		if err := d.Store.MarkWorkflowsStarted(ctx, store.DeliveryIDs(ds)); err != nil {
 			return total, fmt.Errorf("mark started: %w", err)
 		}
 		total += len(ds)
@@ -58,12 +58,4 @@ func (d *Dispatcher) RunReconciler(ctx context.Context, interval time.Duration) 
 		case <-t.C:
 		}
 	}
-}
-
-func deliveryIDs(ds []store.Delivery) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.ID
-	}
-	return out
 }

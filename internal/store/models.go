@@ -157,3 +157,12 @@ type DeliveryFilter struct {
 	Since     *time.Time
 	Until     *time.Time
 }
+
+// DeliveryIDs returns the ids of ds, in order.
+func DeliveryIDs(ds []Delivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
