@@ -158,12 +158,6 @@ func viewAccepted(ev store.Event, ds []store.Delivery) acceptedView {
 	return out
 }
 
-// WorkflowID is the Temporal workflow ID of a delivery (see ARCHITECTURE.md), shown so
-// operators can find it in the Temporal Web UI.
-func WorkflowID(deliveryID string) string {
-	return "delivery-" + deliveryID
-}
-
 type deliveryView struct {
 	ID             string  `json:"id"`
 	WebhookID      string  `json:"webhookId"`
@@ -187,7 +181,7 @@ func viewDelivery(d store.Delivery) deliveryView {
 		Status: d.Status, AttemptCount: d.AttemptCount,
 		NextAttemptAt: optTimestamp(d.NextAttemptAt), LastAttemptAt: optTimestamp(d.LastAttemptAt),
 		LastStatusCode: d.LastStatusCode, LastError: optString(d.LastError),
-		WorkflowID: WorkflowID(d.ID), WorkflowRunID: optString(d.WorkflowRunID),
+		WorkflowID: delivery.WorkflowID(d.ID), WorkflowRunID: optString(d.WorkflowRunID),
 		CreatedAt: timestamp(d.CreatedAt), UpdatedAt: timestamp(d.UpdatedAt),
 	}
 }

@@ -30,10 +30,6 @@ var (
 	AttrAttempts  = temporal.NewSearchAttributeKeyInt64("HookdAttempts")
 )
 
-// WorkflowID is the deterministic ID of a delivery's workflow, so a repeated start is a
-// no-op and every run of one delivery shows under one ID in the Web UI.
-func WorkflowID(deliveryID string) string { return "delivery-" + deliveryID }
-
 // SearchAttributeTypes lists hookd's custom search attributes with their types, for
 // registering them on a namespace.
 func SearchAttributeTypes() map[string]enumspb.IndexedValueType {

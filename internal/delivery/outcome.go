@@ -12,6 +12,10 @@ const (
 	StatusCanceled  = "canceled"
 )
 
+// WorkflowID is the deterministic Temporal workflow ID of a delivery, so a repeated start
+// is a no-op and every run of one delivery shows under one ID in the Web UI.
+func WorkflowID(deliveryID string) string { return "delivery-" + deliveryID }
+
 // Outcome classifies one attempt: a 2xx succeeds, 410 disables the webhook, anything else is
 // retried no sooner than Retry-After.
 type Outcome string

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/workflows"
 )
@@ -51,7 +52,7 @@ func (d *Dispatcher) taskQueue() string {
 
 func (d *Dispatcher) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                                       workflows.WorkflowID(del.ID),
+		ID:                                       delivery.WorkflowID(del.ID),
 		TaskQueue:                                d.taskQueue(),
 		WorkflowIDReusePolicy:                    reuse,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
@@ -100,7 +101,7 @@ func (d *Dispatcher) Retry(ctx context.Context, del store.Delivery) error {
 
 // Cancel tells a running delivery to stop; a workflow that has already finished is fine.
 func (d *Dispatcher) Cancel(ctx context.Context, del store.Delivery) error {
-	err := d.Client.SignalWorkflow(ctx, workflows.WorkflowID(del.ID), "", workflows.SignalCancel, nil)
+	err := d.Client.SignalWorkflow(ctx, delivery.WorkflowID(del.ID), "", workflows.SignalCancel, nil)
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
 		return fmt.Errorf("signal cancel for %s: %w", del.ID, err)

@@ -12,8 +12,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/signing"
-	"github.com/hookd/hookd/workflows"
 )
 
 // webhook creates the event type order.created (once per instance) and a webhook for it
@@ -111,13 +111,13 @@ func TestEventIsDeliveredSignedAndRecorded(t *testing.T) {
 	if resp["status"] != float64(200) || attempts[0]["trigger"] != "auto" {
 		t.Fatalf("attempt %v, want an automatic attempt answered 200", attempts[0])
 	}
-	if d.str("workflowId") != workflows.WorkflowID(dlvID) || d.str("workflowRunId") == "" {
+	if d.str("workflowId") != delivery.WorkflowID(dlvID) || d.str("workflowRunId") == "" {
 		t.Fatalf("workflow ids in %s", d.raw)
 	}
 
 	// Operators see the same delivery in Temporal, with hookd's search attributes.
 	tc := in.temporalClient()
-	desc, err := tc.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(dlvID), "")
+	desc, err := tc.DescribeWorkflowExecution(context.Background(), delivery.WorkflowID(dlvID), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	if resp, _ := attempts[0]["response"].(map[string]any); resp["status"] != float64(503) {
 		t.Fatalf("first attempt %v, want 503", attempts[0])
 	}
-	saveHistory(t, in, workflows.WorkflowID(deliveryIDs(r)[0]), "retry_after")
+	saveHistory(t, in, delivery.WorkflowID(deliveryIDs(r)[0]), "retry_after")
 }
 
 func TestRepeatedEventIDCreatesNothingNew(t *testing.T) {
@@ -236,13 +236,13 @@ func TestManualRetryAndCancel(t *testing.T) {
 	if len(attempts) != 3 || attempts[1]["trigger"] != "manual" || attempts[2]["trigger"] != "manual" {
 		t.Fatalf("attempts %s, want auto, manual, manual", d.raw)
 	}
-	saveHistory(t, in, workflows.WorkflowID(retried), "manual_retry")
+	saveHistory(t, in, delivery.WorkflowID(retried), "manual_retry")
 
 	in.must(http.StatusAccepted, http.MethodPost, "/v1/deliveries/"+canceled+"/cancel", nil)
 	in.deliveryStatus(canceled, "canceled", 5*time.Second)
 	tc := in.temporalClient()
 	eventually(t, 10*time.Second, func() string {
-		desc, err := tc.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(canceled), "")
+		desc, err := tc.DescribeWorkflowExecution(context.Background(), delivery.WorkflowID(canceled), "")
 		if err != nil {
 			return err.Error()
 		}
