@@ -87,6 +87,9 @@ func prepareDatabase(o Options) (persistence, error) {
 				return persistence{}, fmt.Errorf("create temporal schema in %s: %w", o.DBFile, err)
 			}
 		}
+		if err := trimVisibilityIndexes(o.DBFile); err != nil {
+			return persistence{}, err
+		}
 	}
 	if err := createNamespace(o, conf); err != nil {
 		return persistence{}, err
@@ -139,14 +142,20 @@ func isNewDatabase(dbFile string) (bool, error) {
 //   - system.enableEagerWorkflowStart: a start request from a client whose
 //     worker polls the same task queue gets the first workflow task back in
 //     the response, skipping matching (on by default in v1.32, set to be sure).
-//   - system.forceSearchAttributesCacheRefreshOnRead (as the CLI): search
-//     attributes added at start are usable at once; the CLI raises
-//     frontend/history persistenceMaxQPS to pay for the extra reads.
+//   - frontend/history persistenceMaxQPS raised (as the CLI): one process
+//     serves every request, so the per-service limits only get in the way.
 //   - frontend.namespaceRPS.visibility 100 (as the CLI, default 10): the UI
 //     and tests poll visibility often.
 //   - matching.numTaskqueueRead/WritePartitions 1: one partition per task
 //     queue, so a task never waits in a partition no poller is watching
 //     before it is forwarded; one process needs no more.
+//
+// system.forceSearchAttributesCacheRefreshOnRead is on only while Start
+// registers the search attributes, and for a minute more if it added one
+// (each service caches them for a minute), never for good as in the CLI:
+// it makes every search attribute check (each upsert a workflow makes) read
+// the cluster metadata under one process-wide mutex, and at 100 workflows/s
+// that queue held workflow task completions for seconds.
 //
 // The history cache keeps its default size (history.hostLevelCacheMaxSize,
 // 128000): at 1000 it cut memory with a backlog, but a burst then produced
@@ -156,7 +165,6 @@ func isNewDatabase(dbFile string) (bool, error) {
 func DevDynamicConfig() map[string]any {
 	return map[string]any{
 		dynamicconfig.EnableEagerWorkflowStart.Key().String():                     true,
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key().String():      true,
 		dynamicconfig.FrontendPersistenceMaxQPS.Key().String():                    10000,
 		dynamicconfig.HistoryPersistenceMaxQPS.Key().String():                     45000,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key().String(): 100,
@@ -165,21 +173,29 @@ func DevDynamicConfig() map[string]any {
 	}
 }
 
-func dynamicConfigClient(o Options) dynamicconfig.StaticClient {
+// dynamicConfigClient is the server's dynamic config: DevDynamicConfig with
+// o.DynamicConfig on top, and, unless o.DynamicConfig sets it,
+// system.forceSearchAttributesCacheRefreshOnRead on until the returned
+// endStartup is called (see DevDynamicConfig).
+func dynamicConfigClient(o Options) (dc *dynamicconfig.MemoryClient, endStartup func()) {
 	values := DevDynamicConfig()
 	for k, v := range o.DynamicConfig {
 		values[k] = v
 	}
-	dc := make(dynamicconfig.StaticClient, len(values))
+	dc = dynamicconfig.NewMemoryClient()
 	for k, v := range values {
-		dc[dynamicconfig.MakeKey(k)] = v
+		dc.OverrideValue(dynamicconfig.MakeKey(k), v)
 	}
-	return dc
+	force := dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key()
+	if _, set := values[force.String()]; set {
+		return dc, func() {}
+	}
+	return dc, dc.OverrideValue(force, true)
 }
 
 // newTemporalServer builds (but does not start) a server running every
 // service in this process, found through static host lists.
-func newTemporalServer(o Options, p ports, stores persistence, logger log.Logger) (temporal.Server, error) {
+func newTemporalServer(o Options, p ports, stores persistence, dc dynamicconfig.Client, logger log.Logger) (temporal.Server, error) {
 	conf := serverConfig(o, p, stores)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
@@ -202,7 +218,7 @@ func newTemporalServer(o Options, p ports, stores persistence, logger log.Logger
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicConfigClient(o)),
+		temporal.WithDynamicConfigClient(dc),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create temporal server: %w", err)

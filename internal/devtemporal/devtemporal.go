@@ -182,7 +182,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	if s.server, err = newTemporalServer(o, p, stores, s.logger); err != nil {
+	dc, endStartup := dynamicConfigClient(o)
+	if s.server, err = newTemporalServer(o, p, stores, dc, s.logger); err != nil {
 		return nil, err
 	}
 
@@ -196,8 +197,15 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := startServer(ctx, s); err != nil {
 		return nil, err
 	}
-	if err := registerSearchAttributes(ctx, s.frontend, o.Namespace, o.SearchAttributes); err != nil {
+	added, err := registerSearchAttributes(ctx, s.frontend, o.Namespace, o.SearchAttributes)
+	if err != nil {
 		return nil, err
+	}
+	if added {
+		// Every service's cache has read the new attributes once this has passed.
+		time.AfterFunc(searchAttributeCacheTTL, endStartup)
+	} else {
+		endStartup()
 	}
 	ok = true
 	return s, nil

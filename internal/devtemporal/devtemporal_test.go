@@ -177,6 +177,13 @@ func TestFilePersistence(t *testing.T) {
 	c := dial(t, second)
 	assertSearchAttributes(ctx, t, c, second.Namespace(), more)
 	assertCompleted(ctx, t, c, "wf-persist", runID)
+	// The new attribute is usable at once, without forcing the search
+	// attribute cache to refresh on every read, and a filter on it and on
+	// an attribute whose index was trimmed still finds the run.
+	flag := temporal.NewSearchAttributeKeyBool("HookdTestFlag")
+	flagged := runGreet(ctx, t, c, "wf-flagged", temporal.NewSearchAttributes(
+		flag.ValueSet(true), temporal.NewSearchAttributeKeyInt64("HookdAttempts").ValueSet(7)))
+	waitVisible(ctx, t, c, `HookdTestFlag = true AND HookdAttempts = 7`, flagged)
 	if err := second.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}

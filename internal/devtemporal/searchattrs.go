@@ -20,19 +20,25 @@ import (
 // context has no deadline.
 const registerTimeout = 30 * time.Second
 
+// searchAttributeCacheTTL outlasts the minute for which each service of the
+// server caches the search attributes (cacheRefreshInterval in
+// go.temporal.io/server/common/searchattribute).
+const searchAttributeCacheTTL = 70 * time.Second
+
 // registerSearchAttributes makes sure namespace has every attribute of want
 // with its type. A new namespace already got them in prepareDatabase; this
 // covers a database made before an attribute was added to hookd, and it
-// costs one List call when nothing is missing.
-func registerSearchAttributes(ctx context.Context, frontend, namespace string, want map[string]enumspb.IndexedValueType) error {
+// costs one List call when nothing is missing. It reports whether it added
+// any.
+func registerSearchAttributes(ctx context.Context, frontend, namespace string, want map[string]enumspb.IndexedValueType) (added bool, err error) {
 	if len(want) == 0 {
-		return nil
+		return false, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
 	defer cancel()
 	conn, err := grpc.NewClient(frontend, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return fmt.Errorf("register search attributes: %w", err)
+		return false, fmt.Errorf("register search attributes: %w", err)
 	}
 	defer func() { _ = conn.Close() }()
 	op := operatorservice.NewOperatorServiceClient(conn)
@@ -44,11 +50,11 @@ func registerSearchAttributes(ctx context.Context, frontend, namespace string, w
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("list search attributes: %w", err)
+			return false, fmt.Errorf("list search attributes: %w", err)
 		}
 		missing, err := missingSearchAttributes(have.GetCustomAttributes(), want)
 		if err != nil || len(missing) == 0 {
-			return err
+			return false, err
 		}
 		_, err = op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 			Namespace:        namespace,
@@ -58,9 +64,9 @@ func registerSearchAttributes(ctx context.Context, frontend, namespace string, w
 			continue // another caller added some meanwhile: compare again
 		}
 		if err != nil {
-			return fmt.Errorf("add search attributes %v: %w", slices.Sorted(maps.Keys(missing)), err)
+			return false, fmt.Errorf("add search attributes %v: %w", slices.Sorted(maps.Keys(missing)), err)
 		}
-		return nil
+		return true, nil
 	}
 }
 
