@@ -57,7 +57,7 @@ type AttemptResult struct {
 
 // attemptStore is what an attempt needs from PostgreSQL.
 type attemptStore interface {
-	LoadAttempt(ctx context.Context, deliveryID string) (store.AttemptContext, error)
+	LoadAttempt(ctx context.Context, deliveryID, activityKey string) (store.AttemptContext, error)
 	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
 	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
 }
@@ -69,8 +69,15 @@ type Activities struct {
 	Store     attemptStore
 	Client    *http.Client // SSRF-safe, follows no redirects (netguard)
 	UserAgent string
-	Logger    *slog.Logger
+	Logger    *slog.Logger     // nil means slog.Default()
 	Now       func() time.Time // nil means time.Now
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
 }
 
 func (a *Activities) now() time.Time {
@@ -83,13 +90,26 @@ func (a *Activities) now() time.Time {
 // Attempt sends one signed request for a delivery and records it. It returns an error
 // only for infrastructure faults, which Temporal retries; every answer of the receiver,
 // including none at all, is an outcome.
+//
+// A re-execution of an attempt already recorded (see attemptKey) sends nothing and returns
+// what was recorded: the receiver gets each logical attempt once, unless recording it
+// failed.
 func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResult, error) {
-	ac, err := a.Store.LoadAttempt(ctx, in.DeliveryID)
+	key := attemptKey(ctx)
+	ac, err := a.Store.LoadAttempt(ctx, in.DeliveryID, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return AttemptResult{Abandoned: true, Error: "delivery no longer exists"}, nil
 	}
 	if err != nil {
 		return AttemptResult{}, fmt.Errorf("load attempt: %w", err)
+	}
+	policy := delivery.Policy{MaxRetries: ac.Webhook.MaxRetries, Schedule: ac.Webhook.RetrySchedule}
+	// Before the abandon checks: the attempt was made, whatever happened to the delivery
+	// since, and the workflow must hear what it found out.
+	if rec := ac.Recorded; rec != nil {
+		a.logger().Info("attempt already recorded, not sending again",
+			"delivery_id", in.DeliveryID, "activity_key", key, "attempt", rec.Number)
+		return recordedResult(*rec, policy, in), nil
 	}
 	if reason := abandonReason(ac); reason != "" {
 		return a.abandon(ctx, ac, reason)
@@ -99,7 +119,6 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	sent := a.send(ctx, ac, in.Trigger)
 	stop()
 
-	policy := delivery.Policy{MaxRetries: ac.Webhook.MaxRetries, Schedule: ac.Webhook.RetrySchedule}
 	status, delay := delivery.Next(policy, in.RetriesDone, in.Manual, sent.outcome, sent.retryAfter)
 	update := store.DeliveryUpdate{
 		Status:         status,
@@ -110,6 +129,10 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		next := a.now().Add(delay)
 		update.NextAttemptAt = &next
 	}
+	sent.attempt.ActivityKey = key
+	sent.attempt.Outcome = string(sent.outcome)
+	// A conflict on the key means a concurrent execution of this attempt recorded it
+	// first: the error makes Temporal retry, and the retry finds that record.
 	number, err := a.Store.RecordAttempt(ctx, sent.attempt, update)
 	if err != nil {
 		return AttemptResult{}, fmt.Errorf("record attempt: %w", err)
@@ -123,6 +146,42 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		Status:     status,
 		Error:      sent.attempt.Error,
 	}, nil
+}
+
+// attemptKey names the logical attempt ctx executes: the workflow run and the activity id,
+// which is deterministic within a run for local and regular activities alike. A replayed
+// local activity, or a regular one whose completion was lost, runs again under the same
+// key; the next attempt, a manual retry or a new run gets another. Outside a workflow's
+// activity (a unit test calling Attempt, a standalone activity) there is no key: nothing
+// is recognised as a re-execution and Attempt always sends.
+func attemptKey(ctx context.Context) string {
+	if !activity.IsActivity(ctx) {
+		return ""
+	}
+	info := activity.GetInfo(ctx)
+	if info.WorkflowExecution.RunID == "" || info.ActivityID == "" {
+		return ""
+	}
+	return info.WorkflowExecution.RunID + "/" + info.ActivityID
+}
+
+// recordedResult answers for an attempt already recorded as the attempt itself answered,
+// deciding the delivery's status with delivery.Next as Attempt does.
+func recordedResult(rec store.RecordedAttempt, policy delivery.Policy, in AttemptInput) AttemptResult {
+	res := AttemptResult{
+		Number:  rec.Number,
+		Outcome: delivery.Outcome(rec.Outcome),
+		Policy:  policy,
+		Error:   rec.Error,
+	}
+	if rec.ResponseStatus != nil {
+		res.StatusCode = *rec.ResponseStatus
+	}
+	if rec.RetryAfterMs != nil {
+		res.RetryAfter = time.Duration(*rec.RetryAfterMs) * time.Millisecond
+	}
+	res.Status, _ = delivery.Next(policy, in.RetriesDone, in.Manual, res.Outcome, res.RetryAfter)
+	return res
 }
 
 func abandonReason(ac store.AttemptContext) string {

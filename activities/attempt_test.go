@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,12 +83,27 @@ func newFixture(t *testing.T, handler http.HandlerFunc, mutate func(*store.Webho
 	return f
 }
 
-func (f *fixture) attempt(t *testing.T, in AttemptInput) AttemptResult {
-	t.Helper()
+// activityEnv returns a test activity environment with f's activities registered. Every
+// environment runs its activities in the same workflow run and numbers them from the same
+// start, so the first attempt in a fresh environment has the key of the first attempt in
+// any other (a re-execution, as after a replay), while the next attempt in the same
+// environment has a key of its own.
+func (f *fixture) activityEnv() *testsuite.TestActivityEnvironment {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(f.acts)
+	return env
+}
+
+// attempt runs the Attempt activity for f's delivery in a fresh environment.
+func (f *fixture) attempt(t *testing.T, in AttemptInput) AttemptResult {
+	t.Helper()
+	return f.attemptIn(t, f.activityEnv(), in)
+}
+
+func (f *fixture) attemptIn(t *testing.T, env *testsuite.TestActivityEnvironment, in AttemptInput) AttemptResult {
+	t.Helper()
 	in.DeliveryID = f.dlv.ID
 	if in.Trigger == "" {
 		in.Trigger = TriggerAuto
@@ -254,4 +270,97 @@ func TestAttemptAbandonsWithoutSending(t *testing.T) {
 			t.Fatalf("result %+v after %d requests, want abandoned without a request", res, f.hits.Load())
 		}
 	})
+}
+
+func TestAttemptReExecutionReturnsRecordedAttempt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		handler  http.HandlerFunc
+		blockAll bool // the SSRF guard refuses the receiver: no request, no status
+		want     AttemptResult
+		wantHits int32 // requests per logical attempt
+	}{
+		{
+			name:     "succeeded",
+			handler:  func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) },
+			want:     AttemptResult{Outcome: delivery.OutcomeSucceeded, StatusCode: 200, Status: delivery.StatusSucceeded},
+			wantHits: 1,
+		},
+		{
+			name: "503 with Retry-After",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "120")
+				w.WriteHeader(http.StatusServiceUnavailable)
+			},
+			want: AttemptResult{Outcome: delivery.OutcomeRetry, StatusCode: 503, RetryAfter: 2 * time.Minute,
+				Status: delivery.StatusRetrying, Error: "receiver answered 503"},
+			wantHits: 1,
+		},
+		{
+			name:     "blocked target fails without a status",
+			handler:  func(http.ResponseWriter, *http.Request) {},
+			blockAll: true,
+			want:     AttemptResult{Outcome: delivery.OutcomeFailed, Status: delivery.StatusFailed},
+			wantHits: 0,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.handler, nil)
+			if tc.blockAll {
+				f.acts.Client = netguard.NewClient(netguard.Options{AllowHTTP: true})
+			}
+			env := f.activityEnv()
+			first := f.attemptIn(t, env, AttemptInput{})
+			if first.Number != 1 || first.Outcome != tc.want.Outcome || first.StatusCode != tc.want.StatusCode ||
+				first.RetryAfter != tc.want.RetryAfter || first.Status != tc.want.Status ||
+				(tc.want.Error != "" && first.Error != tc.want.Error) {
+				t.Fatalf("first attempt %+v, want %+v", first, tc.want)
+			}
+
+			// The same logical attempt again, in a fresh environment: nothing is sent or
+			// recorded, and the workflow hears what the first execution found out.
+			again := f.attempt(t, AttemptInput{})
+			_, atts, _ := f.load(t)
+			if f.hits.Load() != tc.wantHits || len(atts) != 1 {
+				t.Fatalf("%d requests, %d attempts recorded; want %d and 1", f.hits.Load(), len(atts), tc.wantHits)
+			}
+			if !reflect.DeepEqual(again, first) {
+				t.Fatalf("re-execution returned %+v, want %+v", again, first)
+			}
+			if atts[0].ActivityKey == "" || atts[0].Outcome != string(tc.want.Outcome) {
+				t.Fatalf("attempt recorded with key %q and outcome %q, want a key and %q",
+					atts[0].ActivityKey, atts[0].Outcome, tc.want.Outcome)
+			}
+
+			// The next activity of the run is another attempt: it is sent and recorded.
+			next := f.attemptIn(t, env, AttemptInput{})
+			_, atts, _ = f.load(t)
+			if next.Number != 2 || f.hits.Load() != 2*tc.wantHits || len(atts) != 2 ||
+				atts[1].ActivityKey == atts[0].ActivityKey {
+				t.Fatalf("next attempt %+v after %d requests, %d attempts recorded", next, f.hits.Load(), len(atts))
+			}
+		})
+	}
+}
+
+func TestAttemptReExecutionAfterCancelReturnsRecordedAttempt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }, nil)
+	first := f.attempt(t, AttemptInput{})
+	if first.Status != delivery.StatusRetrying {
+		t.Fatalf("first attempt %+v, want retrying", first)
+	}
+	if _, err := f.st.TransitionDelivery(context.Background(), f.dlv.OrgID, f.dlv.ID,
+		[]string{store.StatusRetrying}, store.StatusCanceled); err != nil {
+		t.Fatal(err)
+	}
+	// The attempt was made before the cancel: its re-execution reports it rather than
+	// abandoning.
+	again := f.attempt(t, AttemptInput{})
+	if again.Abandoned || !reflect.DeepEqual(again, first) || f.hits.Load() != 1 {
+		t.Fatalf("re-execution %+v after %d requests, want %+v after 1", again, f.hits.Load(), first)
+	}
 }

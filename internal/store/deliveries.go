@@ -114,29 +114,57 @@ type AttemptContext struct {
 	Delivery Delivery
 	Webhook  Webhook // secret opened
 	Event    Event
+	// Recorded is the attempt already recorded under the activity key LoadAttempt was
+	// given, nil if none: the activity is re-executing an attempt that was made.
+	Recorded *RecordedAttempt
+}
+
+// RecordedAttempt is what a recorded attempt found out, enough to answer for it again.
+type RecordedAttempt struct {
+	Number         int
+	ResponseStatus *int // nil when no response came back
+	Error          string
+	RetryAfterMs   *int64
+	Outcome        string // a delivery.Outcome; "" if recorded without one
 }
 
 // LoadAttempt reads a delivery with its webhook and event in one query, for the attempt
-// activity (not scoped to an organization: the id comes from Temporal). ErrNotFound if
-// the delivery is gone (e.g. its webhook was deleted).
-func (s *Store) LoadAttempt(ctx context.Context, deliveryID string) (AttemptContext, error) {
+// activity (not scoped to an organization: the id comes from Temporal). When activityKey
+// is not "", the same query also looks for the delivery's attempt recorded under that key
+// (Attempt.ActivityKey) and returns it as Recorded. ErrNotFound if the delivery is gone
+// (e.g. its webhook was deleted).
+func (s *Store) LoadAttempt(ctx context.Context, deliveryID, activityKey string) (AttemptContext, error) {
 	var (
-		ac AttemptContext
-		wr webhookRow
+		ac     AttemptContext
+		wr     webhookRow
+		number *int
+		rec    RecordedAttempt
 	)
 	dest := append(deliveryDest(&ac.Delivery), wr.dest()...)
 	dest = append(dest, eventDest(&ac.Event)...)
+	dest = append(dest, &number, &rec.ResponseStatus, &rec.Error, &rec.RetryAfterMs, &rec.Outcome)
+	// "" never matches: keys are stored as NULL when empty, and NULL equals nothing.
 	err := s.pool.QueryRow(ctx, `
-        SELECT `+deliveryCols+`, `+webhookCols+`, `+eventCols+`
+        SELECT `+deliveryCols+`, `+webhookCols+`, `+eventCols+`,
+            r.number, r.response_status, COALESCE(r.error, ''), r.retry_after_ms, COALESCE(r.outcome, '')
         FROM deliveries d
         JOIN webhooks w ON w.id = d.webhook_id
         JOIN events e ON e.org_id = d.org_id AND e.id = d.event_id
-        WHERE d.id = $1`, deliveryID).Scan(dest...)
+        LEFT JOIN LATERAL (
+            SELECT a.number, a.response_status, a.error, a.retry_after_ms, a.outcome
+            FROM attempts a
+            WHERE a.delivery_id = d.id AND a.activity_key = NULLIF($2::text, '')
+        ) r ON true
+        WHERE d.id = $1`, deliveryID, activityKey).Scan(dest...)
 	if err != nil {
 		return AttemptContext{}, wrap("load attempt", err)
 	}
 	if ac.Webhook, err = s.webhookOf(&wr); err != nil {
 		return AttemptContext{}, err
+	}
+	if number != nil {
+		rec.Number = *number
+		ac.Recorded = &rec
 	}
 	return ac, nil
 }
@@ -171,8 +199,9 @@ WITH d AS (
 ), a AS (
     INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, duration_ms,
         request_url, request_method, request_headers, response_status, response_headers,
-        response_body, error, retry_after_ms)
-    SELECT $8, d.id, d.org_id, d.attempt_count, $9, $4, $10, $11, $12, $13, $5, $14, $15, $6, $16 FROM d
+        response_body, error, retry_after_ms, activity_key, outcome)
+    SELECT $8, d.id, d.org_id, d.attempt_count, $9, $4, $10, $11, $12, $13, $5, $14, $15, $6, $16,
+        NULLIF($18::text, ''), NULLIF($19::text, '') FROM d
     RETURNING number
 ), w AS (
     UPDATE webhooks w SET
@@ -192,7 +221,9 @@ SELECT number FROM a`
 // outcome, except that a canceled delivery stays canceled unless the attempt succeeded.
 // The webhook's attempt count and last-triggered time advance; a delivery now failed
 // adds one to its consecutive failures and one now succeeded resets them. a.ID and
-// a.Trigger default to a new att_ id and "auto". ErrNotFound if the delivery is gone.
+// a.Trigger default to a new att_ id and "auto". ErrNotFound if the delivery is gone;
+// ErrConflict if the delivery already has an attempt with a.ActivityKey (a concurrent
+// execution of the same logical attempt recorded it first), in which case nothing changes.
 func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) (int, error) {
 	if a.ID == "" {
 		a.ID = ids.New(ids.Attempt)
@@ -208,7 +239,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) 
 		a.DeliveryID, u.Status, u.NextAttemptAt, a.RequestedAt, a.ResponseStatus, cleanText(a.Error),
 		u.WorkflowRunID, a.ID, a.Trigger, a.DurationMs, cleanText(a.RequestURL), a.RequestMethod,
 		cleanMap(a.RequestHeaders), cleanMap(a.ResponseHeaders), cleanText(a.ResponseBody), a.RetryAfterMs,
-		u.DisableWebhook,
+		u.DisableWebhook, a.ActivityKey, a.Outcome,
 	).Scan(&number)
 	if err != nil {
 		return 0, wrap("record attempt", err)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -173,7 +174,7 @@ func TestGetDeliveryAndLoadAttempt(t *testing.T) {
 	res := ingest(t, s, o.ID, "e1", "a.b")
 	d := res.Deliveries[0]
 
-	ac, err := s.LoadAttempt(ctx, d.ID)
+	ac, err := s.LoadAttempt(ctx, d.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestGetDeliveryAndLoadAttempt(t *testing.T) {
 		ac.Webhook.Headers["X-Team"] != "core" || ac.Event.ID != "e1" || string(ac.Event.Data) != `{"n":1}` {
 		t.Fatalf("attempt context = %+v", ac)
 	}
-	_, err = s.LoadAttempt(ctx, "dlv_nope")
+	_, err = s.LoadAttempt(ctx, "dlv_nope", "")
 	wantErr(t, err, store.ErrNotFound)
 
 	status := 500
@@ -365,6 +366,76 @@ func TestRecordAttemptNumbersConcurrentAttempts(t *testing.T) {
 	}
 	_, err = s.RecordAttempt(ctx, store.Attempt{DeliveryID: "dlv_nope"}, store.DeliveryUpdate{Status: store.StatusFailed})
 	wantErr(t, err, store.ErrNotFound)
+}
+
+func TestRecordAttemptActivityKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o := newOrg(t, s)
+	newWebhook(t, s, o.ID, nil, "a.b")
+	d := ingest(t, s, o.ID, "e1", "a.b").Deliveries[0]
+	status, retryAfter := 503, int64(120_000)
+	record := func(a store.Attempt) error {
+		t.Helper()
+		a.DeliveryID = d.ID
+		_, err := s.RecordAttempt(ctx, a, store.DeliveryUpdate{Status: store.StatusRetrying})
+		return err
+	}
+	for _, a := range []store.Attempt{
+		{ActivityKey: "run-1/1", Outcome: "retry", ResponseStatus: &status, RetryAfterMs: &retryAfter,
+			Error: "receiver answered 503"},
+		{Error: "no key, no outcome"},
+		{ActivityKey: "run-1/7", Outcome: "failed", Error: "blocked"},
+	} {
+		if err := record(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	_, attempts, err := s.GetDelivery(ctx, o.ID, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored [][2]string
+	for _, a := range attempts {
+		stored = append(stored, [2]string{a.ActivityKey, a.Outcome})
+	}
+	if want := [][2]string{{"run-1/1", "retry"}, {"", ""}, {"run-1/7", "failed"}}; !slices.Equal(stored, want) {
+		t.Fatalf("stored (key, outcome) = %v, want %v", stored, want)
+	}
+
+	for _, tc := range []struct {
+		key  string
+		want *store.RecordedAttempt
+	}{
+		{"run-1/1", &store.RecordedAttempt{Number: 1, ResponseStatus: &status, Error: "receiver answered 503",
+			RetryAfterMs: &retryAfter, Outcome: "retry"}},
+		{"run-1/7", &store.RecordedAttempt{Number: 3, Error: "blocked", Outcome: "failed"}},
+		{"run-2/1", nil},
+		{"", nil}, // not the attempt recorded without a key
+	} {
+		t.Run("key "+tc.key, func(t *testing.T) {
+			ac, err := s.LoadAttempt(ctx, d.ID, tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ac.Delivery.ID != d.ID || !reflect.DeepEqual(ac.Recorded, tc.want) {
+				t.Fatalf("delivery %s, recorded %+v, want %+v", ac.Delivery.ID, ac.Recorded, tc.want)
+			}
+		})
+	}
+
+	// A second record of one logical attempt is refused and changes nothing.
+	err = record(store.Attempt{ActivityKey: "run-1/1", Outcome: "succeeded"})
+	wantErr(t, err, store.ErrConflict)
+	got, attempts, err := s.GetDelivery(ctx, o.ID, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AttemptCount != 3 || len(attempts) != 3 {
+		t.Fatalf("after the duplicate: attempt count %d, %d attempts; want 3", got.AttemptCount, len(attempts))
+	}
 }
 
 func equalPtr[T comparable](a, b *T) bool {

@@ -140,6 +140,13 @@ type Attempt struct {
 	ResponseBody    string // first 64 KiB, valid UTF-8
 	Error           string
 	RetryAfterMs    *int64
+	// ActivityKey names the execution of the attempt activity that made the attempt
+	// ("<run id>/<activity id>"), unique per delivery, so that a re-execution finds it
+	// instead of sending again; "" (stored as NULL) for none.
+	ActivityKey string
+	// Outcome is the delivery.Outcome the activity decided on; "" (stored as NULL) for
+	// attempts recorded before outcomes were.
+	Outcome string
 }
 
 // Page asks for one page of a list, newest first.
