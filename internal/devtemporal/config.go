@@ -149,6 +149,16 @@ func isNewDatabase(dbFile string) (bool, error) {
 //   - matching.numTaskqueueRead/WritePartitions 1: one partition per task
 //     queue, so a task never waits in a partition no poller is watching
 //     before it is forwarded; one process needs no more.
+//   - history.hostLevelCacheMaxSize 1000 (default 128000): the history
+//     service keeps the mutable state of every workflow it touched in
+//     memory, ~25 KiB each: with 10,000 deliveries waiting in backoff
+//     hookd dev's RSS fell from ~740 to ~390 MiB with 1000 entries, at the
+//     same throughput. 1000 is well above the entries in use at
+//     once (workflow task slots, starts in flight, queue tasks), so the
+//     cache does not fill with pinned entries and answer ResourceExhausted.
+//     (An earlier try with 1000 workflow task slots coincided with duplicate
+//     deliveries; the attempt activity now recognises a re-executed attempt
+//     and does not send it again.)
 //
 // system.forceSearchAttributesCacheRefreshOnRead is on only while Start
 // registers the search attributes, and for a minute more if it added one
@@ -156,12 +166,6 @@ func isNewDatabase(dbFile string) (bool, error) {
 // it makes every search attribute check (each upsert a workflow makes) read
 // the cluster metadata under one process-wide mutex, and at 100 workflows/s
 // that queue held workflow task completions for seconds.
-//
-// The history cache keeps its default size (history.hostLevelCacheMaxSize,
-// 128000): at 1000 it cut memory with a backlog, but a burst then produced
-// duplicate deliveries, most likely because a cache full of in-use entries
-// answers ResourceExhausted and a retried workflow task re-sends its first
-// attempt (BENCHMARKS.md).
 func DevDynamicConfig() map[string]any {
 	return map[string]any{
 		dynamicconfig.EnableEagerWorkflowStart.Key().String():                     true,
@@ -170,6 +174,7 @@ func DevDynamicConfig() map[string]any {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key().String(): 100,
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key().String():           1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key().String():          1,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key().String():                 1000,
 	}
 }
 
