@@ -41,7 +41,7 @@ bench:
 
 ## bench-quick: every scenario with small counts, a smoke test of the harness (~1 min)
 bench-quick:
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/hookd bench --events 300 --duration 5s --backlog 500 --ceiling 300 $(BENCH_FLAGS)
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/hookd bench --events 300 --duration 5s --backlog 500 --backlog-hold 5s --ceiling 300 $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

@@ -38,6 +38,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer, getenv func(
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of the fixed-rate scenarios (rate50, rate150, retry20)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "requests in flight in the closed-loop scenarios (max, fanout10, backlog, ceiling)")
 	fs.IntVar(&cfg.Backlog, "backlog", 10000, "deliveries the backlog scenario leaves waiting in backoff")
+	fs.DurationVar(&cfg.BacklogHold, "backlog-hold", time.Minute, "how long the backlog scenario holds its deliveries in backoff before reading hookd's memory again")
 	fs.IntVar(&cfg.CeilingWorkflows, "ceiling", 2000, "empty workflows the engine-ceiling measurement starts")
 	fs.StringVar(&eager, "ceiling-eager", "auto", "start the ceiling's workflows with eager workflow start: true, false, or auto (as hookd does: HOOKD_EAGER_START from --env, default true)")
 	fs.DurationVar(&cfg.Wait, "wait", time.Minute, "give up on a scenario's missing deliveries after this long without a new one")

@@ -76,8 +76,15 @@ func (r *runner) scenario(ctx context.Context, sc Scenario) Result {
 	res := Evaluate(sc, load, receipts, sc.FirstAttempt)
 	res.addUsage(win.End())
 	if sc.Backlog {
-		res.Notes = append(res.Notes, fmt.Sprintf("hookd RSS with %d deliveries waiting in backoff: %s MiB (peak %s MiB)",
-			res.Delivered, mib(res.Usage[0].FinalMem, res.Usage[0].OK), mib(res.Usage[0].PeakMem, res.Usage[0].OK)))
+		r.progress("%s: holding the backlog for %s before reading memory again", sc.Name, sc.Hold)
+		select {
+		case <-ctx.Done():
+		case <-time.After(sc.Hold):
+		}
+		held := r.sampler.Sample().Usage[0]
+		res.Notes = append(res.Notes, fmt.Sprintf("hookd RSS with %d deliveries waiting in backoff: %s MiB 3 s after the last first attempt, %s MiB %s later (peak %s MiB)",
+			res.Delivered, mib(res.Usage[0].FinalMem, res.Usage[0].OK), mib(held.Mem, held.OK), sc.Hold,
+			mib(res.Usage[0].PeakMem, res.Usage[0].OK)))
 	}
 	return res
 }

@@ -48,10 +48,12 @@ type Scenario struct {
 	FirstAttempt bool
 	// Backlog marks a scenario that leaves its deliveries waiting in backoff: it pauses
 	// for Settle after the last receipt so memory is read once they have gone to sleep,
-	// reports hookd's RSS then, and deletes its webhooks at the end so the deliveries give
-	// up at their next attempt.
+	// reports hookd's RSS then and again after Hold more (the backlog's steady state, once
+	// the burst that built it has been collected), and deletes its webhooks at the end so
+	// the deliveries give up at their next attempt.
 	Backlog bool
 	Settle  time.Duration
+	Hold    time.Duration
 }
 
 // closedLoopLimit bounds the time a closed-loop scenario spends posting events.
@@ -63,6 +65,7 @@ type Sizes struct {
 	Duration    time.Duration // fixed-rate scenarios
 	Concurrency int           // requests in flight in closed-loop scenarios
 	Backlog     int           // deliveries left waiting in backoff
+	BacklogHold time.Duration // how long the backlog is held before its memory is read again
 }
 
 // Scenarios returns the hookd scenarios (all but the ceiling) sized by s, by name.
@@ -97,8 +100,8 @@ func Scenarios(s Sizes) map[string]Scenario {
 		ScenarioBacklog: {
 			Name: ScenarioBacklog, Fanout: 10, Events: max(s.Backlog/10, 1), Concurrency: s.Concurrency, Duration: closedLoopLimit,
 			Answer:        func() Answer { return always(http.StatusServiceUnavailable) },
-			Description:   fmt.Sprintf("%d deliveries (%d events at fan-out 10) whose receiver answers 503, left waiting in backoff (retrySchedule [\"1h\"]); hookd's RSS read 3s after the last first attempt", max(s.Backlog/10, 1)*10, max(s.Backlog/10, 1)),
-			RetrySchedule: []string{"1h"}, MaxRetries: 5, FirstAttempt: true, Backlog: true, Settle: 3 * time.Second,
+			Description:   fmt.Sprintf("%d deliveries (%d events at fan-out 10) whose receiver answers 503, left waiting in backoff (retrySchedule [\"1h\"]); hookd's RSS read 3s after the last first attempt and again %s later", max(s.Backlog/10, 1)*10, max(s.Backlog/10, 1), s.BacklogHold),
+			RetrySchedule: []string{"1h"}, MaxRetries: 5, FirstAttempt: true, Backlog: true, Settle: 3 * time.Second, Hold: s.BacklogHold,
 		},
 	}
 }
