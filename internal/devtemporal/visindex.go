@@ -47,11 +47,14 @@ func trimVisibilityIndexes(dbFile string) error {
 		return fmt.Errorf("open %s: %w", dbFile, err)
 	}
 	defer db.Close()
-	drop, err := droppableIndexes(db)
+	names, err := visibilityIndexes(db)
 	if err != nil {
 		return err
 	}
-	for _, name := range drop {
+	for _, name := range names {
+		if keptVisibilityIndexes[name] {
+			continue
+		}
 		// The names come from sqlite_master and are plain identifiers.
 		if _, err := db.Exec(`DROP INDEX IF EXISTS "` + name + `"`); err != nil {
 			return fmt.Errorf("drop visibility index %s: %w", name, err)
@@ -60,25 +63,22 @@ func trimVisibilityIndexes(dbFile string) error {
 	return nil
 }
 
-// droppableIndexes lists the indexes of executions_visibility that
-// trimVisibilityIndexes drops. Indexes SQLite made itself (for the primary
-// key) have no SQL and are never listed.
-func droppableIndexes(db *sql.DB) ([]string, error) {
+// visibilityIndexes lists the indexes of executions_visibility. Indexes
+// SQLite made itself (for the primary key) have no SQL and are not listed.
+func visibilityIndexes(db *sql.DB) ([]string, error) {
 	rows, err := db.Query(`SELECT name FROM sqlite_master
 		WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("list visibility indexes: %w", err)
 	}
 	defer rows.Close()
-	var drop []string
+	var names []string
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			return nil, fmt.Errorf("list visibility indexes: %w", err)
 		}
-		if !keptVisibilityIndexes[name] {
-			drop = append(drop, name)
-		}
+		names = append(names, name)
 	}
-	return drop, rows.Err()
+	return names, rows.Err()
 }

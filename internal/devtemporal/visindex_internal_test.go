@@ -15,7 +15,7 @@ func TestTrimVisibilityIndexes(t *testing.T) {
 	if err := sqliteschema.SetupSchema(sqlConfig(Options{DBFile: dbFile})); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
-	before := visibilityIndexes(t, dbFile)
+	before := indexesOf(t, dbFile)
 	for name := range keptVisibilityIndexes {
 		if !slices.Contains(before, name) {
 			t.Errorf("the server's schema has no index %s to keep: update keptVisibilityIndexes", name)
@@ -26,7 +26,7 @@ func TestTrimVisibilityIndexes(t *testing.T) {
 		if err := trimVisibilityIndexes(dbFile); err != nil {
 			t.Fatalf("trimVisibilityIndexes: %v", err)
 		}
-		after := visibilityIndexes(t, dbFile)
+		after := indexesOf(t, dbFile)
 		slices.Sort(after)
 		want := make([]string, 0, len(keptVisibilityIndexes))
 		for name := range keptVisibilityIndexes {
@@ -40,29 +40,16 @@ func TestTrimVisibilityIndexes(t *testing.T) {
 	t.Logf("visibility indexes: %d in the schema, %d kept", len(before), len(keptVisibilityIndexes))
 }
 
-// visibilityIndexes lists the named indexes of the visibility table.
-func visibilityIndexes(t *testing.T, dbFile string) []string {
+// indexesOf lists the visibility table's indexes in dbFile.
+func indexesOf(t *testing.T, dbFile string) []string {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+dbFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT name FROM sqlite_master
-		WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
+	names, err := visibilityIndexes(db)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return names
