@@ -94,21 +94,7 @@ func TestListDeliveriesPagesUnderConcurrentInserts(t *testing.T) {
 		known[id] = true
 	}
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := s.IngestEvent(ctx, store.Event{OrgID: o.ID, ID: fmt.Sprint("late", i), Type: "a.b"}); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	})
+	stop := ingestMeanwhile(t, s, o.ID)
 	seen := map[string]bool{}
 	var got []string
 	for cursor := ""; ; {
@@ -130,8 +116,7 @@ func TestListDeliveriesPagesUnderConcurrentInserts(t *testing.T) {
 			break
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if !slices.Equal(got, initial) {
 		t.Fatalf("pages held %q, want %q", got, initial)
 	}

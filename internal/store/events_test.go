@@ -194,21 +194,7 @@ func TestListEventsPagesUnderConcurrentInserts(t *testing.T) {
 	}
 	slices.Reverse(initial)
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := s.IngestEvent(ctx, store.Event{OrgID: o.ID, ID: fmt.Sprintf("late-%d", i), Type: "a.b"}); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	})
+	stop := ingestMeanwhile(t, s, o.ID)
 	seen := map[string]bool{}
 	var got []string
 	for cursor := ""; ; {
@@ -230,8 +216,7 @@ func TestListEventsPagesUnderConcurrentInserts(t *testing.T) {
 			break
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if !slices.Equal(got, initial) {
 		t.Fatalf("pages held %q, want %q", got, initial)
 	}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,6 +65,31 @@ func ingest(t *testing.T, s *store.Store, orgID, id, typ string) store.IngestRes
 		t.Fatal(err)
 	}
 	return res
+}
+
+// ingestMeanwhile keeps ingesting "a.b" events with ids "late-0", "late-1", ... into org
+// until the returned stop is called, so a test can page while rows arrive.
+func ingestMeanwhile(t *testing.T, s *store.Store, orgID string) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := s.IngestEvent(context.Background(), store.Event{OrgID: orgID, ID: fmt.Sprintf("late-%d", i), Type: "a.b"}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 func count(t *testing.T, s *store.Store, table string) int {
