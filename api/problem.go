@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/validation"
 )
 
 // problemContentType is the media type of every error answer (RFC 9457).
@@ -26,56 +26,13 @@ type problem struct {
 	Errors []FieldError `json:"errors,omitempty"`
 }
 
-// FieldError names one invalid request field and says what is wrong with it. Field is a
-// path into the request: "name", "events[2]", "headers.Host", "data.device.id", or a
-// query parameter such as "since".
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
+// FieldError names one invalid request field; see validation.FieldError.
+type FieldError = validation.FieldError
 
 // ValidationError is a request that decoded but whose fields are invalid; the API answers
-// it with 422 and one FieldError per problem.
-type ValidationError struct {
-	Errors []FieldError
-}
-
-// Error lists the fields at fault.
-func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Errors))
-	for i, f := range e.Errors {
-		parts[i] = f.Field + ": " + f.Message
-	}
-	return "invalid request: " + strings.Join(parts, "; ")
-}
-
-// Add records a problem with field, unless field already has one: the first problem
-// found (such as a wrong JSON type) is the one worth reporting.
-func (e *ValidationError) Add(field, format string, args ...any) {
-	if e.Has(field) {
-		return
-	}
-	e.Errors = append(e.Errors, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-}
-
-// Has reports whether field already has a problem.
-func (e *ValidationError) Has(field string) bool {
-	for _, f := range e.Errors {
-		if f.Field == field {
-			return true
-		}
-	}
-	return false
-}
-
-// Err returns e when it holds any problem and nil otherwise, so validation can end with
-// `return v.Err()`.
-func (e *ValidationError) Err() error {
-	if e == nil || len(e.Errors) == 0 {
-		return nil
-	}
-	return e
-}
+// it with 422 and one FieldError per problem. It is validation.Errors, which the service
+// and the webhook settings type return too.
+type ValidationError = validation.Errors
 
 // httpError is an answer with a chosen status and a detail fit for the caller. cause, if
 // any, is logged and never shown.
