@@ -64,11 +64,23 @@ type attemptStore interface {
 
 var _ attemptStore = (*store.Store)(nil)
 
+// Observer receives what each attempt and each finished delivery came to, for the
+// Prometheus series of internal/metrics.
+type Observer interface {
+	// ObserveAttempt counts one attempt that was sent: statusCode 0 means no response,
+	// elapsed is from the request's start to the end of reading the response.
+	ObserveAttempt(statusCode int, elapsed time.Duration)
+	// ObserveDelivery counts a delivery that reached a final status (succeeded, failed
+	// or canceled).
+	ObserveDelivery(status string)
+}
+
 // Activities holds the dependencies of hookd's activities; the worker registers one.
 type Activities struct {
 	Store     attemptStore
 	Client    *http.Client // SSRF-safe, follows no redirects (netguard)
 	UserAgent string
+	Metrics   Observer // nil records nothing
 	Logger    *slog.Logger     // nil means slog.Default()
 	Now       func() time.Time // nil means time.Now
 }
