@@ -12,57 +12,81 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/render"
+	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
 )
 
-// Triggers of an attempt, as recorded on it.
+// Triggers of an attempt, as recorded on it (delivery's, named here for the workflow).
 const (
-	TriggerAuto   = "auto"
-	TriggerManual = "manual"
-	TriggerReplay = "replay"
+	TriggerAuto   = delivery.TriggerAuto
+	TriggerManual = delivery.TriggerManual
+	TriggerReplay = delivery.TriggerReplay
 )
 
 // maxResponseBody is how much of a receiver's answer an attempt keeps.
 const maxResponseBody = 64 << 10
 
-// AttemptInput names the delivery to attempt and where it stands in its schedule.
+// AttemptInput names the delivery to attempt and why. An attempt of any trigger but auto
+// is followed by no automatic retry (delivery.Decide).
 type AttemptInput struct {
-	DeliveryID  string
-	Trigger     string
-	RetriesDone int  // automatic retries made before this attempt
-	Manual      bool // no automatic retries follow this attempt
+	DeliveryID string
+	Trigger    string
 }
 
-// AttemptResult is what one attempt found out. The workflow decides what follows from
-// Outcome, RetryAfter and Policy with delivery.Next, the same rule the activity used to
-// record the delivery's status.
+// AttemptResult is what one attempt found out and what follows from it: the activity
+// decides with delivery.Decide and records the decision; the workflow only obeys Status
+// and Delay.
 type AttemptResult struct {
 	Number     int // the attempt's number within its delivery, 1-based
 	Outcome    delivery.Outcome
 	StatusCode int // 0 when no response came back
 	RetryAfter time.Duration
-	Policy     delivery.Policy
-	Status     string // the delivery status recorded
+	Status     string        // the delivery status recorded
+	Delay      time.Duration // until the next automatic attempt; 0 unless Status is retrying
 	Error      string
-	// Abandoned: nothing was sent because the delivery, its webhook or its event is gone,
-	// the webhook is disabled, or the delivery was canceled.
+	// Abandoned: nothing was sent because the delivery was canceled or its webhook is
+	// not enabled.
 	Abandoned bool
+	// Policy is set only in results recorded by hookd versions whose workflow decided
+	// (they had no Delay); the workflow reads it to replay those histories. Never set now.
+	Policy *delivery.Policy `json:",omitempty"`
 }
 
-// attemptStore is what an attempt needs from PostgreSQL.
+// Names of the non-retryable application errors of an attempt: faults no retry can fix.
+// The workflow records them as the delivery's end (see workflows.Delivery).
+const (
+	// ErrTypeDeliveryGone: the delivery no longer exists (its webhook was deleted).
+	ErrTypeDeliveryGone = "DeliveryGone"
+	// ErrTypeSecretUndecryptable: the webhook's signing secret cannot be decrypted with
+	// this process's HOOKD_SECRET_KEY (the key changed, or the row was damaged).
+	ErrTypeSecretUndecryptable = "SecretUndecryptable"
+)
+
+// attemptStore is what an attempt reads from PostgreSQL.
 type attemptStore interface {
 	LoadAttempt(ctx context.Context, deliveryID, activityKey string) (store.AttemptContext, error)
-	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
-	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
 }
 
 var _ attemptStore = (*store.Store)(nil)
+
+// attemptService is what an attempt asks of the service (internal/dispatch) to change:
+// the delivery's status, the webhook, the events hookd emits.
+type attemptService interface {
+	RecordAttempt(ctx context.Context, wh store.Webhook, o dispatch.Outcome) (int, error)
+	WebhookGone(ctx context.Context, wh store.Webhook, deliveryID string, number int, lastError string) error
+	Abandon(ctx context.Context, d store.Delivery) error
+	FailDelivery(ctx context.Context, deliveryID, reason string) error
+}
+
+var _ attemptService = (*dispatch.Service)(nil)
 
 // Observer receives what each attempt and each finished delivery came to, for the
 // Prometheus series of internal/metrics.
@@ -78,9 +102,10 @@ type Observer interface {
 // Activities holds the dependencies of hookd's activities; the worker registers one.
 type Activities struct {
 	Store     attemptStore
+	Service   attemptService
 	Client    *http.Client // SSRF-safe, follows no redirects (netguard)
 	UserAgent string
-	Metrics   Observer // nil records nothing
+	Metrics   Observer         // nil records nothing
 	Logger    *slog.Logger     // nil means slog.Default()
 	Now       func() time.Time // nil means time.Now
 }
@@ -99,9 +124,11 @@ func (a *Activities) now() time.Time {
 	return time.Now()
 }
 
-// Attempt sends one signed request for a delivery and records it. It returns an error
-// only for infrastructure faults, which Temporal retries; every answer of the receiver,
-// including none at all, is an outcome.
+// Attempt sends one signed request for a delivery, decides what follows with
+// delivery.Decide and has the service record both. It returns an error only for faults:
+// infrastructure ones, which Temporal retries, and the permanent ones named by the
+// ErrType constants, which it does not. Every answer of the receiver, including none at
+// all, is an outcome.
 //
 // A re-execution of an attempt already recorded (see attemptKey) sends nothing and returns
 // what was recorded: the receiver gets each logical attempt once, unless recording it
@@ -109,55 +136,71 @@ func (a *Activities) now() time.Time {
 func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResult, error) {
 	key := attemptKey(ctx)
 	ac, err := a.Store.LoadAttempt(ctx, in.DeliveryID, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return AttemptResult{Abandoned: true, Error: "delivery no longer exists"}, nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return AttemptResult{}, temporal.NewNonRetryableApplicationError(
+			"delivery "+in.DeliveryID+" no longer exists (its webhook was deleted)", ErrTypeDeliveryGone, err)
+	case errors.Is(err, secretbox.ErrOpen):
+		reason := "the webhook's signing secret cannot be decrypted: was HOOKD_SECRET_KEY changed?"
+		if ferr := a.Service.FailDelivery(ctx, in.DeliveryID, reason); ferr != nil {
+			return AttemptResult{}, fmt.Errorf("record undecryptable secret: %w", ferr)
+		}
+		a.observeDelivery(delivery.StatusFailed)
+		return AttemptResult{}, temporal.NewNonRetryableApplicationError(reason, ErrTypeSecretUndecryptable, err)
+	case err != nil:
 		return AttemptResult{}, fmt.Errorf("load attempt: %w", err)
 	}
-	policy := delivery.Policy{MaxRetries: ac.Webhook.MaxRetries, Schedule: ac.Webhook.RetrySchedule}
+	policy := policyOf(ac.Webhook)
 	// Before the abandon checks: the attempt was made, whatever happened to the delivery
 	// since, and the workflow must hear what it found out.
 	if rec := ac.Recorded; rec != nil {
 		a.logger().Info("attempt already recorded, not sending again",
 			"delivery_id", in.DeliveryID, "activity_key", key, "attempt", rec.Number)
-		return recordedResult(*rec, policy, in), nil
+		return a.recorded(ctx, ac, *rec, in)
 	}
 	if reason := abandonReason(ac); reason != "" {
-		return a.abandon(ctx, ac, reason)
+		if err := a.Service.Abandon(ctx, ac.Delivery); err != nil {
+			return AttemptResult{}, err
+		}
+		a.observeDelivery(delivery.StatusCanceled)
+		return AttemptResult{Abandoned: true, Status: delivery.StatusCanceled, Error: reason}, nil
 	}
 
 	stop := keepHeartbeating(ctx)
 	sent := a.send(ctx, ac, in.Trigger)
 	stop()
 
-	status, delay := delivery.Next(policy, in.RetriesDone, in.Manual, sent.outcome, sent.retryAfter)
-	update := store.DeliveryUpdate{
-		Status:         status,
-		DisableWebhook: sent.outcome == delivery.OutcomeGone,
-		WorkflowRunID:  activity.GetInfo(ctx).WorkflowExecution.RunID,
-	}
-	if status == delivery.StatusRetrying {
-		next := a.now().Add(delay)
-		update.NextAttemptAt = &next
-	}
+	decision := delivery.Decide(policy, ac.Delivery.AttemptCount+1, in.Trigger, sent.outcome, sent.retryAfter)
 	sent.attempt.ActivityKey = key
 	sent.attempt.Outcome = string(sent.outcome)
 	// A conflict on the key means a concurrent execution of this attempt recorded it
 	// first: the error makes Temporal retry, and the retry finds that record.
-	number, err := a.Store.RecordAttempt(ctx, sent.attempt, update)
+	number, err := a.Service.RecordAttempt(ctx, ac.Webhook, dispatch.Outcome{
+		Attempt: sent.attempt, Decision: decision, RunID: runID(ctx),
+	})
 	if err != nil {
 		return AttemptResult{}, fmt.Errorf("record attempt: %w", err)
 	}
+	if a.Metrics != nil {
+		a.Metrics.ObserveAttempt(sent.statusCode, time.Duration(sent.attempt.DurationMs)*time.Millisecond)
+	}
+	a.observeDelivery(decision.Status)
 	return AttemptResult{
 		Number:     number,
 		Outcome:    sent.outcome,
 		StatusCode: sent.statusCode,
 		RetryAfter: sent.retryAfter,
-		Policy:     policy,
-		Status:     status,
+		Status:     decision.Status,
+		Delay:      decision.Delay,
 		Error:      sent.attempt.Error,
 	}, nil
+}
+
+// observeDelivery counts a delivery that ended.
+func (a *Activities) observeDelivery(status string) {
+	if a.Metrics != nil && status != delivery.StatusRetrying && status != delivery.StatusPending {
+		a.Metrics.ObserveDelivery(status)
+	}
 }
 
 // attemptKey names the logical attempt ctx executes: the workflow run and the activity id,
@@ -177,13 +220,21 @@ func attemptKey(ctx context.Context) string {
 	return info.WorkflowExecution.RunID + "/" + info.ActivityID
 }
 
-// recordedResult answers for an attempt already recorded as the attempt itself answered,
-// deciding the delivery's status with delivery.Next as Attempt does.
-func recordedResult(rec store.RecordedAttempt, policy delivery.Policy, in AttemptInput) AttemptResult {
+// runID is the workflow run executing ctx, "" outside one.
+func runID(ctx context.Context) string {
+	if !activity.IsActivity(ctx) {
+		return ""
+	}
+	return activity.GetInfo(ctx).WorkflowExecution.RunID
+}
+
+// recorded answers for an attempt already recorded as the attempt itself answered,
+// deciding again with delivery.Decide over the same facts (so the same decision), and
+// finishes what the first execution may not have: announcing a webhook it disabled.
+func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec store.RecordedAttempt, in AttemptInput) (AttemptResult, error) {
 	res := AttemptResult{
 		Number:  rec.Number,
 		Outcome: delivery.Outcome(rec.Outcome),
-		Policy:  policy,
 		Error:   rec.Error,
 	}
 	if rec.ResponseStatus != nil {
@@ -192,8 +243,19 @@ func recordedResult(rec store.RecordedAttempt, policy delivery.Policy, in Attemp
 	if rec.RetryAfterMs != nil {
 		res.RetryAfter = time.Duration(*rec.RetryAfterMs) * time.Millisecond
 	}
-	res.Status, _ = delivery.Next(policy, in.RetriesDone, in.Manual, res.Outcome, res.RetryAfter)
-	return res
+	d := delivery.Decide(policyOf(ac.Webhook), rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
+	res.Status, res.Delay = d.Status, d.Delay
+	if d.DisableWebhook && ac.Webhook.Status == store.WebhookDisabledDueToErrors {
+		if err := a.Service.WebhookGone(ctx, ac.Webhook, ac.Delivery.ID, rec.Number, rec.Error); err != nil {
+			return AttemptResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// policyOf is the retry policy of a webhook.
+func policyOf(wh store.Webhook) delivery.Policy {
+	return delivery.Policy{MaxRetries: wh.MaxRetries, Schedule: wh.RetrySchedule}
 }
 
 func abandonReason(ac store.AttemptContext) string {
@@ -204,16 +266,6 @@ func abandonReason(ac store.AttemptContext) string {
 		return "webhook is " + strings.ToLower(ac.Webhook.Status)
 	}
 	return ""
-}
-
-// abandon ends a delivery that must not be sent, marking it canceled unless it already is.
-func (a *Activities) abandon(ctx context.Context, ac store.AttemptContext, reason string) (AttemptResult, error) {
-	_, err := a.Store.TransitionDelivery(ctx, ac.Delivery.OrgID, ac.Delivery.ID,
-		[]string{store.StatusPending, store.StatusRetrying}, store.StatusCanceled)
-	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-		return AttemptResult{}, fmt.Errorf("cancel delivery: %w", err)
-	}
-	return AttemptResult{Abandoned: true, Status: store.StatusCanceled, Error: reason}, nil
 }
 
 type sendResult struct {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
@@ -31,7 +33,25 @@ type fixture struct {
 	webhook store.Webhook
 	dlv     store.Delivery
 	hits    atomic.Int32
+	engine  *startRecorder
 }
+
+// startRecorder is the service's engine here: these tests run the activity alone, and
+// record which deliveries the service would start (internal/e2e runs it on Temporal).
+type startRecorder struct {
+	mu      sync.Mutex
+	started []string
+}
+
+func (r *startRecorder) Schedule(_ context.Context, ds []store.Delivery) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = append(r.started, store.DeliveryIDs(ds)...)
+	return nil
+}
+func (r *startRecorder) Retry(context.Context, store.Delivery) error  { return nil }
+func (r *startRecorder) Cancel(context.Context, store.Delivery) error { return nil }
+func (r *startRecorder) Ready(context.Context) error                  { return nil }
 
 func newFixture(t *testing.T, handler http.HandlerFunc, mutate func(*store.Webhook)) *fixture {
 	t.Helper()
@@ -75,8 +95,10 @@ func newFixture(t *testing.T, handler http.HandlerFunc, mutate func(*store.Webho
 		t.Fatalf("ingest: %v (%d deliveries)", err, len(res.Deliveries))
 	}
 	f.dlv = res.Deliveries[0]
+	f.engine = &startRecorder{}
 	f.acts = &Activities{
 		Store:     f.st,
+		Service:   dispatch.New(f.st, f.engine, dispatch.Options{}),
 		Client:    netguard.NewClient(netguard.Options{AllowPrivate: true, AllowHTTP: true}),
 		UserAgent: "hookd/test",
 	}
@@ -117,6 +139,19 @@ func (f *fixture) attemptIn(t *testing.T, env *testsuite.TestActivityEnvironment
 		t.Fatal(err)
 	}
 	return res
+}
+
+// recordPrior records n failed automatic attempts of f's delivery, as earlier runs of the
+// schedule would have.
+func (f *fixture) recordPrior(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		if _, err := f.st.RecordAttempt(context.Background(), store.Attempt{DeliveryID: f.dlv.ID, OrgID: f.dlv.OrgID,
+			Trigger: TriggerAuto, RequestURL: f.webhook.URL, RequestMethod: http.MethodPost, Error: "receiver answered 500"},
+			store.DeliveryUpdate{Status: store.StatusRetrying}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (f *fixture) load(t *testing.T) (store.Delivery, []store.Attempt, store.Webhook) {
@@ -176,6 +211,7 @@ func TestAttemptOutcomes(t *testing.T) {
 		name        string
 		handler     http.HandlerFunc
 		in          AttemptInput
+		prior       int // automatic attempts the delivery made before this one
 		wantOutcome delivery.Outcome
 		wantStatus  string
 		wantAfter   time.Duration
@@ -207,13 +243,13 @@ func TestAttemptOutcomes(t *testing.T) {
 		{
 			name:        "a failed manual attempt ends the delivery",
 			handler:     func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) },
-			in:          AttemptInput{Trigger: TriggerManual, Manual: true},
+			in:          AttemptInput{Trigger: TriggerManual},
 			wantOutcome: delivery.OutcomeRetry, wantStatus: delivery.StatusFailed,
 		},
 		{
 			name:        "retries run out",
 			handler:     func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) },
-			in:          AttemptInput{RetriesDone: 3},
+			prior:       3,
 			wantOutcome: delivery.OutcomeRetry, wantStatus: delivery.StatusFailed,
 		},
 	}
@@ -221,11 +257,13 @@ func TestAttemptOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, tc.handler, nil)
+			f.recordPrior(t, tc.prior)
 			res := f.attempt(t, tc.in)
 			if res.Outcome != tc.wantOutcome || res.Status != tc.wantStatus || res.RetryAfter != tc.wantAfter {
 				t.Fatalf("result %+v, want outcome %s status %s retryAfter %v", res, tc.wantOutcome, tc.wantStatus, tc.wantAfter)
 			}
 			d, atts, wh := f.load(t)
+			atts = atts[tc.prior:]
 			if d.Status != tc.wantStatus || len(atts) != 1 || atts[0].Error == "" {
 				t.Fatalf("delivery %+v, attempts %+v", d, atts)
 			}

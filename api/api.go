@@ -38,35 +38,43 @@ type Store interface {
 	UpdateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error)
 	DeleteWebhook(ctx context.Context, orgID, id string) error
 
-	IngestEvent(ctx context.Context, ev store.Event) (store.IngestResult, error)
-	CreatePing(ctx context.Context, orgID, webhookID string) (store.Event, store.Delivery, error)
-	MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error
 	GetEvent(ctx context.Context, orgID, id string) (store.Event, []store.Delivery, error)
 	ListEvents(ctx context.Context, orgID string, p store.Page) ([]store.Event, string, error)
 
 	ListDeliveries(ctx context.Context, orgID string, f store.DeliveryFilter, p store.Page) ([]store.Delivery, string, error)
 	GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, []store.Attempt, error)
-	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
 }
 
-// Scheduler starts and steers Delivery workflows; internal/dispatch implements it.
-type Scheduler interface {
-	// Schedule starts one workflow per delivery; starting an existing one is a no-op.
-	Schedule(ctx context.Context, ds []store.Delivery) error
-	// Retry asks a delivery to attempt now, in manual mode (signal-with-start).
-	Retry(ctx context.Context, d store.Delivery) error
-	// Cancel tells a delivery's workflow to stop; a finished workflow is fine.
-	Cancel(ctx context.Context, d store.Delivery) error
-	// Ready reports whether Temporal answers.
+// Service is the service layer (internal/dispatch) as the API uses it: each handler goes
+// through the one small interface of its concern. *dispatch.Service implements it.
+type Service interface {
+	publisher
+	deliverySteerer
 	Ready(ctx context.Context) error
 }
 
-// Config is what New needs. Store and Scheduler are required.
+// publisher publishes events: the producers' and the pings admins send.
+type publisher interface {
+	// Publish validates ev (adding to the problems the request's shape already had),
+	// stores it with its fan-out and starts the deliveries.
+	Publish(ctx context.Context, ev store.Event, shape *ValidationError) (store.IngestResult, error)
+	// Ping stores and starts a ping to one webhook.
+	Ping(ctx context.Context, orgID, webhookID string) (store.Event, store.Delivery, error)
+}
+
+// deliverySteerer changes a delivery on an admin's request.
+type deliverySteerer interface {
+	// Retry asks for an attempt now (reopening a canceled delivery).
+	Retry(ctx context.Context, orgID, id string) (store.Delivery, error)
+	// Cancel stops a pending or retrying delivery.
+	Cancel(ctx context.Context, orgID, id string) (store.Delivery, error)
+}
+
+// Config is what New needs. Store and Service are required.
 type Config struct {
-	Store     Store
-	Scheduler Scheduler
-	// Logger receives request failures (with their causes) and scheduling problems.
-	// Nil discards.
+	Store   Store
+	Service Service
+	// Logger receives request failures (with their causes). Nil discards.
 	Logger *slog.Logger
 	// AllowHTTP accepts http:// webhook URLs; AllowPrivate accepts loopback and private
 	// addresses. Both are for `hookd dev` and tests only.
@@ -78,45 +86,35 @@ type Config struct {
 	// Nil means a fresh registry with the Go and process collectors, so several servers
 	// can live in one process (tests). Pass a shared one to expose worker metrics too.
 	Metrics *prometheus.Registry
-	// ScheduleTimeout bounds the workflow starts made while answering a request
-	// (default 10s); past it the request is answered anyway and the reconciler finishes.
-	ScheduleTimeout time.Duration
 }
 
 // server holds the handlers' dependencies.
 type server struct {
-	store           Store
-	sched           Scheduler
-	log             *slog.Logger
-	now             func() time.Time
-	urlOpts         netguard.Options
-	schemas         *schemaCache
-	scheduleTimeout time.Duration
+	store   Store
+	svc     Service
+	log     *slog.Logger
+	now     func() time.Time
+	urlOpts netguard.Options
 }
 
 // New builds the router with every route of the OpenAPI document. Unless GIN_MODE is set,
 // Gin runs in release mode (no route dump on stdout).
 func New(cfg Config) (*gin.Engine, error) {
-	if cfg.Store == nil || cfg.Scheduler == nil {
-		return nil, errors.New("api: Config.Store and Config.Scheduler are required")
+	if cfg.Store == nil || cfg.Service == nil {
+		return nil, errors.New("api: Config.Store and Config.Service are required")
 	}
 	s := &server{
-		store:           cfg.Store,
-		sched:           cfg.Scheduler,
-		log:             cfg.Logger,
-		now:             cfg.Now,
-		urlOpts:         netguard.Options{AllowHTTP: cfg.AllowHTTP, AllowPrivate: cfg.AllowPrivate},
-		schemas:         newSchemaCache(),
-		scheduleTimeout: cfg.ScheduleTimeout,
+		store:   cfg.Store,
+		svc:     cfg.Service,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		urlOpts: netguard.Options{AllowHTTP: cfg.AllowHTTP, AllowPrivate: cfg.AllowPrivate},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.scheduleTimeout <= 0 {
-		s.scheduleTimeout = 10 * time.Second
 	}
 	reg := cfg.Metrics
 	if reg == nil {

@@ -77,13 +77,3 @@ func TestValidationErrorKeepsFirstProblemPerField(t *testing.T) {
 		t.Fatalf("%+v", v.Errors)
 	}
 }
-
-func TestFieldPath(t *testing.T) {
-	t.Parallel()
-	if got := fieldPath("data", []string{"items", "0", "id"}); got != "data.items[0].id" {
-		t.Fatal(got)
-	}
-	if got := fieldPath("data", nil); got != "data" {
-		t.Fatal(got)
-	}
-}

@@ -1,13 +1,13 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/store"
 )
@@ -83,49 +83,23 @@ func (s *server) getDelivery(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// errSchedulerDown answers a retry or cancel that could not reach Temporal; nothing was
-// changed, so the caller can simply try again.
-func errSchedulerDown(cause error) error {
-	return &httpError{status: http.StatusServiceUnavailable, detail: "the workflow engine is unreachable; nothing was changed, try again", cause: cause}
+// steerFailure maps what the service answered a retry or cancel to the caller's problem.
+func steerFailure(err error, id string) error {
+	if errors.Is(err, dispatch.ErrUnavailable) {
+		// Nothing was changed, so the caller can simply try again.
+		return &httpError{status: http.StatusServiceUnavailable, detail: "the workflow engine is unreachable; nothing was changed, try again", cause: err}
+	}
+	return describe(err, "no delivery %q", id)
 }
 
 // retryDelivery asks for an attempt now, in any status; from then on the delivery makes
-// no automatic retries. A canceled delivery becomes pending again first (so its outcome
-// is recorded); the others keep their status until the attempt reports.
+// no automatic retries (the service reopens a canceled one first).
 func (s *server) retryDelivery(c *gin.Context) {
 	id := c.Param("id")
-	ctx, org := c.Request.Context(), caller(c).OrgID
-	d, _, err := s.store.GetDelivery(ctx, org, id)
+	d, err := s.svc.Retry(c.Request.Context(), caller(c).OrgID, id)
 	if err != nil {
-		fail(c, describe(err, "no delivery %q", id))
+		fail(c, steerFailure(err, id))
 		return
-	}
-	reopened := false
-	if d.Status == store.StatusCanceled {
-		next, err := s.store.TransitionDelivery(ctx, org, id, []string{store.StatusCanceled}, store.StatusPending)
-		switch {
-		case err == nil:
-			d, reopened = next, true
-		case errors.Is(err, store.ErrConflict):
-			d = next // changed meanwhile; retry whatever it is now
-		default:
-			fail(c, describe(err, "no delivery %q", id))
-			return
-		}
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.scheduleTimeout)
-	defer cancel()
-	if err := s.sched.Retry(sctx, d); err != nil {
-		if reopened {
-			s.revert(sctx, org, id, store.StatusPending, store.StatusCanceled)
-		}
-		fail(c, errSchedulerDown(err))
-		return
-	}
-	if !d.WorkflowStarted {
-		if err := s.store.MarkWorkflowsStarted(sctx, []string{id}); err != nil {
-			s.log.WarnContext(ctx, "mark retried delivery started failed", "err", err, "delivery", id)
-		}
 	}
 	c.JSON(http.StatusAccepted, viewDelivery(d))
 }
@@ -133,39 +107,14 @@ func (s *server) retryDelivery(c *gin.Context) {
 // cancelDelivery stops a pending or retrying delivery; any other status is a 409.
 func (s *server) cancelDelivery(c *gin.Context) {
 	id := c.Param("id")
-	ctx, org := c.Request.Context(), caller(c).OrgID
-	before, _, err := s.store.GetDelivery(ctx, org, id)
-	if err != nil {
-		fail(c, describe(err, "no delivery %q", id))
-		return
-	}
-	from := []string{store.StatusPending, store.StatusRetrying}
-	d, err := s.store.TransitionDelivery(ctx, org, id, from, store.StatusCanceled)
+	d, err := s.svc.Cancel(c.Request.Context(), caller(c).OrgID, id)
 	if errors.Is(err, store.ErrConflict) {
 		fail(c, describe(err, "delivery %q is %s; only pending or retrying deliveries can be canceled", id, d.Status))
 		return
 	}
 	if err != nil {
-		fail(c, describe(err, "no delivery %q", id))
-		return
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.scheduleTimeout)
-	defer cancel()
-	if err := s.sched.Cancel(sctx, d); err != nil {
-		s.revert(sctx, org, id, store.StatusCanceled, before.Status)
-		fail(c, errSchedulerDown(err))
+		fail(c, steerFailure(err, id))
 		return
 	}
 	c.JSON(http.StatusAccepted, viewDelivery(d))
-}
-
-// revert undoes a status change whose workflow signal failed, best effort: if the status
-// moved on meanwhile, it is left alone.
-func (s *server) revert(ctx context.Context, orgID, id, from, to string) {
-	if !slices.Contains(deliveryStatuses, to) || from == to {
-		return
-	}
-	if _, err := s.store.TransitionDelivery(ctx, orgID, id, []string{from}, to); err != nil {
-		s.log.WarnContext(ctx, "revert delivery status after failed signal", "err", err, "delivery", id, "from", from, "to", to)
-	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hookd/hookd/internal/schema"
 	"github.com/hookd/hookd/internal/store"
 )
 
@@ -27,7 +28,7 @@ func (in eventTypeInput) check(v *ValidationError) json.RawMessage {
 	if len(in.Schema) == 0 || string(in.Schema) == "null" {
 		return nil
 	}
-	if _, verr := compileSchema(in.Schema, "schema"); verr != nil {
+	if _, verr := schema.Compile(in.Schema, "schema"); verr != nil {
 		v.Errors = append(v.Errors, verr.Errors...)
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/auth"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
 )
@@ -24,8 +25,9 @@ var _ api.Store = (*store.Store)(nil)
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-// recordingScheduler stands in for Temporal at the handler level: it records what the
-// API asked for and fails on demand.
+// recordingScheduler is the service's engine in the handler tests, in Temporal's place:
+// it records what the service asked for and fails on demand (internal/e2e runs the API
+// on Temporal).
 type recordingScheduler struct {
 	mu                               sync.Mutex
 	scheduled, retried, canceled     []string
@@ -117,10 +119,11 @@ type env struct {
 func newEnv(t *testing.T, edit ...func(*api.Config)) *env {
 	t.Helper()
 	e := &env{t: t, store: storetest.New(t), sched: &recordingScheduler{}, logs: &syncBuffer{}}
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := api.Config{
-		Store:     e.store,
-		Scheduler: e.sched,
-		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:   e.store,
+		Service: dispatch.New(e.store, e.sched, dispatch.Options{Logger: logger}),
+		Logger:  logger,
 	}
 	for _, f := range edit {
 		f(&cfg)

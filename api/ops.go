@@ -41,7 +41,7 @@ func (s *server) readyz(c *gin.Context) {
 		check func(context.Context) error
 	}{
 		{"postgres", s.store.Ping},
-		{"temporal", s.sched.Ready},
+		{"temporal", s.svc.Ready},
 	}
 	failed := make([]string, len(checks))
 	var wg sync.WaitGroup

@@ -145,11 +145,10 @@ func (s *server) deleteWebhook(c *gin.Context) {
 // when it is disabled, so an admin can test a receiver.
 func (s *server) pingWebhook(c *gin.Context) {
 	id := c.Param("id")
-	ev, d, err := s.store.CreatePing(c.Request.Context(), caller(c).OrgID, id)
+	ev, d, err := s.svc.Ping(c.Request.Context(), caller(c).OrgID, id)
 	if err != nil {
 		fail(c, describe(err, "no webhook %q", id))
 		return
 	}
-	s.startWorkflows(c.Request.Context(), []store.Delivery{d})
 	c.JSON(http.StatusAccepted, gin.H{"deliveryId": d.ID, "eventId": ev.ID})
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,11 +46,16 @@ const (
 const changeLocalFirstAttempt = "local-first-attempt"
 
 // infraRetry retries an attempt that failed for hookd's own reasons (the database blinked,
-// a worker died); the delivery schedule itself lives in the workflow.
+// a worker died), for about an hour (1s doubling to a 1-minute cap, 60 tries): long
+// enough to ride out a database failover or restart, bounded so that a fault that never
+// heals ends the workflow visibly instead of retrying for good. Faults no retry can fix
+// are non-retryable application errors (activities.ErrType…) and end it at once. The
+// delivery schedule itself lives in the workflow.
 var infraRetry = &temporal.RetryPolicy{
 	InitialInterval:    time.Second,
 	BackoffCoefficient: 2,
 	MaximumInterval:    time.Minute,
+	MaximumAttempts:    60,
 }
 
 // Delivery drives one notification: attempt, then on a retryable failure wait
@@ -82,15 +88,9 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 		trigger = activities.TriggerManual
 		drain(retryCh) // the signal that started this run asked for this very attempt
 	}
-	retriesDone := 0
 	var a *activities.Activities
 	for {
-		input := activities.AttemptInput{
-			DeliveryID:  in.DeliveryID,
-			Trigger:     trigger,
-			RetriesDone: retriesDone,
-			Manual:      state.Manual,
-		}
+		input := activities.AttemptInput{DeliveryID: in.DeliveryID, Trigger: trigger}
 		var attempt workflow.Future
 		if local {
 			attempt = workflow.ExecuteLocalActivity(ctx, a.Attempt, input)
@@ -102,9 +102,9 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 		}
 		var res activities.AttemptResult
 		if err := attempt.Get(ctx, &res); err != nil {
-			return state, err
+			return state, endOnFault(ctx, &state, err)
 		}
-		delay := settle(ctx, &state, res, retriesDone)
+		delay := settle(ctx, &state, input, res)
 		if err := upsertStatus(ctx, state); err != nil {
 			return state, err
 		}
@@ -120,7 +120,6 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 
 		switch waitForNextAttempt(ctx, delay, retryCh, cancelCh) {
 		case wokeByTimer:
-			retriesDone++
 			trigger = activities.TriggerAuto
 		case wokeByRetry:
 			state.Manual = true
@@ -134,20 +133,49 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 }
 
 // settle applies an attempt's result to the state and returns the delay before the next
-// automatic attempt, which matters only when the state is now retrying.
-func settle(ctx workflow.Context, state *DeliveryState, res activities.AttemptResult, retriesDone int) time.Duration {
+// automatic attempt, which matters only when the state is now retrying. The activity
+// decided both (delivery.Decide) and recorded them; the workflow only follows.
+func settle(ctx workflow.Context, state *DeliveryState, in activities.AttemptInput, res activities.AttemptResult) time.Duration {
 	state.NextAttemptAt = time.Time{}
 	if res.Abandoned {
 		state.Status, state.LastError = delivery.StatusCanceled, res.Error
 		return 0
 	}
-	status, delay := delivery.Next(res.Policy, retriesDone, state.Manual, res.Outcome, res.RetryAfter)
+	delay := res.Delay
+	if res.Status == delivery.StatusRetrying && delay == 0 && res.Policy != nil {
+		// A result recorded before the activity decided: the same rule over its facts.
+		delay = delivery.Decide(*res.Policy, res.Number, in.Trigger, res.Outcome, res.RetryAfter).Delay
+	}
 	state.Attempts = res.Number
-	state.Status, state.LastOutcome, state.LastError = status, res.Outcome, res.Error
-	if status == delivery.StatusRetrying {
+	state.Status, state.LastOutcome, state.LastError = res.Status, res.Outcome, res.Error
+	if res.Status == delivery.StatusRetrying {
 		state.NextAttemptAt = workflow.Now(ctx).Add(delay)
 	}
 	return delay
+}
+
+// endOnFault ends the run on an attempt that failed with a fault rather than an outcome,
+// and returns the error the workflow fails with. A permanent fault (a non-retryable
+// application error of a type named in activities) shows in the state and the search
+// attributes as the end it is: failed, or canceled for a delivery that no longer exists.
+func endOnFault(ctx workflow.Context, state *DeliveryState, err error) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return err
+	}
+	switch appErr.Type() {
+	case activities.ErrTypeDeliveryGone:
+		state.Status = delivery.StatusCanceled
+	case activities.ErrTypeSecretUndecryptable:
+		state.Status = delivery.StatusFailed
+	default:
+		return err
+	}
+	state.NextAttemptAt, state.LastError = time.Time{}, appErr.Message()
+	if uerr := upsertStatus(ctx, *state); uerr != nil {
+		return uerr
+	}
+	return err
 }
 
 type wakeReason int

@@ -19,12 +19,19 @@ import (
 // quietLogger keeps the test environment's debug chatter out of test output.
 var quietLogger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
+// scripted is one scripted answer of the attempt activity: what the receiver did and the
+// webhook's retry policy, from which the mock decides as the activity does.
+type scripted struct {
+	activities.AttemptResult
+	policy delivery.Policy
+}
+
 // receiver scripts what the mocked attempt activity answers, one result per attempt
 // (the last repeats), and records when and how each attempt was made.
 type receiver struct {
 	env     *testsuite.TestWorkflowEnvironment
 	start   time.Time
-	results []activities.AttemptResult
+	results []scripted
 	calls   []call
 	// onAttempt, if set, runs inside attempt n (1-based) before it answers.
 	onAttempt func(n int)
@@ -41,12 +48,17 @@ func (r *receiver) attempt(ctx context.Context, in activities.AttemptInput) (act
 	if r.onAttempt != nil {
 		r.onAttempt(len(r.calls))
 	}
-	res := r.results[min(len(r.calls), len(r.results))-1]
+	sc := r.results[min(len(r.calls), len(r.results))-1]
+	res := sc.AttemptResult
 	res.Number = len(r.calls)
+	if !res.Abandoned {
+		d := delivery.Decide(sc.policy, res.Number, in.Trigger, res.Outcome, res.RetryAfter)
+		res.Status, res.Delay = d.Status, d.Delay
+	}
 	return res, nil
 }
 
-func newReceiver(t *testing.T, results ...activities.AttemptResult) *receiver {
+func newReceiver(t *testing.T, results ...scripted) *receiver {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(quietLogger)
@@ -82,12 +94,12 @@ func (r *receiver) times() []time.Duration {
 	return out
 }
 
-func retry(p delivery.Policy, retryAfter time.Duration) activities.AttemptResult {
-	return activities.AttemptResult{Outcome: delivery.OutcomeRetry, Policy: p, RetryAfter: retryAfter, StatusCode: 503}
+func retry(p delivery.Policy, retryAfter time.Duration) scripted {
+	return scripted{activities.AttemptResult{Outcome: delivery.OutcomeRetry, RetryAfter: retryAfter, StatusCode: 503}, p}
 }
 
-func ok(p delivery.Policy) activities.AttemptResult {
-	return activities.AttemptResult{Outcome: delivery.OutcomeSucceeded, Policy: p, StatusCode: 200}
+func ok(p delivery.Policy) scripted {
+	return scripted{activities.AttemptResult{Outcome: delivery.OutcomeSucceeded, StatusCode: 200}, p}
 }
 
 func assertTimes(t *testing.T, got []time.Duration, want ...time.Duration) {
@@ -114,7 +126,7 @@ func TestDeliveryFollowsScheduleUntilRetriesRunOut(t *testing.T) {
 		t.Fatalf("state %+v, want failed after 4 attempts", st)
 	}
 	for i, c := range r.calls {
-		if c.in.Trigger != activities.TriggerAuto || c.in.RetriesDone != i || c.in.Manual {
+		if c.in.Trigger != activities.TriggerAuto {
 			t.Fatalf("attempt %d input %+v", i+1, c.in)
 		}
 		// Only the first attempt runs inside the starting workflow task.
@@ -167,7 +179,7 @@ func TestDeliveryManualRetryDuringBackoff(t *testing.T) {
 	// The manual attempt runs at once, and its failure ends the delivery: no automatic
 	// retries follow a manual one.
 	assertTimes(t, r.times(), 0, 5*time.Minute)
-	if in := r.calls[1].in; in.Trigger != activities.TriggerManual || !in.Manual {
+	if in := r.calls[1].in; in.Trigger != activities.TriggerManual {
 		t.Fatalf("second attempt input %+v, want manual", in)
 	}
 	if st.Status != delivery.StatusFailed || !st.Manual {
@@ -205,7 +217,7 @@ func TestDeliveryCancelDuringBackoff(t *testing.T) {
 func TestDeliveryGoneFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Minute}}
-	r := newReceiver(t, activities.AttemptResult{Outcome: delivery.OutcomeGone, Policy: p, StatusCode: 410})
+	r := newReceiver(t, scripted{activities.AttemptResult{Outcome: delivery.OutcomeGone, StatusCode: 410}, p})
 	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
 	assertTimes(t, r.times(), 0)
 	if st.Status != delivery.StatusFailed {
@@ -220,7 +232,7 @@ func TestDeliveryManualStartMakesOneAttempt(t *testing.T) {
 	// A retry of a finished delivery starts a new run with Manual set.
 	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Manual: true})
 	assertTimes(t, r.times(), 0)
-	if in := r.calls[0].in; in.Trigger != activities.TriggerManual || !in.Manual {
+	if in := r.calls[0].in; in.Trigger != activities.TriggerManual {
 		t.Fatalf("attempt input %+v, want manual", in)
 	}
 	if st.Status != delivery.StatusFailed {
@@ -230,7 +242,7 @@ func TestDeliveryManualStartMakesOneAttempt(t *testing.T) {
 
 func TestDeliveryAbandonedWhenNothingToSend(t *testing.T) {
 	t.Parallel()
-	r := newReceiver(t, activities.AttemptResult{Abandoned: true, Error: "webhook is disabled"})
+	r := newReceiver(t, scripted{AttemptResult: activities.AttemptResult{Abandoned: true, Error: "webhook is disabled"}})
 	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
 	if st.Status != delivery.StatusCanceled || st.LastError != "webhook is disabled" {
 		t.Fatalf("state %+v, want canceled with the reason", st)

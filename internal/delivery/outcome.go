@@ -73,3 +73,32 @@ func Next(p Policy, retriesDone int, manual bool, o Outcome, retryAfter time.Dur
 	}
 	return StatusRetrying, max(p.Delay(retriesDone), min(retryAfter, MaxRetryAfter))
 }
+
+// Triggers of an attempt, as recorded on it.
+const (
+	TriggerAuto   = "auto"   // the first attempt, or an automatic retry on the schedule
+	TriggerManual = "manual" // an admin's retry (POST /v1/deliveries/{id}/retry)
+	TriggerReplay = "replay" // a replay's retry
+)
+
+// Decision is what follows one attempt: the delivery's new status, the delay before the
+// next automatic attempt (only when Status is StatusRetrying, else 0), and whether the
+// webhook is to be disabled (410 Gone).
+type Decision struct {
+	Status         string
+	Delay          time.Duration
+	DisableWebhook bool
+}
+
+// Decide is the retry/outcome rule, applied once per attempt by the attempt activity,
+// which records the decision; the workflow waits and ends as it says.
+//
+// number is the attempt's 1-based number within its delivery and trigger its trigger.
+// Every attempt before an automatic one was automatic too (a manual retry or a replay
+// ends automatic retries for good), so an automatic attempt number n follows n-1
+// automatic retries; an attempt of any other trigger is followed by none. The rule itself
+// is Next's.
+func Decide(p Policy, number int, trigger string, o Outcome, retryAfter time.Duration) Decision {
+	status, delay := Next(p, max(number-1, 0), trigger != TriggerAuto, o, retryAfter)
+	return Decision{Status: status, Delay: delay, DisableWebhook: o == OutcomeGone}
+}

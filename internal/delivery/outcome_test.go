@@ -119,3 +119,34 @@ func TestNextTerminates(t *testing.T) {
 		}
 	}
 }
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	p := Policy{MaxRetries: 2, Schedule: []time.Duration{time.Minute, 5 * time.Minute}}
+	tests := []struct {
+		name       string
+		number     int
+		trigger    string
+		outcome    Outcome
+		retryAfter time.Duration
+		want       Decision
+	}{
+		{"first attempt fails", 1, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: time.Minute}},
+		{"second attempt waits the second entry", 2, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: 5 * time.Minute}},
+		{"retry-after is a lower bound", 2, TriggerAuto, OutcomeRetry, time.Hour, Decision{Status: StatusRetrying, Delay: time.Hour}},
+		{"retries run out", 3, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"manual attempt is not retried", 1, TriggerManual, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"replay attempt is not retried", 1, TriggerReplay, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"success", 3, TriggerAuto, OutcomeSucceeded, 0, Decision{Status: StatusSucceeded}},
+		{"gone disables the webhook", 1, TriggerAuto, OutcomeGone, 0, Decision{Status: StatusFailed, DisableWebhook: true}},
+		{"permanent failure", 1, TriggerAuto, OutcomeFailed, 0, Decision{Status: StatusFailed}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Decide(p, tt.number, tt.trigger, tt.outcome, tt.retryAfter); got != tt.want {
+				t.Errorf("Decide(%d, %s, %s, %v) = %+v, want %+v", tt.number, tt.trigger, tt.outcome, tt.retryAfter, got, tt.want)
+			}
+		})
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/hookd/hookd/internal/store"
 )
 
 // reconcileGrace leaves a just-committed delivery to the API that is starting it; starting
@@ -16,22 +14,21 @@ const (
 )
 
 // Reconcile starts a workflow for every pending delivery that has none, oldest first, and
-// returns how many it started.
-func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
+// returns how many it started: the deliveries of an event whose publisher crashed (or
+// whose engine was down) between the commit and the start. It starts them as Publish
+// does.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		ds, err := d.Store.UnstartedDeliveries(ctx, time.Now().Add(-reconcileGrace), reconcileBatch)
+		ds, err := s.store.UnstartedDeliveries(ctx, s.now().Add(-reconcileGrace), reconcileBatch)
 		if err != nil {
 			return total, fmt.Errorf("find unstarted deliveries: %w", err)
 		}
 		if len(ds) == 0 {
 			return total, nil
 		}
-		if err := d.Schedule(ctx, ds); err != nil {
+		if err := s.start(ctx, ds); err != nil {
 			return total, err
-		}
-		if err := d.Store.MarkWorkflowsStarted(ctx, store.DeliveryIDs(ds)); err != nil {
-			return total, fmt.Errorf("mark started: %w", err)
 		}
 		total += len(ds)
 		if len(ds) < reconcileBatch {
@@ -41,16 +38,16 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 }
 
 // RunReconciler reconciles at once and then every interval until ctx ends.
-func (d *Dispatcher) RunReconciler(ctx context.Context, interval time.Duration) {
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := d.Reconcile(ctx)
+		n, err := s.Reconcile(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			d.Logger.Error("reconcile deliveries", "err", err)
+			s.log.Error("reconcile deliveries", "err", err)
 		case n > 0:
-			d.Logger.Info("started workflows for unstarted deliveries", "count", n)
+			s.log.Info("started workflows for unstarted deliveries", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -109,6 +109,16 @@ func (s *Store) TransitionDelivery(ctx context.Context, orgID, id string, from [
 	return d, fmt.Errorf("transition delivery %s from %s to %s: %w", id, d.Status, to, ErrConflict)
 }
 
+// FailDelivery ends a pending or retrying delivery as failed with reason as its last
+// error, for a fault no attempt can fix (not scoped to an organization: the id comes from
+// Temporal). A delivery in any other status, or gone, is left as it is.
+func (s *Store) FailDelivery(ctx context.Context, id, reason string) error {
+	_, err := s.pool.Exec(ctx, `
+        UPDATE deliveries SET status = 'failed', last_error = $2, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND status IN ('pending', 'retrying')`, id, cleanText(reason))
+	return wrap("fail delivery", err)
+}
+
 // AttemptContext is everything one delivery attempt needs.
 type AttemptContext struct {
 	Delivery Delivery

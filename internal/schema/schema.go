@@ -1,4 +1,7 @@
-package api
+// Package schema compiles the JSON Schemas of event types, refusing any reference outside
+// the schema itself, validates event data against them with one field error per failing
+// path, and caches compiled schemas per event type version.
+package schema
 
 import (
 	"bytes"
@@ -8,12 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/validation"
 )
 
 // schemaLocation names a compiled event type schema inside the compiler; it never
@@ -34,10 +38,10 @@ func (noRemoteRefs) Load(url string) (any, error) {
 	return nil, fmt.Errorf("only references within the schema (\"#/...\") are allowed, not %q", url)
 }
 
-// compileSchema compiles a JSON Schema (draft 2020-12 unless it names another with
+// Compile compiles a JSON Schema (draft 2020-12 unless it names another with
 // $schema). Problems come back as field errors under field.
-func compileSchema(raw json.RawMessage, field string) (*jsonschema.Schema, *ValidationError) {
-	var v ValidationError
+func Compile(raw json.RawMessage, field string) (*jsonschema.Schema, *validation.Errors) {
+	var v validation.Errors
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		v.Add(field, "must be valid JSON")
@@ -75,18 +79,18 @@ func compileSchema(raw json.RawMessage, field string) (*jsonschema.Schema, *Vali
 	return sch, nil
 }
 
-// validateData checks an event's data against sch, reporting each failing path under
+// Validate checks an event's data against sch, reporting each failing path under
 // field ("data.device.id").
-func validateData(sch *jsonschema.Schema, data json.RawMessage, field string) error {
+func Validate(sch *jsonschema.Schema, data json.RawMessage, field string) error {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return &ValidationError{Errors: []FieldError{{Field: field, Message: "must be valid JSON"}}}
+		return &validation.Errors{Errors: []validation.FieldError{{Field: field, Message: "must be valid JSON"}}}
 	}
 	err = sch.Validate(doc)
 	if err == nil {
 		return nil
 	}
-	var v ValidationError
+	var v validation.Errors
 	var verr *jsonschema.ValidationError
 	if errors.As(err, &verr) {
 		addSchemaErrors(&v, field, verr)
@@ -99,8 +103,8 @@ func validateData(sch *jsonschema.Schema, data json.RawMessage, field string) er
 
 // addSchemaErrors adds the leaves of a validation error tree (the specific failures),
 // deduplicated and capped.
-func addSchemaErrors(v *ValidationError, field string, e *jsonschema.ValidationError) {
-	seen := map[FieldError]bool{}
+func addSchemaErrors(v *validation.Errors, field string, e *jsonschema.ValidationError) {
+	seen := map[validation.FieldError]bool{}
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(v.Errors) >= maxSchemaErrors {
@@ -112,7 +116,7 @@ func addSchemaErrors(v *ValidationError, field string, e *jsonschema.ValidationE
 			}
 			return
 		}
-		fe := FieldError{Field: fieldPath(field, e.InstanceLocation), Message: e.ErrorKind.LocalizedString(schemaPrinter)}
+		fe := validation.FieldError{Field: fieldPath(field, e.InstanceLocation), Message: e.ErrorKind.LocalizedString(schemaPrinter)}
 		if !seen[fe] {
 			seen[fe] = true
 			v.Errors = append(v.Errors, fe)
@@ -135,9 +139,10 @@ func fieldPath(field string, tokens []string) string {
 	return b.String()
 }
 
-// schemaCache keeps compiled schemas per event type version, so ingest does not compile
-// a schema per event. A changed schema has a new UpdatedAt and so a new key.
-type schemaCache struct {
+// Cache keeps compiled schemas per event type version, so ingest does not compile a
+// schema per event. A changed schema has a new UpdatedAt and so a new key. It is safe for
+// concurrent use.
+type Cache struct {
 	mu sync.Mutex
 	m  map[string]*jsonschema.Schema
 }
@@ -145,25 +150,34 @@ type schemaCache struct {
 // maxCachedSchemas bounds memory; past it the cache starts over.
 const maxCachedSchemas = 1024
 
-func newSchemaCache() *schemaCache {
-	return &schemaCache{m: map[string]*jsonschema.Schema{}}
+// NewCache returns an empty cache.
+func NewCache() *Cache {
+	return &Cache{m: map[string]*jsonschema.Schema{}}
 }
 
-// get returns et's compiled schema, or nil when et has none.
-func (c *schemaCache) get(et store.EventType) (*jsonschema.Schema, error) {
+// Version names one version of an event type's schema: the cache key.
+type Version struct {
+	OrgID, EventType string
+	UpdatedAt        time.Time
+	Schema           json.RawMessage // nil or "null" when the type has none
+}
+
+// Get returns the compiled schema of et, or nil when it has none. A stored schema that no
+// longer compiles is an error (schemas are validated on write).
+func (c *Cache) Get(et Version) (*jsonschema.Schema, error) {
 	if len(et.Schema) == 0 || string(et.Schema) == "null" {
 		return nil, nil
 	}
-	key := et.OrgID + "\x00" + et.Name + "\x00" + strconv.FormatInt(et.UpdatedAt.UnixNano(), 10)
+	key := et.OrgID + "\x00" + et.EventType + "\x00" + strconv.FormatInt(et.UpdatedAt.UnixNano(), 10)
 	c.mu.Lock()
 	sch, ok := c.m[key]
 	c.mu.Unlock()
 	if ok {
 		return sch, nil
 	}
-	sch, verr := compileSchema(et.Schema, "schema")
+	sch, verr := Compile(et.Schema, "schema")
 	if verr != nil { // stored schemas were validated on write; this is a bug or a draft change
-		return nil, fmt.Errorf("compile stored schema of event type %s: %w", et.Name, verr)
+		return nil, fmt.Errorf("compile stored schema of event type %s: %w", et.EventType, verr)
 	}
 	c.mu.Lock()
 	if len(c.m) >= maxCachedSchemas {

@@ -1,14 +1,13 @@
-// Package dispatch starts and steers Delivery workflows for the API and finds deliveries
-// that were committed but never started (the reconciler), so an accepted event is never
-// lost to a crash between the database commit and the workflow start.
-package dispatch
+// Package engine is hookd's adapter to Temporal for the service (internal/dispatch): it
+// starts a Delivery workflow per delivery under its deterministic workflow ID, signals
+// retries (signal-with-start for a finished delivery) and cancels, and checks that the
+// frontend answers. It decides nothing; the service says what to do.
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -21,20 +20,11 @@ import (
 	"github.com/hookd/hookd/workflows"
 )
 
-// reconcileStore is what the reconciler needs from PostgreSQL.
-type reconcileStore interface {
-	UnstartedDeliveries(ctx context.Context, createdBefore time.Time, limit int) ([]store.Delivery, error)
-	MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error
-}
-
-var _ reconcileStore = (*store.Store)(nil)
-
-// Dispatcher talks to Temporal on behalf of the API and the reconciler.
-type Dispatcher struct {
+// Temporal starts and signals Delivery workflows. It is the service's engine
+// (internal/dispatch), the one piece of hookd outside the worker that talks to Temporal.
+type Temporal struct {
 	Client    client.Client
 	TaskQueue string // workflows.TaskQueue when empty
-	Store     reconcileStore
-	Logger    *slog.Logger
 	// Parallel bounds how many workflow starts one Schedule call has in flight.
 	Parallel int
 	// EagerStart asks the server to hand each new workflow's first task straight back to
@@ -43,14 +33,14 @@ type Dispatcher struct {
 	EagerStart bool
 }
 
-func (d *Dispatcher) taskQueue() string {
+func (d *Temporal) taskQueue() string {
 	if d.TaskQueue == "" {
 		return workflows.TaskQueue
 	}
 	return d.TaskQueue
 }
 
-func (d *Dispatcher) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
+func (d *Temporal) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                                       delivery.WorkflowID(del.ID),
 		TaskQueue:                                d.taskQueue(),
@@ -68,7 +58,7 @@ func (d *Dispatcher) startOptions(del store.Delivery, reuse enumspb.WorkflowIdRe
 
 // Schedule starts a Delivery workflow for each delivery. A workflow that already exists
 // (a repeat, or a reconciler that got there first) counts as started.
-func (d *Dispatcher) Schedule(ctx context.Context, ds []store.Delivery) error {
+func (d *Temporal) Schedule(ctx context.Context, ds []store.Delivery) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(d.Parallel, 1))
 	for _, del := range ds {
@@ -88,7 +78,7 @@ func (d *Dispatcher) Schedule(ctx context.Context, ds []store.Delivery) error {
 
 // Retry asks a delivery to attempt now, in manual mode. A delivery whose workflow has
 // finished gets a new run under the same workflow ID (signal-with-start).
-func (d *Dispatcher) Retry(ctx context.Context, del store.Delivery) error {
+func (d *Temporal) Retry(ctx context.Context, del store.Delivery) error {
 	opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = false
 	_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, nil, opts,
@@ -100,7 +90,7 @@ func (d *Dispatcher) Retry(ctx context.Context, del store.Delivery) error {
 }
 
 // Cancel tells a running delivery to stop; a workflow that has already finished is fine.
-func (d *Dispatcher) Cancel(ctx context.Context, del store.Delivery) error {
+func (d *Temporal) Cancel(ctx context.Context, del store.Delivery) error {
 	err := d.Client.SignalWorkflow(ctx, delivery.WorkflowID(del.ID), "", workflows.SignalCancel, nil)
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
@@ -110,7 +100,7 @@ func (d *Dispatcher) Cancel(ctx context.Context, del store.Delivery) error {
 }
 
 // Ready reports whether the Temporal frontend answers.
-func (d *Dispatcher) Ready(ctx context.Context) error {
+func (d *Temporal) Ready(ctx context.Context) error {
 	if _, err := d.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		return fmt.Errorf("temporal health: %w", err)
 	}

@@ -1,0 +1,143 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// cancelable are the statuses a delivery can be canceled from.
+var cancelable = []string{delivery.StatusPending, delivery.StatusRetrying}
+
+// Retry asks the organization's delivery id for an attempt now, in any status; from then
+// on it makes no automatic retries. A canceled delivery is reopened (pending) first, so
+// its outcome is recorded; the others keep their status until the attempt reports. It
+// returns the delivery as it is after the request. store.ErrNotFound for an unknown id;
+// ErrUnavailable (wrapped) if the engine refused, in which case a reopen is undone.
+func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, error) {
+	d, _, err := s.store.GetDelivery(ctx, orgID, id)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	reopened := false
+	if d.Status == delivery.StatusCanceled {
+		next, err := s.store.TransitionDelivery(ctx, orgID, id, []string{delivery.StatusCanceled}, delivery.StatusPending)
+		switch {
+		case err == nil:
+			d, reopened = next, true
+		case errors.Is(err, store.ErrConflict):
+			d = next // changed meanwhile; retry whatever it is now
+		default:
+			return store.Delivery{}, err
+		}
+	}
+	ectx, cancel := s.engineContext(ctx)
+	defer cancel()
+	if err := s.engine.Retry(ectx, d); err != nil {
+		if reopened {
+			s.revert(ectx, orgID, id, delivery.StatusPending, delivery.StatusCanceled)
+		}
+		return store.Delivery{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !d.WorkflowStarted {
+		if err := s.store.MarkWorkflowsStarted(ectx, []string{id}); err != nil {
+			s.log.WarnContext(ctx, "mark retried delivery started failed", "err", err, "delivery", id)
+		}
+	}
+	return d, nil
+}
+
+// Cancel stops the organization's pending or retrying delivery id and returns it
+// canceled. store.ErrNotFound for an unknown id; store.ErrConflict (wrapped), with the
+// delivery as it is, for any other status; ErrUnavailable (wrapped) if the engine
+// refused the signal, in which case the status is put back.
+func (s *Service) Cancel(ctx context.Context, orgID, id string) (store.Delivery, error) {
+	before, _, err := s.store.GetDelivery(ctx, orgID, id)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	d, err := s.store.TransitionDelivery(ctx, orgID, id, cancelable, delivery.StatusCanceled)
+	if err != nil {
+		return d, err
+	}
+	ectx, cancel := s.engineContext(ctx)
+	defer cancel()
+	if err := s.engine.Cancel(ectx, d); err != nil {
+		s.revert(ectx, orgID, id, delivery.StatusCanceled, before.Status)
+		return store.Delivery{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return d, nil
+}
+
+// revert undoes a status change whose engine call failed, best effort: if the status
+// moved on meanwhile, it is left alone.
+func (s *Service) revert(ctx context.Context, orgID, id, from, to string) {
+	if from == to {
+		return
+	}
+	if _, err := s.store.TransitionDelivery(ctx, orgID, id, []string{from}, to); err != nil {
+		s.log.WarnContext(ctx, "revert delivery status after failed signal", "err", err, "delivery", id, "from", from, "to", to)
+	}
+}
+
+// Abandon cancels a delivery that must not be sent (it was canceled meanwhile, or its
+// webhook is no longer enabled), unless it already ended; the attempt activity calls it
+// instead of sending. A delivery that is gone is fine.
+func (s *Service) Abandon(ctx context.Context, d store.Delivery) error {
+	_, err := s.store.TransitionDelivery(ctx, d.OrgID, d.ID, cancelable, delivery.StatusCanceled)
+	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("cancel delivery: %w", err)
+	}
+	return nil
+}
+
+// FailDelivery ends a pending or retrying delivery as failed for a fault no attempt can
+// fix (such as a signing secret that cannot be decrypted), with reason as its last error.
+func (s *Service) FailDelivery(ctx context.Context, deliveryID, reason string) error {
+	return s.store.FailDelivery(ctx, deliveryID, reason)
+}
+
+// Outcome is what one attempt of a delivery came to, to be recorded.
+type Outcome struct {
+	Attempt  store.Attempt     // the request and response; Number is assigned by the store
+	Decision delivery.Decision // delivery.Decide's verdict on it
+	// RunID is the workflow run that made the attempt ("" keeps the stored one).
+	RunID string
+}
+
+// RecordAttempt stores an attempt and its decision atomically (the delivery's status and
+// next attempt time, the webhook's counters, and on 410 the webhook set to
+// DISABLED_DUE_TO_ERRORS) and returns the attempt's number. A webhook this attempt
+// disabled is announced with a `webhook.disabled` event. wh is the webhook as the attempt
+// loaded it. Errors are the store's: store.ErrNotFound if the delivery is gone,
+// store.ErrConflict if the attempt's activity key was recorded already.
+func (s *Service) RecordAttempt(ctx context.Context, wh store.Webhook, o Outcome) (int, error) {
+	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook, WorkflowRunID: o.RunID}
+	if o.Decision.Status == delivery.StatusRetrying {
+		next := s.now().Add(o.Decision.Delay)
+		update.NextAttemptAt = &next
+	}
+	number, err := s.store.RecordAttempt(ctx, o.Attempt, update)
+	if err != nil {
+		return 0, err
+	}
+	if o.Decision.DisableWebhook && wh.Status == store.WebhookEnabled {
+		if err := s.WebhookGone(ctx, wh, o.Attempt.DeliveryID, number, o.Attempt.Error); err != nil {
+			return number, err
+		}
+	}
+	return number, nil
+}
+
+// WebhookGone announces that the receiver of wh answered 410 Gone on attempt number of
+// deliveryID and hookd disabled wh: it emits `webhook.disabled` (idempotently: the event
+// id names the attempt, so calling it again for the same attempt emits nothing new).
+func (s *Service) WebhookGone(ctx context.Context, wh store.Webhook, deliveryID string, number int, lastError string) error {
+	return s.emitWebhookDisabled(ctx, wh, deliveryID, number, WebhookDisabled{
+		Reason:    "the endpoint answered 410 Gone",
+		LastError: lastError,
+	})
+}

@@ -1,0 +1,143 @@
+// Package dispatch is hookd's service layer: every operation on events, deliveries and
+// webhooks that takes more than one step lives here, once, for the API, the reconciler
+// and the worker's activities. It publishes events (validate, ingest with fan-out, start
+// the workflows, mark them started), makes every delivery state change that is not an
+// attempt's own outcome (retry, reopen, cancel, abandon) with its compensation when the
+// engine refuses, and records an attempt's consequences, disabling a webhook that is gone
+// and emitting `webhook.disabled`.
+//
+// It talks to PostgreSQL through Store and to the workflow engine through Engine
+// (internal/engine's Temporal), and imports neither Temporal nor HTTP: its callers
+// declare the small interfaces they use.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/schema"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// ErrUnavailable is returned, wrapped, when the workflow engine could not be reached for
+// an operation that needs it at once (retry, cancel); nothing was changed, so the caller
+// can try again.
+var ErrUnavailable = errors.New("the workflow engine is unreachable")
+
+// Store is what the service needs from PostgreSQL; *store.Store implements it.
+type Store interface {
+	GetEventType(ctx context.Context, orgID, name string) (store.EventType, error)
+	IngestEvent(ctx context.Context, ev store.Event) (store.IngestResult, error)
+	CreatePing(ctx context.Context, orgID, webhookID string) (store.Event, store.Delivery, error)
+	MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error
+	UnstartedDeliveries(ctx context.Context, createdBefore time.Time, limit int) ([]store.Delivery, error)
+	GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, []store.Attempt, error)
+	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
+	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
+	FailDelivery(ctx context.Context, id, reason string) error
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Engine runs deliveries as workflows; internal/engine's Temporal implements it.
+type Engine interface {
+	// Schedule starts one workflow per delivery; starting an existing one is a no-op.
+	Schedule(ctx context.Context, ds []store.Delivery) error
+	// Retry asks a delivery to attempt now, in manual mode (signal-with-start).
+	Retry(ctx context.Context, d store.Delivery) error
+	// Cancel tells a delivery's workflow to stop; a finished workflow is fine.
+	Cancel(ctx context.Context, d store.Delivery) error
+	// Ready reports whether the engine answers.
+	Ready(ctx context.Context) error
+}
+
+// Options tunes a Service; the zero value is usable.
+type Options struct {
+	// Logger receives what the service recovers from (a failed start the reconciler will
+	// redo). Nil discards.
+	Logger *slog.Logger
+	// EngineTimeout bounds the engine calls made while answering a caller (default 10s):
+	// past it a publish is answered anyway and the reconciler finishes.
+	EngineTimeout time.Duration
+	// Now is the clock of emitted events; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service owns hookd's multi-step operations. Build it with New; it is safe for
+// concurrent use.
+type Service struct {
+	store         Store
+	engine        Engine
+	log           *slog.Logger
+	schemas       *schema.Cache
+	engineTimeout time.Duration
+	now           func() time.Time
+}
+
+// New returns a Service over st and eng.
+func New(st Store, eng Engine, o Options) *Service {
+	s := &Service{store: st, engine: eng, log: o.Logger, schemas: schema.NewCache(), engineTimeout: o.EngineTimeout, now: o.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.engineTimeout <= 0 {
+		s.engineTimeout = 10 * time.Second
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Ready reports whether the workflow engine answers.
+func (s *Service) Ready(ctx context.Context) error { return s.engine.Ready(ctx) }
+
+// engineContext outlives a caller that hangs up, up to the engine timeout: a start or a
+// signal half made is worse than one finished for nobody.
+func (s *Service) engineContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.engineTimeout)
+}
+
+// start starts the workflows of the pending deliveries in ds that have none yet and
+// records that they have one. An error leaves the rest to the reconciler: starts are
+// idempotent (deterministic workflow IDs).
+func (s *Service) start(ctx context.Context, ds []store.Delivery) error {
+	var todo []store.Delivery
+	for _, d := range ds {
+		if !d.WorkflowStarted && d.Status == delivery.StatusPending {
+			todo = append(todo, d)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := s.engine.Schedule(ctx, todo); err != nil {
+		return err
+	}
+	if err := s.store.MarkWorkflowsStarted(ctx, store.DeliveryIDs(todo)); err != nil {
+		return errors.Join(errMarkStarted, err)
+	}
+	return nil
+}
+
+var errMarkStarted = errors.New("mark workflows started")
+
+// startNow is start for a caller waiting on an answer: the deliveries are committed, so a
+// failure is logged, not returned, and the reconciler starts whatever is left.
+func (s *Service) startNow(ctx context.Context, ds []store.Delivery) {
+	ctx, cancel := s.engineContext(ctx)
+	defer cancel()
+	err := s.start(ctx, ds)
+	switch {
+	case errors.Is(err, errMarkStarted):
+		s.log.WarnContext(ctx, "mark delivery workflows started failed; the reconciler will retry (starts are idempotent)",
+			"err", err, "deliveries", len(ds))
+	case err != nil:
+		s.log.WarnContext(ctx, "start delivery workflows failed; the reconciler will start them",
+			"err", err, "deliveries", len(ds), "first", ds[0].ID)
+	}
+}
