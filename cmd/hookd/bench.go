@@ -28,11 +28,12 @@ func (e *envFlags) Set(v string) error {
 
 // runBench runs the benchmark (BENCHMARKS.md): against a `hookd dev` it starts itself,
 // or against a running hookd given by --url and --key.
-func runBench(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg bench.Config
 	var scenarios, eager string
 	var env envFlags
 	fs := flag.NewFlagSet("hookd bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.AllScenarios, ","), "comma-separated scenarios to run, in this order whatever the list's")
 	fs.IntVar(&cfg.Events, "events", 5000, "events of the max-rate scenario (fan-out 10 posts a tenth as many)")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of the fixed-rate scenarios (rate50, rate150, retry20)")
@@ -46,7 +47,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer, getenv func(
 	fs.Var(&env, "env", "KEY=VALUE for the hookd dev subprocess, repeatable (to compare settings)")
 	fs.BoolVar(&cfg.Launch.Keep, "keep", false, "keep the subprocess's data dir (and its log) afterwards")
 	fs.StringVar(&cfg.URL, "url", "", "measure a running hookd at this API URL instead of starting one")
-	fs.StringVar(&cfg.Key, "key", getenv("HOOKD_ADMIN_KEY"), "admin API key of the hookd at --url (HOOKD_ADMIN_KEY)")
+	fs.StringVar(&cfg.Key, "key", os.Getenv("HOOKD_ADMIN_KEY"), "admin API key of the hookd at --url (HOOKD_ADMIN_KEY)")
 	fs.StringVar(&cfg.TemporalAddr, "temporal", "", "with --url: its Temporal frontend host:port, for the ceiling")
 	fs.StringVar(&cfg.Namespace, "namespace", "default", "Temporal namespace of the ceiling's workflows")
 	fs.IntVar(&cfg.PID, "pid", 0, "with --url: the hookd process id, for its CPU and RSS")

@@ -21,9 +21,6 @@ import (
 	"github.com/hookd/hookd/workflows"
 )
 
-// devOrgID is the organization `hookd dev` and `hookd keys create` use by default.
-const devOrgID = "org_default"
-
 // The databases the embedded Temporal server uses with HOOKD_TEMPORAL_STORE=postgres.
 const (
 	devTemporalDB           = "temporal"
@@ -33,9 +30,9 @@ const (
 // runDev runs everything on this machine: a private PostgreSQL (unless DATABASE_URL is
 // given), the embedded Temporal server with its Web UI, migrations, the API and the worker.
 // All state lives in the data directory, so a restart keeps it.
-func runDev(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	began := time.Now()
-	cfg, _, err := config.Load("dev", config.Dev, args, getenv)
+	cfg, err := loadConfig(config.Dev, args, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -160,19 +157,21 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, dataDir, given string)
 	return plaintext, nil
 }
 
-// ensureKey stores plaintext as a key of org unless it is stored already.
-func ensureKey(ctx context.Context, st *store.Store, orgID string, role store.Role, name, plaintext string) error {
-	_, err := st.APIKeyByHash(ctx, auth.Hash(plaintext))
-	if err == nil {
-		return nil
+// openDevDatabase starts hookd dev's private PostgreSQL in dataDir, or joins the one a
+// running hookd dev started, for a one-off command; release lets go of it.
+func openDevDatabase(ctx context.Context, dataDir string) (url string, release func(), err error) {
+	dir, err := filepath.Abs(filepath.Join(dataDir, "postgres"))
+	if err != nil {
+		return "", nil, err
 	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("look up key: %w", err)
+	if _, err := os.Stat(dir); err != nil {
+		return "", nil, fmt.Errorf("no DATABASE_URL and no hookd dev database in %s: run `make run` once or set DATABASE_URL", dir)
 	}
-	if err := st.InsertAPIKey(ctx, auth.Record(orgID, role, name, plaintext)); err != nil {
-		return fmt.Errorf("store key: %w", err)
+	pg, err := devenv.StartPostgres(ctx, dir, 0, newLogger(slog.LevelError))
+	if err != nil {
+		return "", nil, fmt.Errorf("start postgres: %w", err)
 	}
-	return nil
+	return pg.URL("hookd"), func() { _ = pg.Release(context.Background()) }, nil
 }
 
 // readOrCreate returns the trimmed content of path, creating it (mode 0600) with make's

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/hookd/hookd/internal/config"
 )
 
 // version is stamped by the build (-ldflags "-X main.version=…").
@@ -30,11 +32,12 @@ Usage:
   hookd version        print the version
 
 Run "hookd <command> -h" for a command's flags; each flag also reads an environment variable.
+A production build (-tags nodev) has no dev tools: no hookd dev, no hookd bench.
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Getenv)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "hookd:", err)
@@ -42,7 +45,8 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+// run runs the subcommand args name. Usage and flag errors go to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stdout, usage)
 		return errors.New("no command given")
@@ -50,19 +54,19 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "dev":
-		return runDev(ctx, rest, stdout, getenv)
+		return runDev(ctx, rest, stdout, stderr)
 	case "serve":
-		return runProduction(ctx, "serve", rest, getenv, roleAPI|roleWorker)
+		return runProduction(ctx, config.Serve, rest, stderr, roleAPI|roleWorker)
 	case "api":
-		return runProduction(ctx, "api", rest, getenv, roleAPI)
+		return runProduction(ctx, config.API, rest, stderr, roleAPI)
 	case "worker":
-		return runProduction(ctx, "worker", rest, getenv, roleWorker)
+		return runProduction(ctx, config.Worker, rest, stderr, roleWorker)
 	case "migrate":
-		return runMigrate(ctx, rest, stdout, getenv)
+		return runMigrate(ctx, rest, stdout, stderr)
 	case "keys":
-		return runKeys(ctx, rest, stdout, getenv)
+		return runKeys(ctx, rest, stdout, stderr)
 	case "bench":
-		return runBench(ctx, rest, stdout, getenv)
+		return runBench(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hookd", version)
 		return nil
@@ -72,4 +76,19 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	}
 	fmt.Fprint(stdout, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// loadConfig reads the settings of `hookd <cmd>` from args and the environment. fs holds
+// the subcommand's own flags, if any; arguments left after the flags are refused.
+func loadConfig(cmd config.Command, args []string, stderr io.Writer, own func(fs *flag.FlagSet)) (config.Config, error) {
+	fs := flag.NewFlagSet("hookd "+string(cmd), flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if own != nil {
+		own(fs)
+	}
+	cfg, err := config.Load(fs, cmd, args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("hookd %s: unexpected arguments %q (see hookd %s -h)", cmd, fs.Args(), cmd)
+	}
+	return cfg, err
 }

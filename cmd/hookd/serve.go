@@ -11,8 +11,8 @@ import (
 
 // runProduction runs `hookd serve`, `hookd api` or `hookd worker` against an external
 // PostgreSQL and Temporal.
-func runProduction(ctx context.Context, name string, args []string, getenv func(string) string, r roles) error {
-	cfg, _, err := config.Load(name, config.Production, args, getenv)
+func runProduction(ctx context.Context, cmd config.Command, args []string, stderr io.Writer, r roles) error {
+	cfg, err := loadConfig(cmd, args, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -40,8 +40,8 @@ func runProduction(ctx context.Context, name string, args []string, getenv func(
 }
 
 // runMigrate applies the database migrations and exits.
-func runMigrate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cfg, _, err := config.Load("migrate", config.Production, args, getenv)
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(config.Migrate, args, stderr, nil)
 	if err != nil {
 		return err
 	}

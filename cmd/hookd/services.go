@@ -107,10 +107,7 @@ type services struct {
 // run runs the API and/or the worker (with its reconciler) until ctx ends, then stops
 // them gracefully. ready, if set, is called once the API listens.
 func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) error {
-	reconcileEvery, err := time.ParseDuration(s.cfg.Reconcile)
-	if err != nil || reconcileEvery <= 0 {
-		return fmt.Errorf("HOOKD_RECONCILE_INTERVAL %q: want a positive duration like 30s", s.cfg.Reconcile)
-	}
+	reconcileEvery := s.cfg.ReconcileInterval
 	disp := &dispatch.Dispatcher{
 		Client: s.temporal, Store: s.store, Logger: s.log, Parallel: 16,
 		EagerStart: s.cfg.EagerStart && r&roleWorker != 0,
