@@ -1,11 +1,12 @@
-# Production image: one static hookd binary. The dev server (hookd dev) is compiled in
-# but unused here; hookd api / hookd worker talk to an external PostgreSQL and Temporal.
+# Production image: one static hookd binary built with -tags nodev, which leaves the dev
+# tools out (embedded Temporal server and UI, private PostgreSQL, hookd bench); hookd api
+# and hookd worker talk to an external PostgreSQL and Temporal.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /hookd ./cmd/hookd
+RUN CGO_ENABLED=0 go build -tags nodev -trimpath -ldflags "-s -w" -o /hookd ./cmd/hookd
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /hookd /hookd

@@ -4,6 +4,10 @@ GO        ?= go
 BIN       := bin/hookd
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
+# The production build leaves the dev tools out (embedded Temporal server and UI, private
+# PostgreSQL, hookd bench): `go build -tags nodev`, as the Dockerfile does. Every other
+# target builds with them.
+PROD_TAGS := nodev
 # Packages that link the embedded Temporal server run without the race detector: the
 # server is not our code, and instrumenting it multiplies build time and memory.
 SERVER_PKGS := ./internal/devtemporal/... ./cmd/hookd/...
@@ -11,7 +15,7 @@ RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e /internal/devtemporal -e /c
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build test test-short lint bench bench-quick clean
+.PHONY: run build build-prod test test-short lint bench bench-quick clean
 
 ## run: build and start hookd dev (API :8080, Temporal UI :8233, private PostgreSQL)
 run:
@@ -21,11 +25,17 @@ run:
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/hookd
 
+## build-prod: the production hookd (no dev tools: no hookd dev, no hookd bench) in bin/
+build-prod:
+	$(GO) build -tags $(PROD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/hookd
+
 ## test: the whole suite (unit, workflow, real PostgreSQL and Temporal integration)
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 30m $(SERVER_PKGS)
+	$(GO) vet -tags $(PROD_TAGS) ./cmd/hookd/
+	$(GO) test -count=1 -tags $(PROD_TAGS) ./cmd/hookd/
 
 ## lint: gofmt, go vet, staticcheck and workflowcheck
 lint:
