@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/hookd/hookd/internal/devenv"
 )
 
 // Hookd is the hookd under test: one the benchmark started, or one already running.
@@ -59,7 +61,7 @@ func (h *Hookd) PostmasterPID() (int, error) {
 	if h.PGDataDir == "" {
 		return 0, errors.New("postgres data dir unknown")
 	}
-	return postmasterPID(h.PGDataDir)
+	return devenv.PostmasterPID(h.PGDataDir)
 }
 
 // Launch says how to start hookd dev.
@@ -178,7 +180,7 @@ func (h *Hookd) Stop() error {
 		<-h.exited
 		errs = append(errs, errors.New("hookd did not stop within 60s of SIGTERM; killed"))
 	}
-	if pid, err := postmasterPID(h.PGDataDir); err == nil && syscall.Kill(pid, 0) == nil {
+	if pid, err := devenv.PostmasterPID(h.PGDataDir); err == nil && syscall.Kill(pid, 0) == nil {
 		_ = syscall.Kill(pid, syscall.SIGQUIT) // PostgreSQL's immediate shutdown
 		for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && syscall.Kill(pid, 0) == nil; {
 			time.Sleep(100 * time.Millisecond)

@@ -126,21 +126,6 @@ func children(root string, pid int) []int {
 	return out
 }
 
-// postmasterPID reads the postmaster's pid from the first line of a PostgreSQL data
-// directory's postmaster.pid.
-func postmasterPID(dataDir string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
-	if err != nil {
-		return 0, err
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil {
-		return 0, fmt.Errorf("postmaster.pid: %w", err)
-	}
-	return pid, nil
-}
-
 // clockTicks is the kernel's USER_HZ, the unit of the CPU times in /proc/<pid>/stat.
 var clockTicks = sync.OnceValue(func() int64 {
 	if hz := auxvClockTicks(); hz > 0 {

@@ -146,17 +146,3 @@ func TestParseProcStat(t *testing.T) {
 		t.Error("a truncated stat line parsed without error")
 	}
 }
-
-func TestPostmasterPID(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	if err := os.WriteFile(dir+"/postmaster.pid", []byte("31337\n/var/lib/pg\n1700000000\n5432\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if pid, err := postmasterPID(dir); err != nil || pid != 31337 {
-		t.Errorf("postmasterPID = %d, %v; want 31337", pid, err)
-	}
-	if _, err := postmasterPID(t.TempDir()); err == nil {
-		t.Error("postmasterPID of a directory without postmaster.pid succeeded")
-	}
-}

@@ -5,4 +5,7 @@
 // trusts local connections, and has one superuser, hookd. When the process runs as root
 // (which initdb refuses), the server runs as the postgres user, or nobody as a fallback.
 // A postmaster left running on the data directory (hookd was SIGKILLed) is reused.
+//
+// FreePort finds the loopback ports the dev tools (this cluster, the embedded Temporal
+// server) listen on, and PostmasterPID reads which postmaster a data directory belongs to.
 package devenv

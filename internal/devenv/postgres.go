@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -381,7 +380,7 @@ func (p *Postgres) startServer(ctx context.Context, o Options) error {
 	}
 	for attempt := 0; ; attempt++ {
 		if port == 0 || (auto && attempt > 0) {
-			free, err := freePort()
+			free, err := FreePort("127.0.0.1")
 			if err != nil {
 				return err
 			}
@@ -534,6 +533,13 @@ type pidFile struct {
 	status string // starting, stopping, ready, standby
 }
 
+// PostmasterPID is the process id postmaster.pid in dataDir names: the server's
+// postmaster, running or (after a crash) not.
+func PostmasterPID(dataDir string) (int, error) {
+	pf, err := readPidFile(dataDir)
+	return pf.pid, err
+}
+
 func readPidFile(dataDir string) (pidFile, error) {
 	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
 	if err != nil {
@@ -572,15 +578,6 @@ func processIsPostgres(pid int) bool {
 func dirExists(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func readFrom(path string, offset int64) string {

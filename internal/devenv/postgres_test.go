@@ -198,3 +198,17 @@ func TestStartPostgresSurvivesKilledParent(t *testing.T) {
 		t.Fatalf("survivor still running after Stop: %v", err)
 	}
 }
+
+func TestPostmasterPID(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/postmaster.pid", []byte("31337\n/var/lib/pg\n1700000000\n5432\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if pid, err := PostmasterPID(dir); err != nil || pid != 31337 {
+		t.Errorf("PostmasterPID = %d, %v; want 31337", pid, err)
+	}
+	if _, err := PostmasterPID(t.TempDir()); err == nil {
+		t.Error("PostmasterPID of a directory without postmaster.pid succeeded")
+	}
+}

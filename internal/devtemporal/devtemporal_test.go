@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/hookd/hookd/internal/devenv"
 	"github.com/hookd/hookd/internal/devtemporal"
 )
 
@@ -76,7 +77,7 @@ func TestInMemory(t *testing.T) {
 
 func TestUI(t *testing.T) {
 	t.Parallel()
-	port, err := devtemporal.FreePort(devtemporal.DefaultIP)
+	port, err := devenv.FreePort(devtemporal.DefaultIP)
 	if err != nil {
 		t.Fatal(err)
 	}

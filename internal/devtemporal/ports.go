@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+
+	"github.com/hookd/hookd/internal/devenv"
 )
 
 // ports are the concrete ports of one server, all on Options.IP.
@@ -25,7 +27,7 @@ func allocatePorts(o Options) (ports, error) {
 		case port == Disabled:
 			return 0
 		case port == 0:
-			free, err := FreePort(o.IP)
+			free, err := devenv.FreePort(o.IP)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s port: %w", name, err))
 			}
@@ -47,18 +49,6 @@ func allocatePorts(o Options) (ports, error) {
 		return p, fmt.Errorf("allocate ports: %w", err)
 	}
 	return p, nil
-}
-
-// FreePort asks the kernel for a TCP port that is free on ip right now, for
-// callers that must know a port before a server binds it (tests give one to
-// Options.UIPort, whose zero value means DefaultUIPort).
-func FreePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", hostPort(ip, 0))
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func checkPortFree(ip string, port int) error {
