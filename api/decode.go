@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // maxBodyBytes caps every request body (events, schemas, webhooks): 256 KiB.
@@ -102,19 +104,14 @@ var readOnlyFields = map[string]bool{
 	"updatedAt": true, "builtin": true, "deliveries": true,
 }
 
-// laterFields are documented in API.md but not implemented by this version; refusing them
-// beats silently ignoring a setting the caller relies on.
-var laterFields = map[string]bool{
-	"method": true, "contentType": true, "auth": true, "bodyTemplate": true,
-	"failureLimit": true, "throttle": true, "discardAfter": true, "lossy": true,
-	"allowInvalidCerts": true, "signature": true,
-}
-
+// unknownFieldMessage says why key is refused. A webhook setting that API.md documents
+// but this version lacks (webhook.NotYetSupported) is named as such: refusing it beats
+// silently ignoring a setting the caller relies on.
 func unknownFieldMessage(key string) string {
 	switch {
 	case readOnlyFields[key]:
 		return "is read-only"
-	case laterFields[key]:
+	case slices.Contains(webhook.NotYetSupported, key):
 		return "is not supported by this server yet"
 	}
 	return "is not a known field"

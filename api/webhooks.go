@@ -3,13 +3,13 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // secretPrefixLen is how much of a secret reads show: "whsec_" and four characters.
@@ -27,18 +27,31 @@ func (s *server) checkSubscribed(ctx context.Context, orgID string, events []str
 	for _, m := range missing {
 		for i, name := range events {
 			if name == m {
-				v.Add("events["+strconv.Itoa(i)+"]", "unknown event type %q; create it with POST /v1/event-types", name)
+				v.Add(eventsField(i), "unknown event type %q; create it with POST /v1/event-types", name)
 			}
 		}
 	}
 	return nil
 }
 
-// applyWebhookInput validates in and applies it to w (every field on create, the given
-// ones on update), checking subscriptions only when events is given. It returns the
-// validation error naming every bad field, or a store error.
+// applyWebhookInput applies in onto w (every given field; see webhookInput.apply) and
+// validates the result: its settings with webhook.Settings.Validate, a status written
+// with webhook.ValidateStatus, and, only when events is given, that they name event types
+// of the organization. It returns the validation error naming every bad field, or a store
+// error. Problems are named in the order of the body's fields, unknown event types last.
 func (s *server) applyWebhookInput(ctx context.Context, org string, in webhookInput, w *store.Webhook, create bool, v *ValidationError) error {
-	in.apply(w, create, s.urlOpts, v)
+	var problems ValidationError
+	in.apply(w, create, &problems)
+	problems.Merge(fieldErrors(w.Settings.Validate(s.urlOpts)))
+	if in.Status != nil {
+		problems.Merge(fieldErrors(webhook.ValidateStatus(w.Status)))
+	}
+	if in.Events != nil && !problems.Has("events") { // a list refused whole is not read name by name
+		for i, name := range *in.Events {
+			checkEventTypeName(&problems, eventsField(i), name)
+		}
+	}
+	v.Merge(inFieldOrder(&problems))
 	if in.Events != nil {
 		if err := s.checkSubscribed(ctx, org, *in.Events, v); err != nil {
 			return err
@@ -56,7 +69,7 @@ func (s *server) createWebhook(c *gin.Context) {
 		return
 	}
 	ctx, org := c.Request.Context(), caller(c).OrgID
-	w := newWebhookDefaults()
+	w := store.Webhook{Settings: webhook.Defaults(), Status: webhook.StatusEnabled}
 	if err := s.applyWebhookInput(ctx, org, in, &w, true, &v); err != nil {
 		fail(c, err)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // BenchmarkIngestEvent measures the ingest transaction for an event that fans out to
@@ -19,8 +20,8 @@ func BenchmarkIngestEvent(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := range 3 {
-		w := store.Webhook{ID: fmt.Sprint("wh_", i), OrgID: o.ID, Name: "b", URL: "https://x", Events: []string{"a.b"},
-			TimeoutSeconds: 30, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+		w := store.Webhook{ID: fmt.Sprint("wh_", i), OrgID: o.ID, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+			Settings: webhook.Settings{Name: "b", URL: "https://x", Events: []string{"a.b"}, TimeoutSeconds: 30}}
 		if _, err := s.CreateWebhook(context.Background(), w); err != nil {
 			b.Fatal(err)
 		}
@@ -47,8 +48,8 @@ func BenchmarkRecordAttempt(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := store.Webhook{ID: "wh_1", OrgID: o.ID, Name: "b", URL: "https://x", Events: []string{"a.b"},
-		TimeoutSeconds: 30, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	w := store.Webhook{ID: "wh_1", OrgID: o.ID, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Settings: webhook.Settings{Name: "b", URL: "https://x", Events: []string{"a.b"}, TimeoutSeconds: 30}}
 	if _, err := s.CreateWebhook(ctx, w); err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -36,17 +37,19 @@ func newEventType(t *testing.T, s *store.Store, orgID, name string) {
 func newWebhook(t *testing.T, s *store.Store, orgID string, edit func(*store.Webhook), events ...string) store.Webhook {
 	t.Helper()
 	w := store.Webhook{
-		ID:             ids.New(ids.Webhook),
-		OrgID:          orgID,
-		Name:           "receiver",
-		URL:            "https://example.com/hook",
-		Events:         events,
-		EventsPolicy:   "include",
-		Headers:        map[string]string{"X-Team": "core"},
-		TimeoutSeconds: 30,
-		MaxRetries:     5,
-		RetrySchedule:  []time.Duration{time.Minute, 5 * time.Minute},
-		Secret:         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		ID:    ids.New(ids.Webhook),
+		OrgID: orgID,
+		Settings: webhook.Settings{
+			Name:           "receiver",
+			URL:            "https://example.com/hook",
+			Events:         events,
+			EventsPolicy:   "include",
+			Headers:        map[string]string{"X-Team": "core"},
+			TimeoutSeconds: 30,
+			MaxRetries:     5,
+			RetrySchedule:  []time.Duration{time.Minute, 5 * time.Minute},
+		},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 	}
 	if edit != nil {
 		edit(&w)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // Sentinel errors the API maps to problem+json. Compare with errors.Is.
@@ -55,27 +56,21 @@ type EventType struct {
 	UpdatedAt   time.Time
 }
 
-// Webhook statuses.
+// Webhook statuses (see webhook.StatusEnabled).
 const (
-	WebhookEnabled             = "ENABLED"
-	WebhookDisabled            = "DISABLED"
-	WebhookDisabledDueToErrors = "DISABLED_DUE_TO_ERRORS"
+	WebhookEnabled             = webhook.StatusEnabled
+	WebhookDisabled            = webhook.StatusDisabled
+	WebhookDisabledDueToErrors = webhook.StatusDisabledDueToErrors
 )
 
-// Webhook is a subscriber endpoint.
+// Webhook is a subscriber endpoint: the settings an admin writes, and what hookd keeps
+// beside them. The settings are stored in one jsonb column (see webhook.Settings); what
+// SQL filters or updates on has columns of its own.
 type Webhook struct {
-	ID                  string
-	OrgID               string
-	Name                string
-	Description         string
-	URL                 string
-	Events              []string
-	EventsPolicy        string // "include" | "exclude"
-	Headers             map[string]string
-	TimeoutSeconds      int
-	MaxRetries          int
-	RetrySchedule       []time.Duration
-	Status              string
+	ID    string
+	OrgID string
+	webhook.Settings
+	Status              string // WebhookEnabled, WebhookDisabled or WebhookDisabledDueToErrors
 	Secret              string // "whsec_..." plaintext; stored encrypted
 	SecretPrefix        string
 	AttemptCount        int64

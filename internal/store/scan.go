@@ -1,9 +1,6 @@
 package store
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // Column lists and scan destinations, kept side by side so they cannot drift apart. The
 // table aliases are fixed: o, k, t, w, e, d, a.
@@ -24,23 +21,19 @@ func eventTypeDest(t *EventType) []any {
 	return []any{&t.OrgID, &t.Name, &t.Description, &t.Schema, &t.Builtin, &t.CreatedAt, &t.UpdatedAt}
 }
 
-const webhookCols = "w.id, w.org_id, w.name, w.description, w.url, w.events, w.events_policy, w.headers, " +
-	"w.timeout_seconds, w.max_retries, w.retry_schedule_ms, w.status, w.secret_enc, w.secret_prefix, " +
-	"w.attempt_count, w.consecutive_failures, w.last_triggered_at, w.created_at, w.updated_at"
+const webhookCols = "w.id, w.org_id, w.settings, w.events, w.events_policy, w.status, w.secret_enc, " +
+	"w.secret_prefix, w.attempt_count, w.consecutive_failures, w.last_triggered_at, w.created_at, w.updated_at"
 
-// webhookRow holds a scanned webhook before its secret is opened and its schedule
-// converted.
+// webhookRow holds a scanned webhook before its secret is opened.
 type webhookRow struct {
-	w          Webhook
-	scheduleMs []int64
-	secret     []byte
+	w      Webhook
+	secret []byte
 }
 
 func (r *webhookRow) dest() []any {
 	w := &r.w
-	return []any{&w.ID, &w.OrgID, &w.Name, &w.Description, &w.URL, &w.Events, &w.EventsPolicy, &w.Headers,
-		&w.TimeoutSeconds, &w.MaxRetries, &r.scheduleMs, &w.Status, &r.secret, &w.SecretPrefix,
-		&w.AttemptCount, &w.ConsecutiveFailures, &w.LastTriggeredAt, &w.CreatedAt, &w.UpdatedAt}
+	return []any{&w.ID, &w.OrgID, &w.Settings, &w.Events, &w.EventsPolicy, &w.Status, &r.secret,
+		&w.SecretPrefix, &w.AttemptCount, &w.ConsecutiveFailures, &w.LastTriggeredAt, &w.CreatedAt, &w.UpdatedAt}
 }
 
 func (s *Store) webhookOf(r *webhookRow) (Webhook, error) {
@@ -50,10 +43,6 @@ func (s *Store) webhookOf(r *webhookRow) (Webhook, error) {
 		return Webhook{}, fmt.Errorf("open secret of webhook %s: %w", w.ID, err)
 	}
 	w.Secret = string(plain)
-	w.RetrySchedule = make([]time.Duration, len(r.scheduleMs))
-	for i, ms := range r.scheduleMs {
-		w.RetrySchedule[i] = time.Duration(ms) * time.Millisecond
-	}
 	if w.Events == nil {
 		w.Events = []string{}
 	}

@@ -1,17 +1,20 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // secretPrefixLen is how much of a secret reads show: "whsec_" and four characters.
 const secretPrefixLen = 10
 
-// CreateWebhook stores a new webhook. The caller sets w.ID and w.Secret (stored sealed);
+// CreateWebhook stores a new webhook, its settings in canonical form
+// (webhook.Settings.Canonical). The caller sets w.ID and w.Secret (stored sealed);
 // SecretPrefix defaults to the secret's first 10 characters, Status to ENABLED and
 // EventsPolicy to include. Counters and timestamps are the store's.
 func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
@@ -25,20 +28,14 @@ func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 	if w.SecretPrefix == "" {
 		w.SecretPrefix = w.Secret[:min(len(w.Secret), secretPrefixLen)]
 	}
-	if w.Status == "" {
-		w.Status = WebhookEnabled
-	}
-	if w.EventsPolicy == "" {
-		w.EventsPolicy = "include"
-	}
+	settings := storedSettings(w.Settings)
 	var r webhookRow
 	err = s.pool.QueryRow(ctx, `
-        INSERT INTO webhooks AS w (id, org_id, name, description, url, events, events_policy, headers,
-            timeout_seconds, max_retries, retry_schedule_ms, status, secret_enc, secret_prefix)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        INSERT INTO webhooks AS w (id, org_id, settings, events, events_policy, status, secret_enc, secret_prefix)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         RETURNING `+webhookCols,
-		w.ID, w.OrgID, w.Name, w.Description, w.URL, nonNil(w.Events), w.EventsPolicy, cleanMap(w.Headers),
-		w.TimeoutSeconds, w.MaxRetries, scheduleMs(w.RetrySchedule), w.Status, sealed, w.SecretPrefix,
+		w.ID, w.OrgID, settings, settings.Events, settings.EventsPolicy, cmp.Or(w.Status, WebhookEnabled),
+		sealed, w.SecretPrefix,
 	).Scan(r.dest()...)
 	if err != nil {
 		return Webhook{}, wrap("create webhook", err)
@@ -74,27 +71,20 @@ func (s *Store) GetWebhook(ctx context.Context, orgID, id string) (Webhook, erro
 		`SELECT `+webhookCols+` FROM webhooks w WHERE w.org_id = $1 AND w.id = $2`, orgID, id)
 }
 
-// UpdateWebhook replaces the mutable fields of a webhook (name, description, url, events,
-// eventsPolicy, headers, timeoutSeconds, maxRetries, retrySchedule, status); the secret
-// and counters are not touched, except that setting status ENABLED on a webhook that was
-// not enabled clears its consecutive failure count. ErrNotFound if it does not exist.
+// UpdateWebhook replaces the settings of a webhook (in canonical form, as CreateWebhook
+// stores them) and its status; the secret and counters are not touched, except that
+// setting status ENABLED on a webhook that was not enabled clears its consecutive failure
+// count. ErrNotFound if it does not exist.
 func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
-	if w.Status == "" {
-		w.Status = WebhookEnabled
-	}
-	if w.EventsPolicy == "" {
-		w.EventsPolicy = "include"
-	}
+	settings := storedSettings(w.Settings)
 	return s.queryWebhook(ctx, "update webhook", `
-        UPDATE webhooks w SET name = $3, description = $4, url = $5, events = $6, events_policy = $7,
-            headers = $8, timeout_seconds = $9, max_retries = $10, retry_schedule_ms = $11, status = $12,
-            consecutive_failures = CASE WHEN $12 = 'ENABLED' AND w.status <> 'ENABLED' THEN 0
+        UPDATE webhooks w SET settings = $3, events = $4, events_policy = $5, status = $6,
+            consecutive_failures = CASE WHEN $6 = 'ENABLED' AND w.status <> 'ENABLED' THEN 0
                                         ELSE w.consecutive_failures END,
             updated_at = now()
         WHERE w.org_id = $1 AND w.id = $2
         RETURNING `+webhookCols,
-		w.OrgID, w.ID, w.Name, w.Description, w.URL, nonNil(w.Events), w.EventsPolicy, cleanMap(w.Headers),
-		w.TimeoutSeconds, w.MaxRetries, scheduleMs(w.RetrySchedule), w.Status)
+		w.OrgID, w.ID, settings, settings.Events, settings.EventsPolicy, cmp.Or(w.Status, WebhookEnabled))
 }
 
 // DeleteWebhook deletes a webhook with its deliveries and their attempts; ErrNotFound if
@@ -118,17 +108,11 @@ func (s *Store) queryWebhook(ctx context.Context, op, sql string, args ...any) (
 	return s.webhookOf(&r)
 }
 
-func scheduleMs(ds []time.Duration) []int64 {
-	out := make([]int64, len(ds))
-	for i, d := range ds {
-		out[i] = d.Milliseconds()
-	}
-	return out
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
+// storedSettings is s as the webhooks row holds it: canonical, with the default events
+// policy (include) and header text PostgreSQL can store.
+func storedSettings(s webhook.Settings) webhook.Settings {
+	s = s.Canonical()
+	s.EventsPolicy = cmp.Or(s.EventsPolicy, webhook.EventsInclude)
+	s.Headers = cleanMap(s.Headers)
 	return s
 }

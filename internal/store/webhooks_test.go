@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 func TestWebhookCRUD(t *testing.T) {
@@ -41,7 +42,7 @@ func TestWebhookCRUD(t *testing.T) {
 		}
 	})
 	t.Run("duplicate id", func(t *testing.T) {
-		_, err := s.CreateWebhook(ctx, store.Webhook{ID: w.ID, OrgID: o.ID, Name: "x", URL: "https://x", Secret: "whsec_x"})
+		_, err := s.CreateWebhook(ctx, store.Webhook{ID: w.ID, OrgID: o.ID, Settings: webhook.Settings{Name: "x", URL: "https://x"}, Secret: "whsec_x"})
 		wantErr(t, err, store.ErrConflict)
 	})
 	t.Run("another org", func(t *testing.T) {
