@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -144,4 +145,65 @@ func TestListWebhooksPages(t *testing.T) {
 	}
 	_, _, err := s.ListWebhooks(ctx, o.ID, store.Page{Limit: 2, Cursor: "garbage!"})
 	wantErr(t, err, store.ErrInvalidCursor)
+}
+
+// TestWebhookSettingsColumn: every setting round-trips through the settings column, in
+// canonical form, and the column holds the API's field names and durations.
+func TestWebhookSettingsColumn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o := newOrg(t, s)
+	settings := webhook.Settings{
+		Name:           "orders ✓",
+		Description:    "line one\nline \"two\"",
+		URL:            "https://example.com/hooks/{eventType}?q=1&r=ü",
+		Events:         []string{"b.b", "a.a", "b.b"},
+		EventsPolicy:   webhook.EventsExclude,
+		Headers:        map[string]string{"x-api-key": "k", "X-Tenant": "t1"},
+		TimeoutSeconds: 7,
+		MaxRetries:     11,
+		RetrySchedule:  webhook.Schedule{30 * time.Second, 90 * time.Second, 1500 * time.Millisecond, 24 * time.Hour},
+	}
+	w := newWebhook(t, s, o.ID, func(w *store.Webhook) { w.Settings = settings })
+	want := settings.Canonical()
+
+	got, err := s.GetWebhook(ctx, o.ID, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, _, err := s.ListWebhooks(ctx, o.ID, store.Page{Limit: 10})
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("list: %v, %d webhooks", err, len(listed))
+	}
+	for name, read := range map[string]webhook.Settings{"created": w.Settings, "got": got.Settings, "listed": listed[0].Settings} {
+		if !reflect.DeepEqual(read, want) {
+			t.Errorf("%s settings\n%+v\nwant\n%+v", name, read, want)
+		}
+	}
+
+	var column map[string]any
+	if err := s.Pool().QueryRow(ctx, "SELECT settings FROM webhooks WHERE id = $1", w.ID).Scan(&column); err != nil {
+		t.Fatal(err)
+	}
+	wantColumn := map[string]any{
+		"name": "orders ✓", "description": "line one\nline \"two\"", "url": "https://example.com/hooks/{eventType}?q=1&r=ü",
+		"headers": map[string]any{"X-Api-Key": "k", "X-Tenant": "t1"}, "timeoutSeconds": 7.0, "maxRetries": 11.0,
+		"retrySchedule": []any{"30s", "1m30s", "1.5s", "24h"},
+	}
+	if !reflect.DeepEqual(column, wantColumn) {
+		t.Errorf("settings column\n%v\nwant\n%v", column, wantColumn)
+	}
+
+	upd := got
+	upd.Settings = webhook.Defaults()
+	upd.Name, upd.URL = "renamed", "https://example.org/h"
+	updated, err := s.UpdateWebhook(ctx, upd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.GetWebhook(ctx, o.ID, w.ID); err != nil || !reflect.DeepEqual(got.Settings, upd.Settings) ||
+		!reflect.DeepEqual(updated.Settings, upd.Settings) {
+		t.Fatalf("after update: %+v, %v; want %+v", got.Settings, err, upd.Settings)
+	}
 }
