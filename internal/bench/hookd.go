@@ -1,17 +1,13 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -25,11 +21,9 @@ type Hookd struct {
 	PGDataDir    string // the PostgreSQL data directory; "" when unknown
 	pid          int    // 0 when unknown
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	dir    string // the temporary directory of a started hookd
-	keep   bool
-	log    string // its output
+	dev  *devenv.Hookd // nil when the benchmark did not start hookd
+	dir  string        // the temporary directory of a started hookd
+	keep bool
 }
 
 // PID is the hookd process, for the sampler.
@@ -44,17 +38,7 @@ func (h *Hookd) PID() (int, error) {
 }
 
 // Exited reports whether a hookd the benchmark started has exited.
-func (h *Hookd) Exited() bool {
-	if h.exited == nil {
-		return false
-	}
-	select {
-	case <-h.exited:
-		return true
-	default:
-		return false
-	}
-}
+func (h *Hookd) Exited() bool { return h.dev != nil && h.dev.Exited() }
 
 // PostmasterPID is the PostgreSQL server's postmaster, for the sampler.
 func (h *Hookd) PostmasterPID() (int, error) {
@@ -74,7 +58,7 @@ type Launch struct {
 // StartHookd runs `hookd dev` as a subprocess with a fresh data directory (and so its own
 // private PostgreSQL) on free loopback ports, without the Web UI, and waits until
 // /readyz answers.
-func StartHookd(ctx context.Context, l Launch) (_ *Hookd, err error) {
+func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
 	dir, err := os.MkdirTemp("", "hookd-bench-")
 	if err != nil {
 		return nil, err
@@ -90,69 +74,34 @@ func StartHookd(ctx context.Context, l Launch) (_ *Hookd, err error) {
 		return nil, err
 	}
 	dataDir := filepath.Join(dir, "data")
-	apiPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	temporalPort, err := freePort()
+	key := "hk_bench_" + randomHex(16)
+	dev, err := devenv.NewHookd(devenv.HookdOptions{
+		Binary:   l.Binary,
+		DataDir:  dataDir,
+		AdminKey: key,
+		Env:      l.Env,
+		LogFile:  filepath.Join(dir, "hookd.log"),
+	})
 	if err != nil {
 		return nil, err
 	}
 	h := &Hookd{
-		TemporalAddr: "127.0.0.1:" + temporalPort,
+		API:          NewAPI(dev.APIURL, key, 256),
+		TemporalAddr: dev.TemporalAddr,
 		PGDataDir:    filepath.Join(dataDir, "postgres"),
+		dev:          dev,
 		dir:          dir,
 		keep:         l.Keep,
-		log:          filepath.Join(dir, "hookd.log"),
-		exited:       make(chan struct{}),
-	}
-	key := "hk_bench_" + randomHex(16)
-	h.API = NewAPI("http://127.0.0.1:"+apiPort, key, 256)
-
-	logFile, err := os.Create(h.log)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	h.cmd = exec.Command(l.Binary, "dev")
-	h.cmd.Env = append(os.Environ(),
-		"HOOKD_DATA_DIR="+dataDir,
-		"HOOKD_API_ADDR=127.0.0.1:"+apiPort,
-		"HOOKD_TEMPORAL_PORT="+temporalPort,
-		"HOOKD_UI_PORT=-1",
-		"HOOKD_ADMIN_KEY="+key,
-		"HOOKD_LOG_LEVEL=warn",
-		"DATABASE_URL=", // hookd's own private cluster in the data dir
-	)
-	h.cmd.Env = append(h.cmd.Env, l.Env...)
-	h.cmd.Stdout, h.cmd.Stderr = logFile, logFile
-	if err := h.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start hookd dev: %w", err)
 	}
 	started = true // from here on Stop cleans up
-	h.pid = h.cmd.Process.Pid
-	go func() {
-		_ = h.cmd.Wait()
-		close(h.exited)
-	}()
-
-	deadline := time.Now().Add(2 * time.Minute)
-	for !h.API.Ready(ctx) {
-		select {
-		case <-h.exited:
-			err = fmt.Errorf("hookd dev exited during start-up:\n%s", h.LogTail(4096))
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-			if time.Now().After(deadline) {
-				err = fmt.Errorf("hookd dev not ready within 2m:\n%s", h.LogTail(4096))
-			}
+	if err := dev.Start(ctx, 2*time.Minute); err != nil {
+		if ctx.Err() == nil {
+			err = fmt.Errorf("%w:\n%s", err, h.LogTail(4096))
 		}
-		if err != nil {
-			_ = h.Stop()
-			return nil, err
-		}
+		_ = h.Stop()
+		return nil, err
 	}
+	h.pid = dev.PID()
 	return h, nil
 }
 
@@ -163,22 +112,17 @@ func Connect(url, key, temporalAddr string, pid int, pgDataDir string) *Hookd {
 }
 
 // Started reports whether the benchmark started this hookd (and so owns its data).
-func (h *Hookd) Started() bool { return h.cmd != nil }
+func (h *Hookd) Started() bool { return h.dev != nil }
 
 // Stop ends a hookd the benchmark started: SIGTERM, SIGKILL after 60 s, then its
 // PostgreSQL if a killed hookd left it running, then its directory unless kept.
 func (h *Hookd) Stop() error {
-	if h.cmd == nil {
+	if h.dev == nil {
 		return nil
 	}
 	var errs []error
-	_ = h.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-h.exited:
-	case <-time.After(60 * time.Second):
-		_ = h.cmd.Process.Kill()
-		<-h.exited
-		errs = append(errs, errors.New("hookd did not stop within 60s of SIGTERM; killed"))
+	if err := h.dev.Stop(); err != nil {
+		errs = append(errs, err)
 	}
 	if pid, err := devenv.PostmasterPID(h.PGDataDir); err == nil && syscall.Kill(pid, 0) == nil {
 		_ = syscall.Kill(pid, syscall.SIGQUIT) // PostgreSQL's immediate shutdown
@@ -199,26 +143,10 @@ func (h *Hookd) Dir() string { return h.dir }
 
 // LogTail is the last n bytes of a started hookd's output.
 func (h *Hookd) LogTail(n int) string {
-	b, err := os.ReadFile(h.log)
-	if err != nil {
+	if h.dev == nil {
 		return ""
 	}
-	if len(b) > n {
-		b = b[len(b)-n:]
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	return string(b)
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+	return h.dev.LogTail(n)
 }
 
 func randomHex(n int) string {

@@ -1,11 +1,17 @@
-// Package devenv runs a private PostgreSQL cluster from the machine's own server binaries
-// (initdb, postgres, pg_ctl), for `hookd dev` and for tests: no Docker, nothing downloaded.
+// Package devenv runs the local pieces of a hookd development setup from what is on the
+// machine: no Docker, nothing downloaded.
 //
-// The cluster listens on 127.0.0.1 only and on a unix socket inside its data directory,
-// trusts local connections, and has one superuser, hookd. When the process runs as root
-// (which initdb refuses), the server runs as the postgres user, or nobody as a fallback.
-// A postmaster left running on the data directory (hookd was SIGKILLed) is reused.
+// Start runs a private PostgreSQL cluster from the machine's own server binaries (initdb,
+// postgres, pg_ctl), for `hookd dev` and for tests. The cluster listens on 127.0.0.1 only
+// and on a unix socket inside its data directory, trusts local connections, and has one
+// superuser, hookd. When the process runs as root (which initdb refuses), the server runs
+// as the postgres user, or nobody as a fallback. A postmaster left running on the data
+// directory (hookd was SIGKILLed) is reused.
+//
+// NewHookd runs `hookd dev` itself as a subprocess, on free loopback ports with a data
+// directory of its own, for the end-to-end tests and the benchmark.
 //
 // FreePort finds the loopback ports the dev tools (this cluster, the embedded Temporal
-// server) listen on, and PostmasterPID reads which postmaster a data directory belongs to.
+// server, hookd dev) listen on, and PostmasterPID reads which postmaster a data directory
+// belongs to.
 package devenv

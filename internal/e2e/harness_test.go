@@ -6,21 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookd/hookd/internal/devenv"
 	"github.com/hookd/hookd/internal/store/storetest"
 )
 
@@ -46,15 +44,10 @@ func TestMain(m *testing.M) {
 // instance is one running `hookd dev` process.
 type instance struct {
 	t        *testing.T
-	env      []string
 	dataDir  string
-	apiURL   string
-	temporal string
 	adminKey string
 	dbURL    string // "" when hookd runs its own private PostgreSQL
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	logs     *syncBuffer
+	dev      *devenv.Hookd
 }
 
 type options struct {
@@ -85,87 +78,49 @@ func startHookd(t *testing.T, o options) *instance {
 	if !o.ownPostgres {
 		in.dbURL = storetest.URL(t)
 	}
-	apiPort, temporalPort := freePort(t), freePort(t)
-	in.apiURL = "http://127.0.0.1:" + apiPort
-	in.temporal = "127.0.0.1:" + temporalPort
-	in.env = append(os.Environ(),
-		"HOOKD_DATA_DIR="+dataDir,
-		"HOOKD_API_ADDR=127.0.0.1:"+apiPort,
-		"HOOKD_TEMPORAL_PORT="+temporalPort,
-		"HOOKD_UI_PORT=-1",
-		"HOOKD_ADMIN_KEY="+in.adminKey,
-		"HOOKD_RECONCILE_INTERVAL=1s",
-		"HOOKD_LOG_LEVEL=warn",
-		"DATABASE_URL="+in.dbURL,
-	)
-	in.env = append(in.env, o.env...)
-	in.start()
+	var err error
+	in.dev, err = devenv.NewHookd(devenv.HookdOptions{
+		Binary:      hookdBin,
+		DataDir:     dataDir,
+		AdminKey:    in.adminKey,
+		DatabaseURL: in.dbURL,
+		Env:         append([]string{"HOOKD_RECONCILE_INTERVAL=1s"}, o.env...),
+		LogFile:     filepath.Join(t.TempDir(), "hookd.log"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(in.stop)
+	in.start()
 	return in
 }
 
+// start runs hookd (again, after kill) and waits until it is ready.
 func (in *instance) start() {
 	in.t.Helper()
-	in.logs = &syncBuffer{}
-	in.cmd = exec.Command(hookdBin, "dev")
-	in.cmd.Env = in.env
-	in.cmd.Stdout, in.cmd.Stderr = in.logs, in.logs
-	if err := in.cmd.Start(); err != nil {
-		in.t.Fatalf("start hookd: %v", err)
+	if err := in.dev.Start(context.Background(), 90*time.Second); err != nil {
+		in.t.Fatalf("%v:\n%s", err, in.dev.LogTail(0))
 	}
-	in.exited = make(chan struct{})
-	go func() {
-		_ = in.cmd.Wait()
-		close(in.exited)
-	}()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-in.exited:
-			in.t.Fatalf("hookd exited during start-up:\n%s", in.logs.String())
-		default:
-		}
-		resp, err := http.Get(in.apiURL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	in.t.Fatalf("hookd not ready after 90s:\n%s", in.logs.String())
 }
 
 // kill ends hookd with SIGKILL: no clean shutdown of anything it runs in-process.
 func (in *instance) kill() {
 	in.t.Helper()
-	if err := in.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		in.t.Fatalf("kill hookd: %v", err)
+	if err := in.dev.Kill(); err != nil {
+		in.t.Fatal(err)
 	}
-	<-in.exited
 }
 
 func (in *instance) stop() {
-	select {
-	case <-in.exited:
-		return
-	default:
-	}
-	_ = in.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-in.exited:
-	case <-time.After(60 * time.Second):
-		_ = in.cmd.Process.Kill()
-		<-in.exited
-		in.t.Errorf("hookd did not stop within 60s of SIGTERM:\n%s", in.logs.String())
+	if err := in.dev.Stop(); err != nil {
+		in.t.Errorf("%v:\n%s", err, in.dev.LogTail(0))
 	}
 }
 
 // temporalClient connects to the instance's embedded Temporal server.
 func (in *instance) temporalClient() client.Client {
 	in.t.Helper()
-	c, err := client.Dial(client.Options{HostPort: in.temporal, Namespace: "default"})
+	c, err := client.Dial(client.Options{HostPort: in.dev.TemporalAddr, Namespace: "default"})
 	if err != nil {
 		in.t.Fatalf("dial temporal: %v", err)
 	}
@@ -191,7 +146,7 @@ func (in *instance) db() *pgxpool.Pool {
 func (in *instance) keysCreate(org, role string) string {
 	in.t.Helper()
 	cmd := exec.Command(hookdBin, "keys", "create", "--role", role, "--org", org)
-	cmd.Env = in.env
+	cmd.Env = in.dev.Env
 	out, err := cmd.Output()
 	if err != nil {
 		in.t.Fatalf("hookd keys create: %v %s", err, exitStderr(err))
@@ -246,7 +201,7 @@ func (in *instance) call(method, path, key string, body any) response {
 		}
 		rd = bytes.NewReader(enc)
 	}
-	req, err := http.NewRequest(method, in.apiURL+path, rd)
+	req, err := http.NewRequest(method, in.dev.APIURL+path, rd)
 	if err != nil {
 		in.t.Fatal(err)
 	}
@@ -289,31 +244,4 @@ func eventually(t *testing.T, within time.Duration, check func() string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("not within %v: %s", within, last)
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
