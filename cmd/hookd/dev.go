@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/devenv"
 	"github.com/hookd/hookd/internal/devtemporal"
+	"github.com/hookd/hookd/internal/metrics"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/workflows"
@@ -97,13 +98,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	tc, err := dialTemporal(ctx, cfg, log)
+	m := metrics.New()
+	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
+	defer closeTemporal()
 
-	svc := &services{cfg: cfg, log: log, store: st, temporal: tc}
+	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m}
 	return svc.run(ctx, roleAPI|roleWorker, func(apiURL string) {
 		fmt.Fprintf(stdout, "\nhookd dev is ready (started in %s)\n", time.Since(began).Round(time.Millisecond))
 		fmt.Fprintf(stdout, "  API:          %s\n", apiURL)

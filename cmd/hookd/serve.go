@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/hookd/hookd/internal/config"
+	"github.com/hookd/hookd/internal/metrics"
 	"github.com/hookd/hookd/internal/store"
 )
 
@@ -30,12 +31,13 @@ func runProduction(ctx context.Context, cmd config.Command, args []string, stder
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, cfg, log)
+	m := metrics.New()
+	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
-	svc := &services{cfg: cfg, log: log, store: st, temporal: tc}
+	defer closeTemporal()
+	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m}
 	return svc.run(ctx, r, func(url string) { log.Info("api listening", "url", url) })
 }
 

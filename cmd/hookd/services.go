@@ -21,6 +21,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/dispatch"
+	"github.com/hookd/hookd/internal/metrics"
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/store"
@@ -77,11 +78,15 @@ func openStore(ctx context.Context, databaseURL string, key []byte) (*store.Stor
 	return st, nil
 }
 
-func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+// dialTemporal connects to Temporal, with the SDK's metrics exported into m. closeAll
+// closes the client, then stops the metrics' reporting.
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (c client.Client, closeAll func(), err error) {
+	mh, stopMetrics := m.TemporalHandler(log)
 	opts := client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+		HostPort:       cfg.TemporalAddress,
+		Namespace:      cfg.TemporalNamespace,
+		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+		MetricsHandler: mh,
 	}
 	if cfg.TemporalTLS || cfg.TemporalAPIKey != "" {
 		opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -89,11 +94,12 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (cli
 	if cfg.TemporalAPIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
 	}
-	c, err := client.DialContext(ctx, opts)
+	c, err = client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+		_ = stopMetrics.Close()
+		return nil, nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return c, nil
+	return c, func() { c.Close(); _ = stopMetrics.Close() }, nil
 }
 
 // services are the long-running parts of a hookd process, wired together.
@@ -102,6 +108,9 @@ type services struct {
 	log      *slog.Logger
 	store    *store.Store
 	temporal client.Client
+	// metrics is the process's one registry: the API serves it, or, in a worker
+	// without the API, a listener of its own on HOOKD_METRICS_ADDR.
+	metrics *metrics.Metrics
 }
 
 // run runs the API and/or the worker (with its reconciler) until ctx ends, then stops
@@ -118,6 +127,13 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			return err
 		}
 	}
+	if r&roleAPI == 0 {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", s.metrics.Handler())
+		if err := s.serveAddr(gctx, g, "metrics", s.cfg.MetricsAddr, mux); err != nil {
+			return err
+		}
+	}
 
 	if r&roleWorker != 0 {
 		acts := &activities.Activities{
@@ -128,6 +144,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			}),
 			UserAgent: "hookd/" + version,
 			Logger:    s.log,
+			Metrics:   s.metrics,
 		}
 		w := worker.New(s.temporal, workflows.TaskQueue, acts, workerOptions(s.cfg))
 		if err := w.Start(); err != nil {
@@ -147,6 +164,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			Logger:       s.log,
 			AllowHTTP:    s.cfg.AllowHTTP,
 			AllowPrivate: s.cfg.AllowPrivate,
+			Metrics:      s.metrics.Registry,
 		})
 		if err != nil {
 			return fmt.Errorf("build api: %w", err)
@@ -173,12 +191,17 @@ func (s *services) servePprof(ctx context.Context, g *errgroup.Group) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	ln, err := net.Listen("tcp", s.cfg.PprofAddr)
+	return s.serveAddr(ctx, g, "pprof", s.cfg.PprofAddr, mux)
+}
+
+// serveAddr listens on addr and serves handler there until ctx ends.
+func (s *services) serveAddr(ctx context.Context, g *errgroup.Group, what, addr string, handler http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s for pprof: %w", s.cfg.PprofAddr, err)
+		return fmt.Errorf("listen on %s for %s: %w", addr, what, err)
 	}
-	s.log.Info("pprof listening", "addr", ln.Addr().String())
-	s.serveListener(ctx, g, "pprof", ln, mux)
+	s.log.Info(what+" listening", "addr", ln.Addr().String())
+	s.serveListener(ctx, g, what, ln, handler)
 	return nil
 }
 
