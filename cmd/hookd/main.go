@@ -45,7 +45,8 @@ func main() {
 	}
 }
 
-// run runs the subcommand args name. Usage and flag errors go to stderr.
+// run runs the subcommand args[0] names with the rest of args; -h and flag errors go to
+// stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stdout, usage)
