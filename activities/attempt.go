@@ -150,7 +150,7 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	case err != nil:
 		return AttemptResult{}, fmt.Errorf("load attempt: %w", err)
 	}
-	policy := policyOf(ac.Webhook)
+	policy := ac.Webhook.Policy()
 	// Before the abandon checks: the attempt was made, whatever happened to the delivery
 	// since, and the workflow must hear what it found out.
 	if rec := ac.Recorded; rec != nil {
@@ -243,7 +243,7 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 	if rec.RetryAfterMs != nil {
 		res.RetryAfter = time.Duration(*rec.RetryAfterMs) * time.Millisecond
 	}
-	d := delivery.Decide(policyOf(ac.Webhook), rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
+	d := delivery.Decide(ac.Webhook.Policy(), rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
 	res.Status, res.Delay = d.Status, d.Delay
 	if d.DisableWebhook && ac.Webhook.Status == store.WebhookDisabledDueToErrors {
 		if err := a.Service.WebhookGone(ctx, ac.Webhook, ac.Delivery.ID, rec.Number, rec.Error); err != nil {
@@ -251,11 +251,6 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 		}
 	}
 	return res, nil
-}
-
-// policyOf is the retry policy of a webhook.
-func policyOf(wh store.Webhook) delivery.Policy {
-	return delivery.Policy{MaxRetries: wh.MaxRetries, Schedule: wh.RetrySchedule}
 }
 
 func abandonReason(ac store.AttemptContext) string {

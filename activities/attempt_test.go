@@ -21,6 +21,7 @@ import (
 	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -75,10 +76,13 @@ func newFixture(t *testing.T, handler http.HandlerFunc, mutate func(*store.Webho
 		t.Fatal(err)
 	}
 	wh := store.Webhook{
-		ID: "wh_test", OrgID: org.ID, Name: "orders", URL: srv.URL + "/hook",
-		Events: []string{"order.created"}, EventsPolicy: "include",
-		Headers:        map[string]string{"X-Api-Key": "very-secret", "X-Tenant": "t1"},
-		TimeoutSeconds: 2, MaxRetries: 3, RetrySchedule: []time.Duration{time.Minute},
+		ID: "wh_test", OrgID: org.ID,
+		Settings: webhook.Settings{
+			Name: "orders", URL: srv.URL + "/hook",
+			Events: []string{"order.created"}, EventsPolicy: "include",
+			Headers:        map[string]string{"X-Api-Key": "very-secret", "X-Tenant": "t1"},
+			TimeoutSeconds: 2, MaxRetries: 3, RetrySchedule: []time.Duration{time.Minute},
+		},
 		Status: store.WebhookEnabled, Secret: secret,
 	}
 	if mutate != nil {

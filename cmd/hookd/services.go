@@ -21,6 +21,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/dispatch"
+	"github.com/hookd/hookd/internal/engine"
 	"github.com/hookd/hookd/internal/metrics"
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/secretbox"
@@ -117,10 +118,10 @@ type services struct {
 // them gracefully. ready, if set, is called once the API listens.
 func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) error {
 	reconcileEvery := s.cfg.ReconcileInterval
-	disp := &dispatch.Dispatcher{
-		Client: s.temporal, Store: s.store, Logger: s.log, Parallel: 16,
+	svc := dispatch.New(s.store, &engine.Temporal{
+		Client: s.temporal, Parallel: 16,
 		EagerStart: s.cfg.EagerStart && r&roleWorker != 0,
-	}
+	}, dispatch.Options{Logger: s.log})
 	g, gctx := errgroup.WithContext(ctx)
 	if s.cfg.PprofAddr != "" {
 		if err := s.servePprof(gctx, g); err != nil {
@@ -137,7 +138,8 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 
 	if r&roleWorker != 0 {
 		acts := &activities.Activities{
-			Store: s.store,
+			Store:   s.store,
+			Service: svc,
 			Client: netguard.NewClient(netguard.Options{
 				AllowPrivate: s.cfg.AllowPrivate,
 				AllowHTTP:    s.cfg.AllowHTTP,
@@ -152,7 +154,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		}
 		defer w.Stop()
 		g.Go(func() error {
-			disp.RunReconciler(gctx, reconcileEvery)
+			svc.RunReconciler(gctx, reconcileEvery)
 			return nil
 		})
 	}
@@ -160,7 +162,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 	if r&roleAPI != 0 {
 		handler, err := api.New(api.Config{
 			Store:        s.store,
-			Scheduler:    disp,
+			Service:      svc,
 			Logger:       s.log,
 			AllowHTTP:    s.cfg.AllowHTTP,
 			AllowPrivate: s.cfg.AllowPrivate,
@@ -222,4 +224,4 @@ func (s *services) serveListener(ctx context.Context, g *errgroup.Group, what st
 	})
 }
 
-var _ api.Scheduler = (*dispatch.Dispatcher)(nil)
+var _ api.Service = (*dispatch.Service)(nil)
