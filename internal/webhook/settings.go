@@ -19,7 +19,8 @@ import (
 )
 
 // Settings are what an admin writes of a webhook (API.md "Webhooks"), by the API's field
-// names. The webhook's status is not among them: hookd changes it too (see Status*).
+// names. The webhook's status is not among them, because hookd changes it too (see
+// StatusEnabled).
 //
 // The JSON form is what the store keeps in the webhooks.settings column: the API's field
 // names, durations as the API writes them ("1m"). Events and EventsPolicy are columns of
@@ -32,8 +33,9 @@ type Settings struct {
 	// URL is the target, checked by netguard.CheckURL: at most 512 characters, https
 	// (http only if the options allow it), a public host (unless they allow private ones).
 	URL string `json:"url"`
-	// Events are the subscribed event type names, at most 250. Whether each names an
-	// event type of the organization is for the caller to check: it needs the store.
+	// Events are the subscribed event type names, at most 250. That each is an event type
+	// of the organization (and so a valid name) is for the caller to check: it needs the
+	// organization's event types.
 	Events []string `json:"-"`
 	// EventsPolicy is EventsInclude (only Events) or EventsExclude (every type but those).
 	EventsPolicy string `json:"-"`
@@ -117,9 +119,9 @@ func (s Settings) Canonical() Settings {
 }
 
 // Validate checks every setting and returns nil or a *validation.Errors naming each bad
-// field as the API does ("name", "headers.Host", "retrySchedule[1]"). opts says whether
-// an http URL or a private host is allowed (dev mode). It does not check that Events name
-// event types of the organization.
+// field as the API does ("name", "headers.Host", "retrySchedule[1]"), in the order of the
+// fields. opts says whether an http URL or a private host is allowed (dev mode). It checks
+// how many Events there are, not their names (see Events).
 func (s Settings) Validate(opts netguard.Options) error {
 	var v validation.Errors
 	switch {
