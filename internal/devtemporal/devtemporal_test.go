@@ -38,6 +38,18 @@ var hookdAttributes = map[string]enumspb.IndexedValueType{
 	"HookdAttempts":       enumspb.INDEXED_VALUE_TYPE_INT,
 }
 
+// hookdValues sets hookdAttributes the way a delivery workflow of a "user.created" event
+// does.
+func hookdValues(webhookID, status, orgID string, attempts int64) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		temporal.NewSearchAttributeKeyKeyword("HookdWebhookId").ValueSet(webhookID),
+		temporal.NewSearchAttributeKeyKeyword("HookdEventType").ValueSet("user.created"),
+		temporal.NewSearchAttributeKeyKeyword("HookdDeliveryStatus").ValueSet(status),
+		temporal.NewSearchAttributeKeyKeyword("HookdOrgId").ValueSet(orgID),
+		temporal.NewSearchAttributeKeyInt64("HookdAttempts").ValueSet(attempts),
+	)
+}
+
 const taskQueue = "devtemporal-test"
 
 // childDBEnv makes the test binary, run again by TestFilePersistence, open
@@ -57,14 +69,7 @@ func TestInMemory(t *testing.T) {
 
 	assertSearchAttributes(ctx, t, c, srv.Namespace(), hookdAttributes)
 
-	sa := temporal.NewSearchAttributes(
-		temporal.NewSearchAttributeKeyKeyword("HookdWebhookId").ValueSet("wh_1"),
-		temporal.NewSearchAttributeKeyKeyword("HookdEventType").ValueSet("user.created"),
-		temporal.NewSearchAttributeKeyKeyword("HookdDeliveryStatus").ValueSet("pending"),
-		temporal.NewSearchAttributeKeyKeyword("HookdOrgId").ValueSet("org_1"),
-		temporal.NewSearchAttributeKeyInt64("HookdAttempts").ValueSet(1),
-	)
-	runID := runGreet(ctx, t, c, "wf-in-memory", sa)
+	runID := runGreet(ctx, t, c, "wf-in-memory", hookdValues("wh_1", "pending", "org_1", 1))
 
 	waitVisible(ctx, t, c, `HookdWebhookId = "wh_1" AND HookdAttempts = 1`, runID)
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	postgresschema "go.temporal.io/server/schema/postgresql/v12"
 
 	"github.com/hookd/hookd/internal/devenv"
@@ -44,14 +43,7 @@ func TestPostgresPersistence(t *testing.T) {
 	t.Logf("first start, creating both databases and their schemas: %v", time.Since(began).Round(time.Millisecond))
 	c := dial(t, first)
 	assertSearchAttributes(ctx, t, c, first.Namespace(), hookdAttributes)
-	sa := temporal.NewSearchAttributes(
-		temporal.NewSearchAttributeKeyKeyword("HookdWebhookId").ValueSet("wh_pg"),
-		temporal.NewSearchAttributeKeyKeyword("HookdEventType").ValueSet("user.created"),
-		temporal.NewSearchAttributeKeyKeyword("HookdDeliveryStatus").ValueSet("succeeded"),
-		temporal.NewSearchAttributeKeyKeyword("HookdOrgId").ValueSet("org_pg"),
-		temporal.NewSearchAttributeKeyInt64("HookdAttempts").ValueSet(2),
-	)
-	runID := runGreet(ctx, t, c, "wf-postgres", sa)
+	runID := runGreet(ctx, t, c, "wf-postgres", hookdValues("wh_pg", "succeeded", "org_pg", 2))
 	const query = `HookdWebhookId = "wh_pg" AND HookdAttempts = 2`
 	waitVisible(ctx, t, c, query, runID)
 
