@@ -13,17 +13,13 @@ import (
 
 // Limits on names and labels.
 const (
-	maxEventTypeName  = 100
-	maxNameRunes      = 100
-	maxDescription    = 1000
-	maxEventID        = 128
-	defaultPageLimit  = 50
-	maxPageLimit      = 250
-	maxCursor         = 512
-	maxQueryID        = 128
-	maxSubscriptions  = 250
-	maxCustomHeaders  = 32
-	maxHeaderValueLen = 4096
+	maxEventTypeName = 100
+	maxDescription   = 1000
+	maxEventID       = 128
+	defaultPageLimit = 50
+	maxPageLimit     = 250
+	maxCursor        = 512
+	maxQueryID       = 128
 )
 
 // eventTypeNamePattern: lower-case segments joined by dots, such as "recording.imported";

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +37,14 @@ var hookdAttributes = map[string]enumspb.IndexedValueType{
 	"HookdDeliveryStatus": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	"HookdOrgId":          enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	"HookdAttempts":       enumspb.INDEXED_VALUE_TYPE_INT,
+}
+
+// flaggedAttributes are hookdAttributes and one more, HookdTestFlag: a server restarted
+// with them must add it to the existing namespace.
+func flaggedAttributes() map[string]enumspb.IndexedValueType {
+	more := maps.Clone(hookdAttributes)
+	more["HookdTestFlag"] = enumspb.INDEXED_VALUE_TYPE_BOOL
+	return more
 }
 
 // hookdValues sets hookdAttributes the way a delivery workflow of a "user.created" event
@@ -172,10 +181,7 @@ func TestFilePersistence(t *testing.T) {
 
 	// Same process, same file; one more search attribute than before, which
 	// the existing namespace must gain.
-	more := map[string]enumspb.IndexedValueType{"HookdTestFlag": enumspb.INDEXED_VALUE_TYPE_BOOL}
-	for k, v := range hookdAttributes {
-		more[k] = v
-	}
+	more := flaggedAttributes()
 	opts.SearchAttributes = more
 	began = time.Now()
 	second := start(t, opts)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	enumspb "go.temporal.io/api/enums/v1"
 	postgresschema "go.temporal.io/server/schema/postgresql/v12"
 
 	"github.com/hookd/hookd/internal/devenv"
@@ -79,10 +78,7 @@ func TestPostgresPersistence(t *testing.T) {
 
 	// Start again on the same databases, with one attribute more, which the
 	// existing namespace must gain.
-	more := map[string]enumspb.IndexedValueType{"HookdTestFlag": enumspb.INDEXED_VALUE_TYPE_BOOL}
-	for k, v := range hookdAttributes {
-		more[k] = v
-	}
+	more := flaggedAttributes()
 	opts.SearchAttributes = more
 	began = time.Now()
 	second := start(t, opts)
