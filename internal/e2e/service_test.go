@@ -95,7 +95,7 @@ func TestPermanentFaultsAreNamed(t *testing.T) {
 			`UPDATE webhooks SET secret_enc = '\x01deadbeef' WHERE id = $1`, whID); err != nil {
 			t.Fatal(err)
 		}
-		dlv := deliveryIDs(in.postEvent("bad-secret", map[string]any{}))[0]
+		dlv := deliveryTo(t, in.postEvent("bad-secret", map[string]any{}), whID)
 		d := in.deliveryStatus(dlv, "failed", 20*time.Second)
 		if appErr := failure(dlv); appErr.Type() != activities.ErrTypeSecretUndecryptable || appErr.NonRetryable() == false {
 			t.Fatalf("workflow failure type %q non-retryable %v", appErr.Type(), appErr.NonRetryable())
@@ -108,7 +108,7 @@ func TestPermanentFaultsAreNamed(t *testing.T) {
 	t.Run("delivery gone with its webhook", func(t *testing.T) {
 		rc := newReceiver(t, always(http.StatusInternalServerError, nil))
 		whID, _ := in.webhook(rc.URL, map[string]any{"retrySchedule": []string{"2s"}})
-		dlv := deliveryIDs(in.postEvent("orphan", map[string]any{}))[0]
+		dlv := deliveryTo(t, in.postEvent("orphan", map[string]any{}), whID)
 		in.deliveryStatus(dlv, "retrying", 20*time.Second)
 		in.must(http.StatusNoContent, http.MethodDelete, "/v1/webhooks/"+whID, nil)
 		if appErr := failure(dlv); appErr.Type() != activities.ErrTypeDeliveryGone || appErr.NonRetryable() == false {
@@ -118,4 +118,17 @@ func TestPermanentFaultsAreNamed(t *testing.T) {
 			t.Fatalf("receiver got %d requests after its webhook was deleted, want 1", n)
 		}
 	})
+}
+
+// deliveryTo returns the id of the delivery to webhookID in an accepted event's answer.
+func deliveryTo(t *testing.T, r response, webhookID string) string {
+	t.Helper()
+	for _, d := range r.list("deliveries") {
+		if d["webhookId"] == webhookID {
+			id, _ := d["id"].(string)
+			return id
+		}
+	}
+	t.Fatalf("no delivery to %s in %s", webhookID, r.raw)
+	return ""
 }
