@@ -120,7 +120,8 @@ func RunCeiling(ctx context.Context, plan CeilingPlan, progress func(string, ...
 // ParseEager resolves the --ceiling-eager flag: "true" or "false", or "auto" to start the
 // ceiling's workflows the way hookd starts its deliveries, which is eagerly unless
 // HOOKD_EAGER_START in env (KEY=VALUE, the last one wins) says otherwise. As hookd reads
-// it, an empty value means the default (eager) and one that is not a boolean means false.
+// it, an empty value means the default (eager); one that is not a boolean is an error, as
+// hookd itself refuses to start with it.
 func ParseEager(flagValue string, env []string) (bool, error) {
 	if flagValue != "auto" {
 		b, err := strconv.ParseBool(flagValue)
@@ -132,8 +133,15 @@ func ParseEager(flagValue string, env []string) (bool, error) {
 	eager := true
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "HOOKD_EAGER_START="); ok {
+			if v == "" {
+				eager = true
+				continue
+			}
 			b, err := strconv.ParseBool(v)
-			eager = v == "" || err == nil && b
+			if err != nil {
+				return false, fmt.Errorf("HOOKD_EAGER_START %q: want true or false", v)
+			}
+			eager = b
 		}
 	}
 	return eager, nil

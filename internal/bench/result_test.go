@@ -109,7 +109,6 @@ func TestParseEager(t *testing.T) {
 		{"auto", []string{"HOOKD_EAGER_START=false"}, false},
 		{"auto", []string{"HOOKD_EAGER_START=false", "HOOKD_EAGER_START=1"}, true},
 		{"auto", []string{"HOOKD_EAGER_START="}, true},
-		{"auto", []string{"HOOKD_EAGER_START=nope"}, false},
 		{"false", nil, false},
 		{"true", []string{"HOOKD_EAGER_START=false"}, true},
 	}
@@ -120,6 +119,9 @@ func TestParseEager(t *testing.T) {
 	}
 	if _, err := ParseEager("sometimes", nil); err == nil {
 		t.Error("ParseEager(sometimes) succeeded")
+	}
+	if _, err := ParseEager("auto", []string{"HOOKD_EAGER_START=nope"}); err == nil {
+		t.Error("ParseEager(auto) with HOOKD_EAGER_START=nope succeeded; hookd refuses that value")
 	}
 }
 
