@@ -4,7 +4,8 @@
 // and the embedded OpenAPI document served at /openapi.yaml, which is the reference for
 // every route and schema.
 //
-// Handlers speak to PostgreSQL through the Store interface and to Temporal through the
-// Scheduler interface; both are declared here, in the terms the API needs, and implemented
-// by internal/store and internal/dispatch.
+// Handlers check the HTTP shape of a request, then read through the Store interface
+// (internal/store) or change things through the service layer (internal/dispatch) by the
+// small interfaces declared here (publisher, deliverySteerer); they never reach Temporal,
+// which is the service's business.
 package api
