@@ -38,10 +38,12 @@ func (e *engine) record(to *[]string, d ...store.Delivery) error {
 	return nil
 }
 
-func (e *engine) Schedule(_ context.Context, ds []store.Delivery) error { return e.record(&e.started, ds...) }
-func (e *engine) Retry(_ context.Context, d store.Delivery) error       { return e.record(&e.retried, d) }
-func (e *engine) Cancel(_ context.Context, d store.Delivery) error      { return e.record(&e.ended, d) }
-func (e *engine) Ready(context.Context) error                           { return e.record(new([]string)) }
+func (e *engine) Schedule(_ context.Context, ds []store.Delivery) error {
+	return e.record(&e.started, ds...)
+}
+func (e *engine) Retry(_ context.Context, d store.Delivery) error  { return e.record(&e.retried, d) }
+func (e *engine) Cancel(_ context.Context, d store.Delivery) error { return e.record(&e.ended, d) }
+func (e *engine) Ready(context.Context) error                      { return e.record(new([]string)) }
 
 func (e *engine) setDown(err error) {
 	e.mu.Lock()
