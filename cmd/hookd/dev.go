@@ -18,7 +18,6 @@ import (
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/devenv"
 	"github.com/hookd/hookd/internal/devtemporal"
-	"github.com/hookd/hookd/internal/metrics"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/workflows"
@@ -98,15 +97,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	m := metrics.New()
-	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m)
-	if err != nil {
-		return err
-	}
-	defer closeTemporal()
-
-	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m}
-	return svc.run(ctx, roleAPI|roleWorker, func(apiURL string) {
+	return runServices(ctx, cfg, log, st, roleAPI|roleWorker, func(apiURL string) {
 		fmt.Fprintf(stdout, "\nhookd dev is ready (started in %s)\n", time.Since(began).Round(time.Millisecond))
 		fmt.Fprintf(stdout, "  API:          %s\n", apiURL)
 		if ui := ts.UIURL(); ui != "" {

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/hookd/hookd/internal/config"
-	"github.com/hookd/hookd/internal/metrics"
 	"github.com/hookd/hookd/internal/store"
 )
 
@@ -31,14 +30,7 @@ func runProduction(ctx context.Context, cmd config.Command, args []string, stder
 		return err
 	}
 	defer st.Close()
-	m := metrics.New()
-	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m)
-	if err != nil {
-		return err
-	}
-	defer closeTemporal()
-	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m}
-	return svc.run(ctx, r, func(url string) { log.Info("api listening", "url", url) })
+	return runServices(ctx, cfg, log, st, r, func(url string) { log.Info("api listening", "url", url) })
 }
 
 // runMigrate applies the database migrations and exits.

@@ -114,6 +114,19 @@ type services struct {
 	metrics *metrics.Metrics
 }
 
+// runServices connects to Temporal with the SDK's metrics in a new registry and runs the
+// parts r names until ctx ends (see services.run).
+func runServices(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, r roles, ready func(apiURL string)) error {
+	m := metrics.New()
+	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m)
+	if err != nil {
+		return err
+	}
+	defer closeTemporal()
+	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m}
+	return svc.run(ctx, r, ready)
+}
+
 // run runs the API and/or the worker (with its reconciler) until ctx ends, then stops
 // them gracefully. ready, if set, is called once the API listens.
 func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) error {
