@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,6 +66,12 @@ const (
 	KeysCreate Command = "keys create"
 )
 
+// isPort reports whether s is a port number a listener takes: 0 (any free one) to 65535.
+func isPort(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 16)
+	return err == nil && n <= 65535
+}
+
 func (c Config) validate() error {
 	var errs []error
 	for _, a := range []struct {
@@ -78,8 +85,8 @@ func (c Config) validate() error {
 		if a.optional && a.addr == "" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(a.addr); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: want host:port", a.name, a.addr))
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || !isPort(port) {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port with a port from 0 to 65535", a.name, a.addr))
 		}
 	}
 	if c.ReconcileInterval <= 0 {
