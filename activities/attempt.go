@@ -81,7 +81,7 @@ var _ attemptStore = (*store.Store)(nil)
 // the delivery's status, the webhook, the events hookd emits.
 type attemptService interface {
 	RecordAttempt(ctx context.Context, wh store.Webhook, o dispatch.Outcome) (int, error)
-	WebhookGone(ctx context.Context, wh store.Webhook, deliveryID string, number int, lastError string) error
+	WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error
 	Abandon(ctx context.Context, d store.Delivery) error
 	FailDelivery(ctx context.Context, deliveryID, reason string) error
 }
@@ -245,19 +245,21 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 	}
 	d := delivery.Decide(ac.Webhook.Policy(), rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
 	res.Status, res.Delay = d.Status, d.Delay
-	if d.DisableWebhook && ac.Webhook.Status == store.WebhookDisabledDueToErrors {
-		if err := a.Service.WebhookGone(ctx, ac.Webhook, ac.Delivery.ID, rec.Number, rec.Error); err != nil {
+	if d.DisableWebhook {
+		if err := a.Service.WebhookGone(ctx, ac.Webhook, rec.Error); err != nil {
 			return AttemptResult{}, err
 		}
 	}
 	return res, nil
 }
 
+// abandonReason says why a delivery must not be sent, "" if it may. A ping goes to a
+// disabled webhook too: it is how an admin tests a receiver before enabling it.
 func abandonReason(ac store.AttemptContext) string {
 	switch {
 	case ac.Delivery.Status == store.StatusCanceled:
 		return "delivery was canceled"
-	case ac.Webhook.Status != store.WebhookEnabled:
+	case ac.Webhook.Status != store.WebhookEnabled && ac.Event.Type != store.EventTypePing:
 		return "webhook is " + strings.ToLower(ac.Webhook.Status)
 	}
 	return ""

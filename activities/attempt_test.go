@@ -406,3 +406,23 @@ func TestAttemptReExecutionAfterCancelReturnsRecordedAttempt(t *testing.T) {
 		t.Fatalf("re-execution %+v after %d requests, want %+v after 1", again, f.hits.Load(), first)
 	}
 }
+
+func TestAttemptSendsAPingToADisabledWebhook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }, nil)
+	f.webhook.Status = store.WebhookDisabled
+	if _, err := f.st.UpdateWebhook(ctx, f.webhook); err != nil {
+		t.Fatal(err)
+	}
+	_, ping, err := f.st.CreatePing(ctx, f.dlv.OrgID, f.webhook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dlv = ping
+	res := f.attempt(t, AttemptInput{})
+	d, atts, _ := f.load(t)
+	if res.Abandoned || res.Status != delivery.StatusSucceeded || f.hits.Load() != 1 || d.Status != store.StatusSucceeded || len(atts) != 1 {
+		t.Fatalf("result %+v after %d requests, delivery %s with %d attempts; want the ping sent", res, f.hits.Load(), d.Status, len(atts))
+	}
+}

@@ -97,6 +97,10 @@ func steerFailure(err error, id string) error {
 func (s *server) retryDelivery(c *gin.Context) {
 	id := c.Param("id")
 	d, err := s.svc.Retry(c.Request.Context(), caller(c).OrgID, id)
+	if errors.Is(err, dispatch.ErrWebhookNotEnabled) {
+		fail(c, describe(err, "delivery %q belongs to webhook %q, which is not enabled; enable it to retry", id, d.WebhookID))
+		return
+	}
 	if err != nil {
 		fail(c, steerFailure(err, id))
 		return

@@ -239,3 +239,20 @@ func TestPing(t *testing.T) {
 	}
 	decodeProblem(t, e.do("POST", "/v1/webhooks/wh_nope/ping", e.admin, nil), http.StatusNotFound)
 }
+
+func TestRetryOfADisabledWebhooksDeliveryIsAConflict(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	wh, ids := e.seedDeliveries(1)
+	e.setStatus(ids[0], store.StatusFailed)
+	e.must(http.StatusOK, "PATCH", "/v1/webhooks/"+wh, e.admin, map[string]any{"status": "DISABLED"})
+	got := e.must(http.StatusConflict, "POST", "/v1/deliveries/"+ids[0]+"/retry", e.admin, nil)
+	if d := str(got["detail"]); !strings.Contains(d, wh) || !strings.Contains(d, "not enabled") {
+		t.Fatalf("detail %q, want it to name the webhook and say it is not enabled", d)
+	}
+	if _, retried, _ := e.sched.calls(); len(retried) != 0 {
+		t.Fatalf("retried %v", retried)
+	}
+	e.must(http.StatusOK, "PATCH", "/v1/webhooks/"+wh, e.admin, map[string]any{"status": "ENABLED"})
+	e.must(http.StatusAccepted, "POST", "/v1/deliveries/"+ids[0]+"/retry", e.admin, nil)
+}

@@ -16,13 +16,24 @@ var cancelable = []string{delivery.StatusPending, delivery.StatusRetrying}
 // on it makes no automatic retries. A canceled delivery is reopened (pending) first, so
 // its outcome is recorded; the others keep their status until the attempt reports. It
 // returns the delivery as it is after the request. store.ErrNotFound for an unknown id;
-// ErrUnavailable (wrapped) if the engine refused, in which case a reopen is undone.
+// ErrWebhookNotEnabled (wrapped) if the webhook is disabled, unless the delivery is a
+// ping (which goes to a disabled webhook too); ErrUnavailable (wrapped) if the engine
+// refused, in which case a reopen is undone.
 func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, error) {
 	d, _, err := s.store.GetDelivery(ctx, orgID, id)
 	if err != nil {
 		return store.Delivery{}, err
 	}
-	reopened := false
+	if d.EventType != store.EventTypePing {
+		wh, err := s.store.GetWebhook(ctx, orgID, d.WebhookID)
+		if err != nil {
+			return store.Delivery{}, err
+		}
+		if wh.Status != store.WebhookEnabled {
+			return d, fmt.Errorf("retry %s: webhook %s is %s: %w", id, wh.ID, wh.Status, ErrWebhookNotEnabled)
+		}
+	}
+	before, reopened := d, false
 	if d.Status == delivery.StatusCanceled {
 		next, err := s.store.TransitionDelivery(ctx, orgID, id, []string{delivery.StatusCanceled}, delivery.StatusPending)
 		switch {
@@ -38,7 +49,7 @@ func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, 
 	defer cancel()
 	if err := s.engine.Retry(ectx, d); err != nil {
 		if reopened {
-			s.revert(ectx, orgID, id, delivery.StatusPending, delivery.StatusCanceled)
+			s.restore(ectx, before, delivery.StatusPending)
 		}
 		return store.Delivery{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -66,20 +77,18 @@ func (s *Service) Cancel(ctx context.Context, orgID, id string) (store.Delivery,
 	ectx, cancel := s.engineContext(ctx)
 	defer cancel()
 	if err := s.engine.Cancel(ectx, d); err != nil {
-		s.revert(ectx, orgID, id, delivery.StatusCanceled, before.Status)
+		s.restore(ectx, before, delivery.StatusCanceled)
 		return store.Delivery{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return d, nil
 }
 
-// revert undoes a status change whose engine call failed, best effort: if the status
-// moved on meanwhile, it is left alone.
-func (s *Service) revert(ctx context.Context, orgID, id, from, to string) {
-	if from == to {
-		return
-	}
-	if _, err := s.store.TransitionDelivery(ctx, orgID, id, []string{from}, to); err != nil {
-		s.log.WarnContext(ctx, "revert delivery status after failed signal", "err", err, "delivery", id, "from", from, "to", to)
+// restore undoes a status change whose engine call failed, putting the delivery back as
+// it was (status and next attempt time), best effort: if its status moved on from
+// meanwhile, it is left alone.
+func (s *Service) restore(ctx context.Context, was store.Delivery, from string) {
+	if err := s.store.RestoreDelivery(ctx, was, from); err != nil {
+		s.log.WarnContext(ctx, "restore delivery after failed signal", "err", err, "delivery", was.ID, "from", from, "to", was.Status)
 	}
 }
 
@@ -110,10 +119,10 @@ type Outcome struct {
 
 // RecordAttempt stores an attempt and its decision atomically (the delivery's status and
 // next attempt time, the webhook's counters, and on 410 the webhook set to
-// DISABLED_DUE_TO_ERRORS) and returns the attempt's number. A webhook this attempt
-// disabled is announced with a `webhook.disabled` event. wh is the webhook as the attempt
-// loaded it. Errors are the store's: store.ErrNotFound if the delivery is gone,
-// store.ErrConflict if the attempt's activity key was recorded already.
+// DISABLED_DUE_TO_ERRORS) and returns the attempt's number. A webhook disabled this way
+// is announced with a `webhook.disabled` event (see WebhookGone). wh is the webhook as
+// the attempt loaded it. Errors are the store's: store.ErrNotFound if the delivery is
+// gone, store.ErrConflict if the attempt's activity key was recorded already.
 func (s *Service) RecordAttempt(ctx context.Context, wh store.Webhook, o Outcome) (int, error) {
 	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook, WorkflowRunID: o.RunID}
 	if o.Decision.Status == delivery.StatusRetrying {
@@ -124,19 +133,28 @@ func (s *Service) RecordAttempt(ctx context.Context, wh store.Webhook, o Outcome
 	if err != nil {
 		return 0, err
 	}
-	if o.Decision.DisableWebhook && wh.Status == store.WebhookEnabled {
-		if err := s.WebhookGone(ctx, wh, o.Attempt.DeliveryID, number, o.Attempt.Error); err != nil {
-			return number, err
-		}
+	if !o.Decision.DisableWebhook {
+		return number, nil
 	}
-	return number, nil
+	// Read again: the attempt, or a concurrent one of another delivery, disabled it.
+	now, err := s.store.GetWebhook(ctx, wh.OrgID, wh.ID)
+	if err != nil {
+		return number, fmt.Errorf("read disabled webhook: %w", err)
+	}
+	return number, s.WebhookGone(ctx, now, o.Attempt.Error)
 }
 
-// WebhookGone announces that the receiver of wh answered 410 Gone on attempt number of
-// deliveryID and hookd disabled wh: it emits `webhook.disabled` (idempotently: the event
-// id names the attempt, so calling it again for the same attempt emits nothing new).
-func (s *Service) WebhookGone(ctx context.Context, wh store.Webhook, deliveryID string, number int, lastError string) error {
-	return s.emitWebhookDisabled(ctx, wh, deliveryID, number, WebhookDisabled{
+// WebhookGone announces that hookd disabled wh (as it is now) because its receiver
+// answered 410 Gone: it emits `webhook.disabled` to the organization's webhooks
+// subscribed to that type, unless wh is not DISABLED_DUE_TO_ERRORS (an admin's DISABLED
+// webhook is not announced). The event id names the disabling (the webhook's id and
+// updated_at, which the disabling set), so concurrent 410s of one webhook, and an attempt
+// executed again, announce it once.
+func (s *Service) WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error {
+	if wh.Status != store.WebhookDisabledDueToErrors {
+		return nil
+	}
+	return s.emitWebhookDisabled(ctx, wh, WebhookDisabled{
 		Reason:    "the endpoint answered 410 Gone",
 		LastError: lastError,
 	})

@@ -100,11 +100,11 @@ type WebhookDisabled struct {
 	LastError string `json:"lastError"`
 }
 
-// emitWebhookDisabled publishes `webhook.disabled` for a webhook hookd has just disabled,
-// to the organization's webhooks subscribed to that type (the disabled one is no longer
-// enabled, so never to it). The event id is derived from the disabling attempt, so a
-// re-executed attempt emits nothing new.
-func (s *Service) emitWebhookDisabled(ctx context.Context, wh store.Webhook, deliveryID string, attempt int, why WebhookDisabled) error {
+// emitWebhookDisabled publishes `webhook.disabled` for a webhook hookd has disabled, to
+// the organization's webhooks subscribed to that type (the disabled one is no longer
+// enabled, so never to it). The event id is derived from the webhook and the time it was
+// disabled (its updated_at), so announcing one disabling again emits nothing new.
+func (s *Service) emitWebhookDisabled(ctx context.Context, wh store.Webhook, why WebhookDisabled) error {
 	why.WebhookID, why.Name = wh.ID, wh.Name
 	data, err := json.Marshal(why)
 	if err != nil {
@@ -112,7 +112,7 @@ func (s *Service) emitWebhookDisabled(ctx context.Context, wh store.Webhook, del
 	}
 	_, err = s.ingest(ctx, store.Event{
 		OrgID:     wh.OrgID,
-		ID:        fmt.Sprintf("%s.%s.%d", store.EventTypeWebhookDisabled, deliveryID, attempt),
+		ID:        fmt.Sprintf("%s.%s.%d", store.EventTypeWebhookDisabled, wh.ID, wh.UpdatedAt.UnixMicro()),
 		Type:      store.EventTypeWebhookDisabled,
 		Timestamp: s.now().UTC(),
 		Data:      data,

@@ -14,6 +14,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -28,6 +29,11 @@ import (
 // can try again.
 var ErrUnavailable = errors.New("the workflow engine is unreachable")
 
+// ErrWebhookNotEnabled is returned, wrapped, by Retry for a delivery whose webhook is
+// disabled: nothing would be sent (API.md: deliveries of a disabled webhook stop). It
+// is a store.ErrConflict.
+var ErrWebhookNotEnabled = fmt.Errorf("the delivery's webhook is not enabled: %w", store.ErrConflict)
+
 // Store is what the service needs from PostgreSQL; *store.Store implements it.
 type Store interface {
 	GetEventType(ctx context.Context, orgID, name string) (store.EventType, error)
@@ -37,6 +43,8 @@ type Store interface {
 	UnstartedDeliveries(ctx context.Context, createdBefore time.Time, limit int) ([]store.Delivery, error)
 	GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, []store.Attempt, error)
 	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
+	RestoreDelivery(ctx context.Context, was store.Delivery, from string) error
+	GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error)
 	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
 	FailDelivery(ctx context.Context, id, reason string) error
 }

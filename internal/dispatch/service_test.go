@@ -244,13 +244,18 @@ func TestRetryAndCancelCompensateWhenTheEngineRefuses(t *testing.T) {
 
 	t.Run("cancel puts the status back on refusal", func(t *testing.T) {
 		d := f.publish(t, "cancel-1")
-		f.setStatus(t, d.ID, delivery.StatusRetrying)
+		code := 503
+		next := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+		if _, err := f.st.RecordAttempt(ctx, store.Attempt{DeliveryID: d.ID, OrgID: f.org, ResponseStatus: &code},
+			store.DeliveryUpdate{Status: delivery.StatusRetrying, NextAttemptAt: &next}); err != nil {
+			t.Fatal(err)
+		}
 		f.eng.setDown(down)
 		if _, err := f.svc.Cancel(ctx, f.org, d.ID); !errors.Is(err, dispatch.ErrUnavailable) {
 			t.Fatalf("cancel with the engine down: %v", err)
 		}
-		if got := f.delivery(t, d.ID).Status; got != delivery.StatusRetrying {
-			t.Fatalf("status %s after a refused cancel, want retrying", got)
+		if got := f.delivery(t, d.ID); got.Status != delivery.StatusRetrying || got.NextAttemptAt == nil || !got.NextAttemptAt.Equal(next) {
+			t.Fatalf("after a refused cancel: status %s, next attempt %v; want retrying at %v", got.Status, got.NextAttemptAt, next)
 		}
 		f.eng.setDown(nil)
 		if got, err := f.svc.Cancel(ctx, f.org, d.ID); err != nil || got.Status != delivery.StatusCanceled {
@@ -260,6 +265,37 @@ func TestRetryAndCancelCompensateWhenTheEngineRefuses(t *testing.T) {
 		got, err := f.svc.Cancel(ctx, f.org, d.ID)
 		if !errors.Is(err, store.ErrConflict) || got.Status != delivery.StatusCanceled {
 			t.Fatalf("second cancel: %+v, %v", got, err)
+		}
+	})
+
+	t.Run("retry of a disabled webhook's delivery is refused, a ping's is not", func(t *testing.T) {
+		d := f.publish(t, "disabled-1")
+		wh := f.webhook(t, "paused")
+		_, ping, err := f.svc.Ping(ctx, f.org, wh.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []store.Webhook{f.hook, wh} {
+			w.Status = store.WebhookDisabled
+			if _, err := f.st.UpdateWebhook(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, before, _ := f.eng.calls()
+		if _, err := f.svc.Retry(ctx, f.org, d.ID); !errors.Is(err, dispatch.ErrWebhookNotEnabled) || !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("retry to a disabled webhook: %v", err)
+		}
+		if _, err := f.svc.Retry(ctx, f.org, ping.ID); err != nil {
+			t.Fatalf("retry of a ping to a disabled webhook: %v", err)
+		}
+		if _, retried, _ := f.eng.calls(); !slices.Equal(retried[len(before):], []string{ping.ID}) {
+			t.Fatalf("retried %v, want only the ping %s", retried[len(before):], ping.ID)
+		}
+		for _, w := range []store.Webhook{f.hook, wh} {
+			w.Status = store.WebhookEnabled
+			if _, err := f.st.UpdateWebhook(ctx, w); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 
@@ -319,10 +355,56 @@ func TestGoneAttemptDisablesTheWebhookAndEmitsOnce(t *testing.T) {
 		t.Fatalf("event data %s", ev.Data)
 	}
 	// The attempt re-executed (its record found) announces again: nothing new.
-	if err := f.svc.WebhookGone(ctx, wh, d.ID, number, attempt.Error); err != nil {
+	if err := f.svc.WebhookGone(ctx, wh, attempt.Error); err != nil {
 		t.Fatal(err)
 	}
 	if again := emitted(); len(again) != 1 {
 		t.Fatalf("re-announcing emitted again: %+v", again)
+	}
+}
+
+func TestConcurrentGoneAttemptsAnnounceOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.webhook(t, "ops", store.EventTypeWebhookDisabled)
+	const n = 8
+	ds := make([]store.Delivery, n)
+	for i := range ds {
+		ds[i] = f.publish(t, "order-"+string(rune('a'+i)))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for _, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code := 410
+			_, err := f.svc.RecordAttempt(ctx, f.hook, dispatch.Outcome{
+				Attempt:  store.Attempt{DeliveryID: d.ID, OrgID: f.org, ResponseStatus: &code, Error: "receiver answered 410"},
+				Decision: delivery.Decide(f.hook.Policy(), 1, delivery.TriggerAuto, delivery.OutcomeGone, 0),
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, _, err := f.st.ListEvents(ctx, f.org, store.Page{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	announced := 0
+	for _, ev := range events {
+		if ev.Type == store.EventTypeWebhookDisabled {
+			announced++
+		}
+	}
+	if announced != 1 {
+		t.Fatalf("%d webhook.disabled events for one disabling, want 1", announced)
 	}
 }

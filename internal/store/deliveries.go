@@ -109,6 +109,23 @@ func (s *Store) TransitionDelivery(ctx context.Context, orgID, id string, from [
 	return d, fmt.Errorf("transition delivery %s from %s to %s: %w", id, d.Status, to, ErrConflict)
 }
 
+// RestoreDelivery puts the organization's delivery back as was (its status and next
+// attempt time) if its status is still from: the compensation of a status change whose
+// workflow signal failed. ErrNotFound if there is no such delivery; ErrConflict if its
+// status moved on meanwhile, in which case it is left alone.
+func (s *Store) RestoreDelivery(ctx context.Context, was Delivery, from string) error {
+	tag, err := s.pool.Exec(ctx, `
+        UPDATE deliveries SET status = $3, next_attempt_at = $4, updated_at = now()
+        WHERE org_id = $1 AND id = $2 AND status = $5`, was.OrgID, was.ID, was.Status, was.NextAttemptAt, from)
+	if err != nil {
+		return wrap("restore delivery", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("restore delivery %s to %s: %w", was.ID, was.Status, ErrConflict)
+	}
+	return nil
+}
+
 // FailDelivery ends a pending or retrying delivery as failed with reason as its last
 // error, for a fault no attempt can fix (not scoped to an organization: the id comes from
 // Temporal). A delivery in any other status, or gone, is left as it is.
@@ -220,7 +237,8 @@ WITH d AS (
         consecutive_failures = CASE d.status WHEN 'failed' THEN w.consecutive_failures + 1
                                              WHEN 'succeeded' THEN 0
                                              ELSE w.consecutive_failures END,
-        status = CASE WHEN $17::bool AND w.status = 'ENABLED' THEN 'DISABLED_DUE_TO_ERRORS' ELSE w.status END
+        status = CASE WHEN $17::bool AND w.status = 'ENABLED' THEN 'DISABLED_DUE_TO_ERRORS' ELSE w.status END,
+        updated_at = CASE WHEN $17::bool AND w.status = 'ENABLED' THEN now() ELSE w.updated_at END
     FROM d WHERE w.id = d.webhook_id
 )
 SELECT number FROM a`
@@ -229,7 +247,10 @@ SELECT number FROM a`
 // returns the attempt's number (the delivery's attempt count plus one; a.Number is
 // ignored). The delivery gets u's status and next attempt time and the attempt's
 // outcome, except that a canceled delivery stays canceled unless the attempt succeeded.
-// The webhook's attempt count and last-triggered time advance; a delivery now failed
+// u.DisableWebhook sets an ENABLED webhook DISABLED_DUE_TO_ERRORS and its updated_at to
+// now, so that updated_at names that disabling: of concurrent attempts that disable one
+// webhook, only the first changes it. The webhook's attempt count and last-triggered
+// time advance; a delivery now failed
 // adds one to its consecutive failures and one now succeeded resets them. a.ID and
 // a.Trigger default to a new att_ id and "auto". ErrNotFound if the delivery is gone;
 // ErrConflict if the delivery already has an attempt with a.ActivityKey (a concurrent
