@@ -82,7 +82,7 @@ var _ attemptStore = (*store.Store)(nil)
 type attemptService interface {
 	RecordAttempt(ctx context.Context, wh store.Webhook, o dispatch.Outcome) (int, error)
 	WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error
-	Abandon(ctx context.Context, d store.Delivery) error
+	Abandon(ctx context.Context, d store.Delivery, reason string) error
 	FailDelivery(ctx context.Context, deliveryID, reason string) error
 }
 
@@ -159,7 +159,7 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		return a.recorded(ctx, ac, *rec, in)
 	}
 	if reason := abandonReason(ac); reason != "" {
-		if err := a.Service.Abandon(ctx, ac.Delivery); err != nil {
+		if err := a.Service.Abandon(ctx, ac.Delivery, reason); err != nil {
 			return AttemptResult{}, err
 		}
 		a.observeDelivery(delivery.StatusCanceled)

@@ -299,6 +299,9 @@ func TestAttemptAbandonsWithoutSending(t *testing.T) {
 		if !res.Abandoned || f.hits.Load() != 0 || d.Status != store.StatusCanceled || len(atts) != 0 {
 			t.Fatalf("result %+v, %d requests, delivery %s, %d attempts", res, f.hits.Load(), d.Status, len(atts))
 		}
+		if d.LastError != "webhook is disabled" || d.NextAttemptAt != nil {
+			t.Fatalf("canceled delivery's last error %q, next attempt %v; want the reason and none", d.LastError, d.NextAttemptAt)
+		}
 	})
 	t.Run("delivery canceled", func(t *testing.T) {
 		t.Parallel()

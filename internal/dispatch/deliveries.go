@@ -93,20 +93,17 @@ func (s *Service) restore(ctx context.Context, was store.Delivery, from string) 
 }
 
 // Abandon cancels a delivery that must not be sent (it was canceled meanwhile, or its
-// webhook is no longer enabled), unless it already ended; the attempt activity calls it
-// instead of sending. A delivery that is gone is fine.
-func (s *Service) Abandon(ctx context.Context, d store.Delivery) error {
-	_, err := s.store.TransitionDelivery(ctx, d.OrgID, d.ID, cancelable, delivery.StatusCanceled)
-	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("cancel delivery: %w", err)
-	}
-	return nil
+// webhook is no longer enabled), with reason as its last error, unless it already
+// ended; the attempt activity calls it instead of sending. A delivery that is gone is
+// fine.
+func (s *Service) Abandon(ctx context.Context, d store.Delivery, reason string) error {
+	return s.store.EndDelivery(ctx, d.ID, delivery.StatusCanceled, reason)
 }
 
 // FailDelivery ends a pending or retrying delivery as failed for a fault no attempt can
 // fix (such as a signing secret that cannot be decrypted), with reason as its last error.
 func (s *Service) FailDelivery(ctx context.Context, deliveryID, reason string) error {
-	return s.store.FailDelivery(ctx, deliveryID, reason)
+	return s.store.EndDelivery(ctx, deliveryID, delivery.StatusFailed, reason)
 }
 
 // Outcome is what one attempt of a delivery came to, to be recorded.

@@ -46,7 +46,7 @@ type Store interface {
 	RestoreDelivery(ctx context.Context, was store.Delivery, from string) error
 	GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error)
 	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
-	FailDelivery(ctx context.Context, id, reason string) error
+	EndDelivery(ctx context.Context, id, status, reason string) error
 }
 
 var _ Store = (*store.Store)(nil)

@@ -126,14 +126,15 @@ func (s *Store) RestoreDelivery(ctx context.Context, was Delivery, from string) 
 	return nil
 }
 
-// FailDelivery ends a pending or retrying delivery as failed with reason as its last
-// error, for a fault no attempt can fix (not scoped to an organization: the id comes from
+// EndDelivery ends a pending or retrying delivery without an attempt, with status (failed
+// or canceled) and reason as its last error: a delivery that must not be sent, or a
+// fault no attempt can fix. It is not scoped to an organization (the id comes from
 // Temporal). A delivery in any other status, or gone, is left as it is.
-func (s *Store) FailDelivery(ctx context.Context, id, reason string) error {
+func (s *Store) EndDelivery(ctx context.Context, id, status, reason string) error {
 	_, err := s.pool.Exec(ctx, `
-        UPDATE deliveries SET status = 'failed', last_error = $2, next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 AND status IN ('pending', 'retrying')`, id, cleanText(reason))
-	return wrap("fail delivery", err)
+        UPDATE deliveries SET status = $2, last_error = $3, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND status IN ('pending', 'retrying')`, id, status, cleanText(reason))
+	return wrap("end delivery", err)
 }
 
 // AttemptContext is everything one delivery attempt needs.
