@@ -20,6 +20,11 @@ var cancelable = []string{delivery.StatusPending, delivery.StatusRetrying}
 // ping (which goes to a disabled webhook too); ErrUnavailable (wrapped) if the engine
 // refused, in which case a reopen is undone.
 func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, error) {
+	unlock, err := s.lock(ctx, id)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	defer unlock()
 	d, _, err := s.store.GetDelivery(ctx, orgID, id)
 	if err != nil {
 		return store.Delivery{}, err
@@ -66,6 +71,11 @@ func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, 
 // delivery as it is, for any other status; ErrUnavailable (wrapped) if the engine
 // refused the signal, in which case the status is put back.
 func (s *Service) Cancel(ctx context.Context, orgID, id string) (store.Delivery, error) {
+	unlock, err := s.lock(ctx, id)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	defer unlock()
 	before, _, err := s.store.GetDelivery(ctx, orgID, id)
 	if err != nil {
 		return store.Delivery{}, err
@@ -81,6 +91,21 @@ func (s *Service) Cancel(ctx context.Context, orgID, id string) (store.Delivery,
 		return store.Delivery{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return d, nil
+}
+
+// lock serialises the operations on one delivery that change its status before a
+// workflow signal and undo the change if the signal fails (Retry, Cancel): without it,
+// one could start from the other's change and then put that change back for good. The
+// wait is bounded like an engine call.
+func (s *Service) lock(ctx context.Context, id string) (unlock func(), err error) {
+	lctx, cancel := s.engineContext(ctx)
+	defer cancel()
+	unlock, err = s.store.LockDelivery(lctx, id)
+	if err != nil && lctx.Err() != nil {
+		// Another operation on the delivery is still waiting on the engine.
+		return nil, fmt.Errorf("%w: delivery %s is busy: %w", ErrUnavailable, id, err)
+	}
+	return unlock, err
 }
 
 // restore undoes a status change whose engine call failed, putting the delivery back as

@@ -44,6 +44,7 @@ type Store interface {
 	GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, []store.Attempt, error)
 	TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (store.Delivery, error)
 	RestoreDelivery(ctx context.Context, was store.Delivery, from string) error
+	LockDelivery(ctx context.Context, id string) (unlock func(), err error)
 	GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error)
 	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
 	EndDelivery(ctx context.Context, id, status, reason string) error

@@ -26,12 +26,14 @@ type engine struct {
 	mu                      sync.Mutex
 	started, retried, ended []string
 	down                    error
+	slow                    time.Duration // how long a refusal takes, as a timeout would
 }
 
 func (e *engine) record(to *[]string, d ...store.Delivery) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.down != nil {
+		time.Sleep(e.slow)
 		return e.down
 	}
 	*to = append(*to, store.DeliveryIDs(d)...)
@@ -296,6 +298,39 @@ func TestRetryAndCancelCompensateWhenTheEngineRefuses(t *testing.T) {
 			if _, err := f.st.UpdateWebhook(ctx, w); err != nil {
 				t.Fatal(err)
 			}
+		}
+	})
+
+	t.Run("a cancel and a retry refused together leave the delivery as it was", func(t *testing.T) {
+		d := f.publish(t, "both-1")
+		code := 503
+		next := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+		if _, err := f.st.RecordAttempt(ctx, store.Attempt{DeliveryID: d.ID, OrgID: f.org, ResponseStatus: &code},
+			store.DeliveryUpdate{Status: delivery.StatusRetrying, NextAttemptAt: &next}); err != nil {
+			t.Fatal(err)
+		}
+		before := f.delivery(t, d.ID)
+		f.eng.setDown(down)
+		f.eng.mu.Lock()
+		f.eng.slow = 300 * time.Millisecond
+		f.eng.mu.Unlock()
+		errs := make(chan error, 2)
+		go func() { _, err := f.svc.Cancel(ctx, f.org, d.ID); errs <- err }()
+		time.Sleep(100 * time.Millisecond) // the retry comes while the cancel waits on the engine
+		go func() { _, err := f.svc.Retry(ctx, f.org, d.ID); errs <- err }()
+		for range 2 {
+			if err := <-errs; !errors.Is(err, dispatch.ErrUnavailable) {
+				t.Fatalf("with the engine down: %v", err)
+			}
+		}
+		f.eng.mu.Lock()
+		f.eng.slow = 0
+		f.eng.mu.Unlock()
+		f.eng.setDown(nil)
+		after := f.delivery(t, d.ID)
+		if after.Status != before.Status || !after.NextAttemptAt.Equal(*before.NextAttemptAt) || !after.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Fatalf("after two refused operations: %s next %v updated %v; before: %s next %v updated %v",
+				after.Status, after.NextAttemptAt, after.UpdatedAt, before.Status, before.NextAttemptAt, before.UpdatedAt)
 		}
 	})
 

@@ -109,14 +109,15 @@ func (s *Store) TransitionDelivery(ctx context.Context, orgID, id string, from [
 	return d, fmt.Errorf("transition delivery %s from %s to %s: %w", id, d.Status, to, ErrConflict)
 }
 
-// RestoreDelivery puts the organization's delivery back as was (its status and next
-// attempt time) if its status is still from: the compensation of a status change whose
-// workflow signal failed. ErrNotFound if there is no such delivery; ErrConflict if its
-// status moved on meanwhile, in which case it is left alone.
+// RestoreDelivery puts the organization's delivery back exactly as was (its status, next
+// attempt time and updated_at) if its status is still from: the compensation of a status
+// change whose workflow signal failed. ErrNotFound if there is no such delivery;
+// ErrConflict if its status moved on meanwhile, in which case it is left alone.
 func (s *Store) RestoreDelivery(ctx context.Context, was Delivery, from string) error {
 	tag, err := s.pool.Exec(ctx, `
-        UPDATE deliveries SET status = $3, next_attempt_at = $4, updated_at = now()
-        WHERE org_id = $1 AND id = $2 AND status = $5`, was.OrgID, was.ID, was.Status, was.NextAttemptAt, from)
+        UPDATE deliveries SET status = $3, next_attempt_at = $4, updated_at = $5
+        WHERE org_id = $1 AND id = $2 AND status = $6`,
+		was.OrgID, was.ID, was.Status, was.NextAttemptAt, was.UpdatedAt, from)
 	if err != nil {
 		return wrap("restore delivery", err)
 	}
@@ -124,6 +125,33 @@ func (s *Store) RestoreDelivery(ctx context.Context, was Delivery, from string) 
 		return fmt.Errorf("restore delivery %s to %s: %w", was.ID, was.Status, ErrConflict)
 	}
 	return nil
+}
+
+// LockDelivery takes a PostgreSQL advisory lock on a delivery id, waiting for it up to
+// ctx, and returns the function that releases it. Holders of the lock, in every hookd
+// process, run one at a time: the service holds it across a status change, its workflow
+// signal and the change's undo, so that no other operation on the delivery starts from
+// the change before it is kept or undone. A process that dies releases its locks.
+func (s *Store) LockDelivery(ctx context.Context, id string) (unlock func(), err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, wrap("lock delivery", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, "delivery:"+id); err != nil {
+		// The server may have granted the lock as the wait was given up: never pool it.
+		_ = conn.Hijack().Close(context.WithoutCancel(ctx))
+		return nil, wrap("lock delivery", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, "delivery:"+id); err != nil {
+			// A session-level lock outlives a connection returned to the pool: close it.
+			_ = conn.Hijack().Close(ctx)
+			return
+		}
+		conn.Release()
+	}, nil
 }
 
 // EndDelivery ends a pending or retrying delivery without an attempt, with status (failed

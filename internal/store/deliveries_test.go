@@ -426,3 +426,29 @@ func TestRecordAttemptActivityKey(t *testing.T) {
 func equalPtr[T comparable](a, b *T) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
+
+func TestLockDeliveryIsExclusiveUntilUnlocked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	unlock, err := s.LockDelivery(ctx, "dlv_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.LockDelivery(ctx, "dlv_b") // another delivery is not held up
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.LockDelivery(short, "dlv_a"); err == nil {
+		t.Fatal("a second lock on the same delivery was granted while the first is held")
+	}
+	unlock()
+	again, err := s.LockDelivery(ctx, "dlv_a")
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	again()
+}
