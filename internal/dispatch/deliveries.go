@@ -20,15 +20,11 @@ var cancelable = []string{delivery.StatusPending, delivery.StatusRetrying}
 // ping (which goes to a disabled webhook too); ErrUnavailable (wrapped) if the engine
 // refused, in which case a reopen is undone.
 func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, error) {
-	unlock, err := s.lock(ctx, id)
+	d, unlock, err := s.lockAndGet(ctx, orgID, id)
 	if err != nil {
 		return store.Delivery{}, err
 	}
 	defer unlock()
-	d, _, err := s.store.GetDelivery(ctx, orgID, id)
-	if err != nil {
-		return store.Delivery{}, err
-	}
 	if d.EventType != store.EventTypePing {
 		wh, err := s.store.GetWebhook(ctx, orgID, d.WebhookID)
 		if err != nil {
@@ -71,15 +67,11 @@ func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, 
 // delivery as it is, for any other status; ErrUnavailable (wrapped) if the engine
 // refused the signal, in which case the status is put back.
 func (s *Service) Cancel(ctx context.Context, orgID, id string) (store.Delivery, error) {
-	unlock, err := s.lock(ctx, id)
+	before, unlock, err := s.lockAndGet(ctx, orgID, id)
 	if err != nil {
 		return store.Delivery{}, err
 	}
 	defer unlock()
-	before, _, err := s.store.GetDelivery(ctx, orgID, id)
-	if err != nil {
-		return store.Delivery{}, err
-	}
 	d, err := s.store.TransitionDelivery(ctx, orgID, id, cancelable, delivery.StatusCanceled)
 	if err != nil {
 		return d, err
@@ -93,19 +85,27 @@ func (s *Service) Cancel(ctx context.Context, orgID, id string) (store.Delivery,
 	return d, nil
 }
 
-// lock serialises the operations on one delivery that change its status before a
-// workflow signal and undo the change if the signal fails (Retry, Cancel): without it,
-// one could start from the other's change and then put that change back for good. The
-// wait is bounded like an engine call.
-func (s *Service) lock(ctx context.Context, id string) (unlock func(), err error) {
+// lockAndGet locks the organization's delivery id and reads it. The lock serialises the
+// operations that change a delivery's status before a workflow signal and undo the change
+// if the signal fails (Retry, Cancel): without it, one could start from the other's
+// change and then put that change back for good. The wait is bounded like an engine
+// call. Call unlock when done, unless err is not nil.
+func (s *Service) lockAndGet(ctx context.Context, orgID, id string) (d store.Delivery, unlock func(), err error) {
 	lctx, cancel := s.engineContext(ctx)
 	defer cancel()
 	unlock, err = s.store.LockDelivery(lctx, id)
 	if err != nil && lctx.Err() != nil {
 		// Another operation on the delivery is still waiting on the engine.
-		return nil, fmt.Errorf("%w: delivery %s is busy: %w", ErrUnavailable, id, err)
+		return d, nil, fmt.Errorf("%w: delivery %s is busy: %w", ErrUnavailable, id, err)
 	}
-	return unlock, err
+	if err != nil {
+		return d, nil, err
+	}
+	if d, _, err = s.store.GetDelivery(ctx, orgID, id); err != nil {
+		unlock()
+		return d, nil, err
+	}
+	return d, unlock, nil
 }
 
 // restore undoes a status change whose engine call failed, putting the delivery back as

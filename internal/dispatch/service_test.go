@@ -122,6 +122,19 @@ func (f *fixture) delivery(t *testing.T, id string) store.Delivery {
 	return d
 }
 
+// retrying records a failed first attempt of delivery id, due again in an hour, and
+// returns when.
+func (f *fixture) retrying(t *testing.T, id string) time.Time {
+	t.Helper()
+	code := 503
+	next := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	if _, err := f.st.RecordAttempt(context.Background(), store.Attempt{DeliveryID: id, OrgID: f.org, ResponseStatus: &code},
+		store.DeliveryUpdate{Status: delivery.StatusRetrying, NextAttemptAt: &next}); err != nil {
+		t.Fatal(err)
+	}
+	return next
+}
+
 func (f *fixture) setStatus(t *testing.T, id, status string) {
 	t.Helper()
 	all := []string{delivery.StatusPending, delivery.StatusRetrying, delivery.StatusSucceeded, delivery.StatusFailed, delivery.StatusCanceled}
@@ -246,12 +259,7 @@ func TestRetryAndCancelCompensateWhenTheEngineRefuses(t *testing.T) {
 
 	t.Run("cancel puts the status back on refusal", func(t *testing.T) {
 		d := f.publish(t, "cancel-1")
-		code := 503
-		next := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
-		if _, err := f.st.RecordAttempt(ctx, store.Attempt{DeliveryID: d.ID, OrgID: f.org, ResponseStatus: &code},
-			store.DeliveryUpdate{Status: delivery.StatusRetrying, NextAttemptAt: &next}); err != nil {
-			t.Fatal(err)
-		}
+		next := f.retrying(t, d.ID)
 		f.eng.setDown(down)
 		if _, err := f.svc.Cancel(ctx, f.org, d.ID); !errors.Is(err, dispatch.ErrUnavailable) {
 			t.Fatalf("cancel with the engine down: %v", err)
@@ -303,12 +311,7 @@ func TestRetryAndCancelCompensateWhenTheEngineRefuses(t *testing.T) {
 
 	t.Run("a cancel and a retry refused together leave the delivery as it was", func(t *testing.T) {
 		d := f.publish(t, "both-1")
-		code := 503
-		next := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
-		if _, err := f.st.RecordAttempt(ctx, store.Attempt{DeliveryID: d.ID, OrgID: f.org, ResponseStatus: &code},
-			store.DeliveryUpdate{Status: delivery.StatusRetrying, NextAttemptAt: &next}); err != nil {
-			t.Fatal(err)
-		}
+		f.retrying(t, d.ID)
 		before := f.delivery(t, d.ID)
 		f.eng.setDown(down)
 		f.eng.mu.Lock()
