@@ -253,13 +253,13 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 	return res, nil
 }
 
-// abandonReason says why a delivery must not be sent, "" if it may. A ping goes to a
-// disabled webhook too: it is how an admin tests a receiver before enabling it.
+// abandonReason says why a delivery must not be sent, "" if it may (see
+// store.Webhook.Receives).
 func abandonReason(ac store.AttemptContext) string {
 	switch {
 	case ac.Delivery.Status == store.StatusCanceled:
 		return "delivery was canceled"
-	case ac.Webhook.Status != store.WebhookEnabled && ac.Event.Type != store.EventTypePing:
+	case !ac.Webhook.Receives(ac.Event.Type):
 		return "webhook is " + strings.ToLower(ac.Webhook.Status)
 	}
 	return ""

@@ -25,14 +25,12 @@ func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, 
 		return store.Delivery{}, err
 	}
 	defer unlock()
-	if d.EventType != store.EventTypePing {
-		wh, err := s.store.GetWebhook(ctx, orgID, d.WebhookID)
-		if err != nil {
-			return store.Delivery{}, err
-		}
-		if wh.Status != store.WebhookEnabled {
-			return d, fmt.Errorf("retry %s: webhook %s is %s: %w", id, wh.ID, wh.Status, ErrWebhookNotEnabled)
-		}
+	wh, err := s.store.GetWebhook(ctx, orgID, d.WebhookID)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	if !wh.Receives(d.EventType) {
+		return d, fmt.Errorf("retry %s: webhook %s is %s: %w", id, wh.ID, wh.Status, ErrWebhookNotEnabled)
 	}
 	before, reopened := d, false
 	if d.Status == delivery.StatusCanceled {

@@ -80,6 +80,13 @@ type Webhook struct {
 	UpdatedAt           time.Time
 }
 
+// Receives reports whether the webhook is sent deliveries of eventType: every type when
+// it is enabled, and otherwise only pings, which are how an admin tests a receiver before
+// enabling it (API.md: deliveries of a disabled webhook stop).
+func (w Webhook) Receives(eventType string) bool {
+	return w.Status == WebhookEnabled || eventType == EventTypePing
+}
+
 // Event is what a producer posted. ID is unique per organization.
 type Event struct {
 	OrgID     string
