@@ -170,7 +170,7 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	sent := a.send(ctx, ac, in.Trigger)
 	stop()
 
-	decision := delivery.Decide(policy, ac.Delivery.AttemptCount+1, in.Trigger, sent.outcome, sent.retryAfter)
+	decision := delivery.Decide(policy, in.DeliveryID, ac.Delivery.AttemptCount+1, in.Trigger, sent.outcome, sent.retryAfter)
 	sent.attempt.ActivityKey = key
 	sent.attempt.Outcome = string(sent.outcome)
 	// A conflict on the key means a concurrent execution of this attempt recorded it
@@ -243,7 +243,7 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 	if rec.RetryAfterMs != nil {
 		res.RetryAfter = time.Duration(*rec.RetryAfterMs) * time.Millisecond
 	}
-	d := delivery.Decide(ac.Webhook.Policy(), rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
+	d := delivery.Decide(ac.Webhook.Policy(), in.DeliveryID, rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
 	res.Status, res.Delay = d.Status, d.Delay
 	if d.DisableWebhook {
 		if err := a.Service.WebhookGone(ctx, ac.Webhook, rec.Error); err != nil {

@@ -143,8 +143,9 @@ func settle(ctx workflow.Context, state *DeliveryState, in activities.AttemptInp
 	}
 	delay := res.Delay
 	if res.Status == delivery.StatusRetrying && delay == 0 && res.Policy != nil {
-		// A result recorded before the activity decided: the same rule over its facts.
-		delay = delivery.Decide(*res.Policy, res.Number, in.Trigger, res.Outcome, res.RetryAfter).Delay
+		// A result recorded before the activity decided: the same rule over its facts (its
+		// Policy predates jitter, so the delay is the one that run waited).
+		delay = delivery.Decide(*res.Policy, in.DeliveryID, res.Number, in.Trigger, res.Outcome, res.RetryAfter).Delay
 	}
 	state.Attempts = res.Number
 	state.Status, state.LastOutcome, state.LastError = res.Status, res.Outcome, res.Error

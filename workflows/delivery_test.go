@@ -52,7 +52,7 @@ func (r *receiver) attempt(ctx context.Context, in activities.AttemptInput) (act
 	res := sc.AttemptResult
 	res.Number = len(r.calls)
 	if !res.Abandoned {
-		d := delivery.Decide(sc.policy, res.Number, in.Trigger, res.Outcome, res.RetryAfter)
+		d := delivery.Decide(sc.policy, in.DeliveryID, res.Number, in.Trigger, res.Outcome, res.RetryAfter)
 		res.Status, res.Delay = d.Status, d.Delay
 	}
 	return res, nil

@@ -49,31 +49,6 @@ func Classify(statusCode int) Outcome {
 	}
 }
 
-// Next decides what follows an attempt whose outcome is o.
-//
-// retriesDone is the number of automatic retries already made before this attempt's
-// follow-up (0 after the first attempt); manual means the delivery makes no automatic
-// retries any more (after a manual retry). retryAfter is the receiver's Retry-After (0 when
-// absent); it is a lower bound on the delay, capped at MaxRetryAfter.
-//
-//   - succeeded → (StatusSucceeded, 0)
-//   - gone or failed → (StatusFailed, 0)
-//   - retry (and any unknown outcome) → (StatusFailed, 0) when manual or when
-//     retriesDone >= p.MaxRetries, else (StatusRetrying, max(p.Delay(retriesDone),
-//     min(retryAfter, MaxRetryAfter))).
-func Next(p Policy, retriesDone int, manual bool, o Outcome, retryAfter time.Duration) (status string, delay time.Duration) {
-	switch o {
-	case OutcomeSucceeded:
-		return StatusSucceeded, 0
-	case OutcomeGone, OutcomeFailed:
-		return StatusFailed, 0
-	}
-	if manual || retriesDone >= p.MaxRetries {
-		return StatusFailed, 0
-	}
-	return StatusRetrying, max(p.Delay(retriesDone), min(retryAfter, MaxRetryAfter))
-}
-
 // Triggers of an attempt, as recorded on it.
 const (
 	TriggerAuto   = "auto"   // the first attempt, or an automatic retry on the schedule
@@ -93,12 +68,28 @@ type Decision struct {
 // Decide is the retry/outcome rule, applied once per attempt by the attempt activity,
 // which records the decision; the workflow waits and ends as it says.
 //
-// number is the attempt's 1-based number within its delivery and trigger its trigger.
-// Every attempt before an automatic one was automatic too (a manual retry or a replay
-// ends automatic retries for good), so an automatic attempt number n follows n-1
-// automatic retries; an attempt of any other trigger is followed by none. The rule itself
-// is Next's.
-func Decide(p Policy, number int, trigger string, o Outcome, retryAfter time.Duration) Decision {
-	status, delay := Next(p, max(number-1, 0), trigger != TriggerAuto, o, retryAfter)
-	return Decision{Status: status, Delay: delay, DisableWebhook: o == OutcomeGone}
+// deliveryID and number (1-based, within the delivery) identify the attempt, trigger is
+// its trigger, o its outcome and retryAfter the receiver's Retry-After (0 when absent).
+// Every attempt before an automatic one was automatic too (a manual retry or a replay ends
+// automatic retries for good), so an automatic attempt number n follows n-1 automatic
+// retries; an attempt of any other trigger is followed by none.
+//
+//   - succeeded → StatusSucceeded
+//   - gone → StatusFailed, and the webhook is disabled; failed → StatusFailed
+//   - retry (and any unknown outcome) → StatusFailed when the trigger is not automatic or
+//     n-1 >= p.MaxRetries; else StatusRetrying after
+//     max(Jitter(p.Delay(n-1), p.Jitter, deliveryID, n), min(retryAfter, MaxRetryAfter)):
+//     Retry-After is a lower bound that jitter never cuts.
+func Decide(p Policy, deliveryID string, number int, trigger string, o Outcome, retryAfter time.Duration) Decision {
+	retriesDone := max(number-1, 0)
+	switch {
+	case o == OutcomeSucceeded:
+		return Decision{Status: StatusSucceeded}
+	case o == OutcomeGone:
+		return Decision{Status: StatusFailed, DisableWebhook: true}
+	case o == OutcomeFailed, trigger != TriggerAuto, retriesDone >= p.MaxRetries:
+		return Decision{Status: StatusFailed}
+	}
+	scheduled := Jitter(p.Delay(retriesDone), p.Jitter, deliveryID, number)
+	return Decision{Status: StatusRetrying, Delay: max(scheduled, min(retryAfter, MaxRetryAfter))}
 }

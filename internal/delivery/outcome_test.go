@@ -42,111 +42,81 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestNext(t *testing.T) {
+// TestDecideSchedule covers the rule's schedule part with jitter off, so each delay is exact.
+func TestDecideSchedule(t *testing.T) {
 	t.Parallel()
 	p := Policy{MaxRetries: 3, Schedule: []time.Duration{time.Minute, 5 * time.Minute}}
 	tests := []struct {
-		name        string
-		policy      Policy
-		retriesDone int
-		manual      bool
-		outcome     Outcome
-		retryAfter  time.Duration
-		wantStatus  string
-		wantDelay   time.Duration
-	}{
-		{"succeeded", p, 0, false, OutcomeSucceeded, 0, StatusSucceeded, 0},
-		{"succeeded ignores retry-after", p, 2, false, OutcomeSucceeded, time.Hour, StatusSucceeded, 0},
-		{"succeeded after manual retry", p, 3, true, OutcomeSucceeded, 0, StatusSucceeded, 0},
-		{"gone", p, 0, false, OutcomeGone, 0, StatusFailed, 0},
-		{"gone with retry-after", p, 0, false, OutcomeGone, time.Hour, StatusFailed, 0},
-		{"failed is permanent", p, 0, false, OutcomeFailed, 0, StatusFailed, 0},
-		{"retry first", p, 0, false, OutcomeRetry, 0, StatusRetrying, time.Minute},
-		{"retry second", p, 1, false, OutcomeRetry, 0, StatusRetrying, 5 * time.Minute},
-		{"retry last entry repeats", p, 2, false, OutcomeRetry, 0, StatusRetrying, 5 * time.Minute},
-		{"retries exhausted", p, 3, false, OutcomeRetry, 0, StatusFailed, 0},
-		{"retries beyond max", p, 7, false, OutcomeRetry, 0, StatusFailed, 0},
-		{"manual never retries", p, 0, true, OutcomeRetry, 0, StatusFailed, 0},
-		{"manual ignores retry-after", p, 0, true, OutcomeRetry, time.Hour, StatusFailed, 0},
-		{"zero max retries", Policy{MaxRetries: 0}, 0, false, OutcomeRetry, 0, StatusFailed, 0},
-		{"negative max retries", Policy{MaxRetries: -1}, 0, false, OutcomeRetry, 0, StatusFailed, 0},
-		{"retry-after shorter than schedule", p, 0, false, OutcomeRetry, 10 * time.Second, StatusRetrying, time.Minute},
-		{"retry-after longer than schedule", p, 0, false, OutcomeRetry, 2 * time.Hour, StatusRetrying, 2 * time.Hour},
-		{"retry-after capped", p, 0, false, OutcomeRetry, 100 * time.Hour, StatusRetrying, MaxRetryAfter},
-		{"negative retry-after ignored", p, 1, false, OutcomeRetry, -time.Hour, StatusRetrying, 5 * time.Minute},
-		{"unknown outcome retries", p, 0, false, Outcome("weird"), 0, StatusRetrying, time.Minute},
-		{"default schedule", Policy{MaxRetries: DefaultMaxRetries}, 4, false, OutcomeRetry, 0, StatusRetrying, time.Hour},
-		{"default schedule exhausted", Policy{MaxRetries: DefaultMaxRetries}, 5, false, OutcomeRetry, 0, StatusFailed, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			status, delay := Next(tt.policy, tt.retriesDone, tt.manual, tt.outcome, tt.retryAfter)
-			if status != tt.wantStatus || delay != tt.wantDelay {
-				t.Errorf("Next(%+v, %d, %v, %q, %v) = (%q, %v), want (%q, %v)",
-					tt.policy, tt.retriesDone, tt.manual, tt.outcome, tt.retryAfter, status, delay, tt.wantStatus, tt.wantDelay)
-			}
-		})
-	}
-}
-
-// TestNextTerminates walks a whole delivery that always fails: it must make exactly
-// MaxRetries automatic retries, with the scheduled delays, and then fail.
-func TestNextTerminates(t *testing.T) {
-	t.Parallel()
-	p := Policy{MaxRetries: DefaultMaxRetries, Schedule: DefaultSchedule}
-	var delays []time.Duration
-	for retries := 0; ; retries++ {
-		status, delay := Next(p, retries, false, Classify(503), 0)
-		if status == StatusFailed {
-			break
-		}
-		if status != StatusRetrying {
-			t.Fatalf("status %q after %d retries", status, retries)
-		}
-		if retries > 100 {
-			t.Fatal("Next never gives up")
-		}
-		delays = append(delays, delay)
-	}
-	want := []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, time.Hour}
-	if len(delays) != len(want) {
-		t.Fatalf("delays = %v, want %v", delays, want)
-	}
-	for i := range want {
-		if delays[i] != want[i] {
-			t.Fatalf("delays = %v, want %v", delays, want)
-		}
-	}
-}
-
-func TestDecide(t *testing.T) {
-	t.Parallel()
-	p := Policy{MaxRetries: 2, Schedule: []time.Duration{time.Minute, 5 * time.Minute}}
-	tests := []struct {
 		name       string
+		policy     Policy
 		number     int
 		trigger    string
 		outcome    Outcome
 		retryAfter time.Duration
 		want       Decision
 	}{
-		{"first attempt fails", 1, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: time.Minute}},
-		{"second attempt waits the second entry", 2, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: 5 * time.Minute}},
-		{"retry-after is a lower bound", 2, TriggerAuto, OutcomeRetry, time.Hour, Decision{Status: StatusRetrying, Delay: time.Hour}},
-		{"retries run out", 3, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusFailed}},
-		{"manual attempt is not retried", 1, TriggerManual, OutcomeRetry, 0, Decision{Status: StatusFailed}},
-		{"replay attempt is not retried", 1, TriggerReplay, OutcomeRetry, 0, Decision{Status: StatusFailed}},
-		{"success", 3, TriggerAuto, OutcomeSucceeded, 0, Decision{Status: StatusSucceeded}},
-		{"gone disables the webhook", 1, TriggerAuto, OutcomeGone, 0, Decision{Status: StatusFailed, DisableWebhook: true}},
-		{"permanent failure", 1, TriggerAuto, OutcomeFailed, 0, Decision{Status: StatusFailed}},
+		{"succeeded", p, 1, TriggerAuto, OutcomeSucceeded, 0, Decision{Status: StatusSucceeded}},
+		{"succeeded ignores retry-after", p, 3, TriggerAuto, OutcomeSucceeded, time.Hour, Decision{Status: StatusSucceeded}},
+		{"succeeded after manual retry", p, 4, TriggerManual, OutcomeSucceeded, 0, Decision{Status: StatusSucceeded}},
+		{"gone disables the webhook", p, 1, TriggerAuto, OutcomeGone, 0, Decision{Status: StatusFailed, DisableWebhook: true}},
+		{"gone with retry-after", p, 1, TriggerAuto, OutcomeGone, time.Hour, Decision{Status: StatusFailed, DisableWebhook: true}},
+		{"failed is permanent", p, 1, TriggerAuto, OutcomeFailed, 0, Decision{Status: StatusFailed}},
+		{"retry first", p, 1, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: time.Minute}},
+		{"retry second", p, 2, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: 5 * time.Minute}},
+		{"retry last entry repeats", p, 3, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: 5 * time.Minute}},
+		{"retries exhausted", p, 4, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"retries beyond max", p, 8, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"manual never retries", p, 1, TriggerManual, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"manual ignores retry-after", p, 1, TriggerManual, OutcomeRetry, time.Hour, Decision{Status: StatusFailed}},
+		{"replay never retries", p, 1, TriggerReplay, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"zero max retries", Policy{MaxRetries: 0}, 1, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"negative max retries", Policy{MaxRetries: -1}, 1, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusFailed}},
+		{"retry-after shorter than schedule", p, 1, TriggerAuto, OutcomeRetry, 10 * time.Second, Decision{Status: StatusRetrying, Delay: time.Minute}},
+		{"retry-after longer than schedule", p, 1, TriggerAuto, OutcomeRetry, 2 * time.Hour, Decision{Status: StatusRetrying, Delay: 2 * time.Hour}},
+		{"retry-after capped", p, 1, TriggerAuto, OutcomeRetry, 100 * time.Hour, Decision{Status: StatusRetrying, Delay: MaxRetryAfter}},
+		{"negative retry-after ignored", p, 2, TriggerAuto, OutcomeRetry, -time.Hour, Decision{Status: StatusRetrying, Delay: 5 * time.Minute}},
+		{"unknown outcome retries", p, 1, TriggerAuto, Outcome("weird"), 0, Decision{Status: StatusRetrying, Delay: time.Minute}},
+		{"number 0 counts as the first", p, 0, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: time.Minute}},
+		{"default schedule", Policy{MaxRetries: DefaultMaxRetries}, 5, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusRetrying, Delay: time.Hour}},
+		{"default schedule exhausted", Policy{MaxRetries: DefaultMaxRetries}, 6, TriggerAuto, OutcomeRetry, 0, Decision{Status: StatusFailed}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Decide(p, tt.number, tt.trigger, tt.outcome, tt.retryAfter); got != tt.want {
-				t.Errorf("Decide(%d, %s, %s, %v) = %+v, want %+v", tt.number, tt.trigger, tt.outcome, tt.retryAfter, got, tt.want)
+			if got := Decide(tt.policy, "dlv_1", tt.number, tt.trigger, tt.outcome, tt.retryAfter); got != tt.want {
+				t.Errorf("Decide(%+v, %d, %s, %q, %v) = %+v, want %+v",
+					tt.policy, tt.number, tt.trigger, tt.outcome, tt.retryAfter, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecideTerminates walks a whole delivery that always fails: it must make exactly
+// MaxRetries automatic retries, each within ±20% of the scheduled delay, and then fail.
+func TestDecideTerminates(t *testing.T) {
+	t.Parallel()
+	p := Policy{MaxRetries: DefaultMaxRetries, Schedule: DefaultSchedule, Jitter: DefaultJitter}
+	var delays []time.Duration
+	for n := 1; ; n++ {
+		d := Decide(p, "dlv_walk", n, TriggerAuto, Classify(503), 0)
+		if d.Status == StatusFailed {
+			break
+		}
+		if d.Status != StatusRetrying {
+			t.Fatalf("status %q after attempt %d", d.Status, n)
+		}
+		if n > 100 {
+			t.Fatal("Decide never gives up")
+		}
+		delays = append(delays, d.Delay)
+	}
+	want := []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, time.Hour}
+	if len(delays) != len(want) {
+		t.Fatalf("delays = %v, want %d of them", delays, len(want))
+	}
+	for i := range want {
+		if lo, hi := want[i]*8/10, want[i]*12/10; delays[i] < lo || delays[i] > hi {
+			t.Errorf("delay before retry %d = %v, want within [%v, %v]", i+1, delays[i], lo, hi)
+		}
 	}
 }

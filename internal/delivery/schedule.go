@@ -27,6 +27,9 @@ type Policy struct {
 	// Schedule holds the delay before retry n; the last entry repeats. Empty means
 	// DefaultSchedule.
 	Schedule []time.Duration
+	// Jitter spreads each scheduled delay by ±Jitter (0.2 = ±20%), fixed per delivery and
+	// attempt (see Jitter); 0 follows the schedule exactly. Retry-After is never cut.
+	Jitter float64 `json:",omitempty"`
 }
 
 // Delay returns the delay before automatic retry n (0-based): Schedule[n], with the last

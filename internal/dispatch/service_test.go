@@ -361,7 +361,7 @@ func TestGoneAttemptDisablesTheWebhookAndEmitsOnce(t *testing.T) {
 	code := 410
 	attempt := store.Attempt{DeliveryID: d.ID, OrgID: f.org, Trigger: delivery.TriggerAuto, RequestedAt: time.Now(),
 		RequestURL: f.hook.URL, RequestMethod: "POST", ResponseStatus: &code, Error: "receiver answered 410"}
-	decision := delivery.Decide(f.hook.Policy(), 1, delivery.TriggerAuto, delivery.OutcomeGone, 0)
+	decision := delivery.Decide(f.hook.Policy(), "dlv_gone", 1, delivery.TriggerAuto, delivery.OutcomeGone, 0)
 	number, err := f.svc.RecordAttempt(ctx, f.hook, dispatch.Outcome{Attempt: attempt, Decision: decision})
 	if err != nil || number != 1 {
 		t.Fatalf("record: %d, %v", number, err)
@@ -420,7 +420,7 @@ func TestConcurrentGoneAttemptsAnnounceOnce(t *testing.T) {
 			code := 410
 			_, err := f.svc.RecordAttempt(ctx, f.hook, dispatch.Outcome{
 				Attempt:  store.Attempt{DeliveryID: d.ID, OrgID: f.org, ResponseStatus: &code, Error: "receiver answered 410"},
-				Decision: delivery.Decide(f.hook.Policy(), 1, delivery.TriggerAuto, delivery.OutcomeGone, 0),
+				Decision: delivery.Decide(f.hook.Policy(), "dlv_gone", 1, delivery.TriggerAuto, delivery.OutcomeGone, 0),
 			})
 			errs <- err
 		}()

@@ -97,7 +97,7 @@ func Defaults() Settings {
 
 // Policy is the webhook's automatic retry policy.
 func (s Settings) Policy() delivery.Policy {
-	return delivery.Policy{MaxRetries: s.MaxRetries, Schedule: s.RetrySchedule}
+	return delivery.Policy{MaxRetries: s.MaxRetries, Schedule: s.RetrySchedule, Jitter: delivery.DefaultJitter}
 }
 
 // Canonical returns s as it is stored: header names in canonical form (x-api-key →
