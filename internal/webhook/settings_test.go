@@ -207,7 +207,7 @@ func TestPolicy(t *testing.T) {
 	t.Parallel()
 	s := Settings{MaxRetries: 3, RetrySchedule: Schedule{time.Second, time.Minute}}
 	p := s.Policy()
-	if p.MaxRetries != 3 || p.Delay(0) != time.Second || p.Delay(5) != time.Minute {
+	if p.MaxRetries != 3 || p.Delay(0) != time.Second || p.Delay(5) != time.Minute || p.Jitter != delivery.DefaultJitter {
 		t.Fatalf("Policy() = %+v", p)
 	}
 }
