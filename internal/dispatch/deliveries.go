@@ -12,13 +12,16 @@ import (
 // cancelable are the statuses a delivery can be canceled from.
 var cancelable = []string{delivery.StatusPending, delivery.StatusRetrying}
 
+// notPending are the statuses a retry moves a delivery from, to pending.
+var notPending = []string{delivery.StatusRetrying, delivery.StatusSucceeded, delivery.StatusFailed, delivery.StatusCanceled}
+
 // Retry asks the organization's delivery id for an attempt now, in any status; from then
-// on it makes no automatic retries. A canceled delivery is reopened (pending) first, so
-// its outcome is recorded; the others keep their status until the attempt reports. It
-// returns the delivery as it is after the request. store.ErrNotFound for an unknown id;
-// ErrWebhookNotEnabled (wrapped) if the webhook is disabled, unless the delivery is a
-// ping (which goes to a disabled webhook too); ErrUnavailable (wrapped) if the engine
-// refused, in which case a reopen is undone.
+// on it makes no automatic retries. The delivery becomes pending (an attempt is due, no
+// next attempt time) until that attempt reports, and Retry returns it so: as a read right
+// after shows it. store.ErrNotFound for an unknown id; ErrWebhookNotEnabled (wrapped) if
+// the webhook is disabled, unless the delivery is a ping (which goes to a disabled
+// webhook too); ErrUnavailable (wrapped) if the engine refused, in which case the
+// delivery is put back as it was.
 func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, error) {
 	d, unlock, err := s.lockAndGet(ctx, orgID, id)
 	if err != nil {
@@ -33,16 +36,14 @@ func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, 
 		return d, fmt.Errorf("retry %s: webhook %s is %s: %w", id, wh.ID, wh.Status, ErrWebhookNotEnabled)
 	}
 	before, reopened := d, false
-	if d.Status == delivery.StatusCanceled {
-		next, err := s.store.TransitionDelivery(ctx, orgID, id, []string{delivery.StatusCanceled}, delivery.StatusPending)
-		switch {
-		case err == nil:
-			d, reopened = next, true
-		case errors.Is(err, store.ErrConflict):
-			d = next // changed meanwhile; retry whatever it is now
-		default:
-			return store.Delivery{}, err
-		}
+	next, err := s.store.TransitionDelivery(ctx, orgID, id, notPending, delivery.StatusPending)
+	switch {
+	case err == nil:
+		d, reopened = next, true
+	case errors.Is(err, store.ErrConflict):
+		d = next // pending already (an attempt recorded meanwhile may have made it so)
+	default:
+		return store.Delivery{}, err
 	}
 	ectx, cancel := s.engineContext(ctx)
 	defer cancel()

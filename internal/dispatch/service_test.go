@@ -3,6 +3,8 @@ package dispatch_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -254,6 +256,32 @@ func TestRetryAndCancelCompensateWhenTheEngineRefuses(t *testing.T) {
 		}
 		if _, retried, _ := f.eng.calls(); !slices.Equal(retried, []string{d.ID}) {
 			t.Fatalf("retried %v", retried)
+		}
+	})
+
+	t.Run("retry of a retrying or failed delivery makes it pending, and puts it back exactly on refusal", func(t *testing.T) {
+		for _, final := range []bool{false, true} {
+			d := f.publish(t, fmt.Sprintf("retry-due-%v", final))
+			f.retrying(t, d.ID)
+			if final {
+				f.setStatus(t, d.ID, delivery.StatusFailed)
+			}
+			before := f.delivery(t, d.ID)
+			f.eng.setDown(down)
+			if _, err := f.svc.Retry(ctx, f.org, d.ID); !errors.Is(err, dispatch.ErrUnavailable) {
+				t.Fatalf("retry with the engine down: %v", err)
+			}
+			if got := f.delivery(t, d.ID); got.Status != before.Status || !reflect.DeepEqual(got.NextAttemptAt, before.NextAttemptAt) || !got.UpdatedAt.Equal(before.UpdatedAt) {
+				t.Fatalf("after a refused retry: %+v, want it as it was: %+v", got, before)
+			}
+			f.eng.setDown(nil)
+			got, err := f.svc.Retry(ctx, f.org, d.ID)
+			if err != nil || got.Status != delivery.StatusPending || got.NextAttemptAt != nil {
+				t.Fatalf("retry of a %s delivery answered %+v, %v; want it pending with no next attempt time", before.Status, got, err)
+			}
+			if read := f.delivery(t, d.ID); read.Status != got.Status || !read.UpdatedAt.Equal(got.UpdatedAt) {
+				t.Fatalf("retry answered %+v, a read after shows %+v", got, read)
+			}
 		}
 	})
 

@@ -85,14 +85,15 @@ func (s *Store) GetDelivery(ctx context.Context, orgID, id string) (Delivery, []
 }
 
 // TransitionDelivery sets a delivery's status to `to` if its current status is one of
-// `from`, and returns the updated delivery. A final status (succeeded, failed, canceled)
-// clears next_attempt_at. ErrNotFound if the organization has no such delivery;
+// `from`, and returns the updated delivery. Only retrying keeps next_attempt_at: pending
+// means an attempt is due now, and a final status (succeeded, failed, canceled) has none
+// to come. ErrNotFound if the organization has no such delivery;
 // ErrConflict, together with the delivery as it is, if its status is not in `from`.
 func (s *Store) TransitionDelivery(ctx context.Context, orgID, id string, from []string, to string) (Delivery, error) {
 	var d Delivery
 	err := s.pool.QueryRow(ctx, `
         UPDATE deliveries d SET status = $3, updated_at = now(),
-            next_attempt_at = CASE WHEN $3 IN ('pending', 'retrying') THEN d.next_attempt_at END
+            next_attempt_at = CASE WHEN $3 = 'retrying' THEN d.next_attempt_at END
         WHERE d.org_id = $1 AND d.id = $2 AND d.status = ANY ($4)
         RETURNING `+deliveryCols, orgID, id, to, from).Scan(deliveryDest(&d)...)
 	if err == nil {
