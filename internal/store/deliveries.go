@@ -16,11 +16,11 @@ import (
 // ListDeliveries pages through the organization's deliveries, newest first, narrowed by
 // f. Since and Until bound the delivery's creation time: Since inclusive, Until exclusive.
 func (s *Store) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilter, p Page) ([]Delivery, string, error) {
-	before, fetch, err := keyset(p)
+	pg, err := keyset(p, "deliveries", orgID, f)
 	if err != nil {
 		return nil, "", listErr("list deliveries", err)
 	}
-	args := []any{orgID, before}
+	args := []any{orgID, pg.before}
 	where := []string{"d.org_id = $1", "d.seq < $2"}
 	add := func(cond string, v any) {
 		args = append(args, v)
@@ -44,14 +44,14 @@ func (s *Store) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilt
 	if f.Until != nil {
 		add("d.created_at < ?", *f.Until)
 	}
-	args = append(args, fetch)
+	args = append(args, pg.fetch)
 	sql := `SELECT ` + deliveryCols + `, d.seq FROM deliveries d WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY d.seq DESC LIMIT $` + strconv.Itoa(len(args))
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, "", wrap("list deliveries", err)
 	}
-	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (Delivery, error) {
+	out, next, err := collectPage(rows, pg, func(row pgx.CollectableRow, seq *int64) (Delivery, error) {
 		var d Delivery
 		return d, row.Scan(withSeq(deliveryDest(&d), seq)...)
 	})

@@ -207,17 +207,17 @@ func getEvent(ctx context.Context, q querier, orgID, id string) (Event, []Delive
 
 // ListEvents pages through the organization's events, newest first.
 func (s *Store) ListEvents(ctx context.Context, orgID string, p Page) ([]Event, string, error) {
-	before, fetch, err := keyset(p)
+	pg, err := keyset(p, "events", orgID, nil)
 	if err != nil {
 		return nil, "", listErr("list events", err)
 	}
 	rows, err := s.pool.Query(ctx, `
         SELECT `+eventCols+`, e.seq FROM events e
-        WHERE e.org_id = $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3`, orgID, before, fetch)
+        WHERE e.org_id = $1 AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3`, orgID, pg.before, pg.fetch)
 	if err != nil {
 		return nil, "", wrap("list events", err)
 	}
-	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (Event, error) {
+	out, next, err := collectPage(rows, pg, func(row pgx.CollectableRow, seq *int64) (Event, error) {
 		var e Event
 		return e, row.Scan(withSeq(eventDest(&e), seq)...)
 	})

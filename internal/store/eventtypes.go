@@ -22,17 +22,17 @@ func (s *Store) CreateEventType(ctx context.Context, et EventType) (EventType, e
 
 // ListEventTypes pages through the organization's event types, newest first.
 func (s *Store) ListEventTypes(ctx context.Context, orgID string, p Page) ([]EventType, string, error) {
-	before, fetch, err := keyset(p)
+	pg, err := keyset(p, "event types", orgID, nil)
 	if err != nil {
 		return nil, "", listErr("list event types", err)
 	}
 	rows, err := s.pool.Query(ctx, `
         SELECT `+eventTypeCols+`, t.seq FROM event_types t
-        WHERE t.org_id = $1 AND t.seq < $2 ORDER BY t.seq DESC LIMIT $3`, orgID, before, fetch)
+        WHERE t.org_id = $1 AND t.seq < $2 ORDER BY t.seq DESC LIMIT $3`, orgID, pg.before, pg.fetch)
 	if err != nil {
 		return nil, "", wrap("list event types", err)
 	}
-	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (EventType, error) {
+	out, next, err := collectPage(rows, pg, func(row pgx.CollectableRow, seq *int64) (EventType, error) {
 		var t EventType
 		return t, row.Scan(withSeq(eventTypeDest(&t), seq)...)
 	})

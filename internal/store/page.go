@@ -1,7 +1,9 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -21,44 +23,91 @@ const (
 )
 
 // cursorPrefix versions the cursor format, so it can change without misreading old ones.
-const cursorPrefix = "s1."
+// "s1." cursors (hookd before cursors were bound to their list) are refused: they do not
+// say which list issued them, and a caller that gets a 422 starts again from the first
+// page.
+const cursorPrefix = "s2."
 
-// keyset turns a Page into SQL arguments: rows with seq below the returned bound, and
-// limit+1 of them so the caller can tell whether another page follows.
-func keyset(p Page) (before int64, fetch int, err error) {
+// scopeSize is how many bytes of a list's SHA-256 digest a cursor carries: enough that
+// two different lists or filters practically never share one, short enough to keep the
+// cursor short. It guards against mistakes, not forgery: a cursor only moves within rows
+// the caller may read anyway.
+const scopeSize = 12
+
+// pager is a Page read for one list: rows with seq below before, and fetch (limit+1) of
+// them so the caller can tell whether another page follows; scope is the list's digest,
+// carried by the cursors it hands out.
+type pager struct {
+	before int64
+	fetch  int
+	scope  string
+}
+
+// keyset reads p for the list named list of organization orgID, narrowed by filter (a
+// struct of the list's filters, nil for none; every exported field counts, through its
+// JSON form). A cursor is valid only for the list, organization and filters that issued
+// it (API.md, Lists); the limit may change between pages. Anything else is
+// ErrInvalidCursor.
+func keyset(p Page, list, orgID string, filter any) (pager, error) {
+	scope, err := scopeOf(list, orgID, filter)
+	if err != nil {
+		return pager{}, err
+	}
 	limit := p.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	limit = min(limit, MaxLimit)
+	pg := pager{before: math.MaxInt64, fetch: min(limit, MaxLimit) + 1, scope: scope}
 	if p.Cursor == "" {
-		return math.MaxInt64, limit + 1, nil
+		return pg, nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-	if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) {
-		return 0, 0, ErrInvalidCursor
+	if err != nil {
+		return pager{}, ErrInvalidCursor
 	}
-	seq, err := strconv.ParseInt(strings.TrimPrefix(string(raw), cursorPrefix), 10, 64)
-	if err != nil || seq <= 0 {
-		return 0, 0, ErrInvalidCursor
+	body, ok := strings.CutPrefix(string(raw), cursorPrefix)
+	seqText, cursorScope, found := strings.Cut(body, ".")
+	if !ok || !found || cursorScope != scope {
+		return pager{}, ErrInvalidCursor
 	}
-	return seq, limit + 1, nil
+	pg.before, err = strconv.ParseInt(seqText, 10, 64)
+	if err != nil || pg.before <= 0 {
+		return pager{}, ErrInvalidCursor
+	}
+	return pg, nil
 }
 
-// pageOf trims rows fetched with keyset's fetch count to the page and returns the cursor
-// for the next page ("" on the last page). seqs holds each row's sequence number.
-func pageOf[T any](rows []T, seqs []int64, fetch int) ([]T, string) {
-	if len(rows) < fetch {
+// scopeOf digests a list's name, organization and filters, each length-prefixed so that
+// no two different lists digest alike by running into each other.
+func scopeOf(list, orgID string, filter any) (string, error) {
+	f, err := json.Marshal(filter)
+	if err != nil {
+		return "", fmt.Errorf("cursor scope of %s: %w", list, err)
+	}
+	h := sha256.New()
+	for _, part := range []string{list, orgID, string(f)} {
+		fmt.Fprintf(h, "%d:%s", len(part), part)
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:scopeSize]), nil
+}
+
+// cursor is the cursor of the page after the row with sequence number seq.
+func (pg pager) cursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10) + "." + pg.scope))
+}
+
+// pageOf trims rows fetched with pg to the page and returns the cursor for the next page
+// ("" on the last page). seqs holds each row's sequence number.
+func pageOf[T any](rows []T, seqs []int64, pg pager) ([]T, string) {
+	if len(rows) < pg.fetch {
 		return rows, ""
 	}
-	rows = rows[:fetch-1]
-	last := seqs[fetch-2]
-	return rows, base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(last, 10)))
+	return rows[:pg.fetch-1], pg.cursor(seqs[pg.fetch-2])
 }
 
 // collectPage reads a keyset-paged query whose last column is the row's seq, scanning
-// each row with scan, and returns the page (at most fetch-1 rows) and the next cursor.
-func collectPage[T any](rows pgx.Rows, fetch int, scan func(row pgx.CollectableRow, seq *int64) (T, error)) ([]T, string, error) {
+// each row with scan, and returns the page (at most pg.fetch-1 rows) and the next cursor.
+func collectPage[T any](rows pgx.Rows, pg pager, scan func(row pgx.CollectableRow, seq *int64) (T, error)) ([]T, string, error) {
 	var seqs []int64
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
 		var seq int64
@@ -69,7 +118,7 @@ func collectPage[T any](rows pgx.Rows, fetch int, scan func(row pgx.CollectableR
 	if err != nil {
 		return nil, "", err
 	}
-	out, next := pageOf(out, seqs, fetch)
+	out, next := pageOf(out, seqs, pg)
 	return out, next, nil
 }
 

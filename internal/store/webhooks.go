@@ -45,17 +45,17 @@ func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 
 // ListWebhooks pages through the organization's webhooks, newest first.
 func (s *Store) ListWebhooks(ctx context.Context, orgID string, p Page) ([]Webhook, string, error) {
-	before, fetch, err := keyset(p)
+	pg, err := keyset(p, "webhooks", orgID, nil)
 	if err != nil {
 		return nil, "", listErr("list webhooks", err)
 	}
 	rows, err := s.pool.Query(ctx, `
         SELECT `+webhookCols+`, w.seq FROM webhooks w
-        WHERE w.org_id = $1 AND w.seq < $2 ORDER BY w.seq DESC LIMIT $3`, orgID, before, fetch)
+        WHERE w.org_id = $1 AND w.seq < $2 ORDER BY w.seq DESC LIMIT $3`, orgID, pg.before, pg.fetch)
 	if err != nil {
 		return nil, "", wrap("list webhooks", err)
 	}
-	out, next, err := collectPage(rows, fetch, func(row pgx.CollectableRow, seq *int64) (Webhook, error) {
+	out, next, err := collectPage(rows, pg, func(row pgx.CollectableRow, seq *int64) (Webhook, error) {
 		var r webhookRow
 		if err := row.Scan(withSeq(r.dest(), seq)...); err != nil {
 			return Webhook{}, err
