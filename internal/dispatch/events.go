@@ -26,6 +26,10 @@ import (
 // contained) and starts any of its deliveries still unstarted. Once the transaction
 // commits Publish succeeds even if the engine is unreachable: the rows are durable and
 // the reconciler starts their workflows.
+//
+// A valid event that finds Options.MaxInFlight publishes in flight waits for a slot; if
+// none frees in time it is ErrOverloaded and nothing is stored (a repeated ev.ID is still
+// answered).
 func (s *Service) Publish(ctx context.Context, ev store.Event, shape *validation.Errors) (store.IngestResult, error) {
 	var v validation.Errors
 	v.Merge(shape)
@@ -37,6 +41,11 @@ func (s *Service) Publish(ctx context.Context, ev store.Event, shape *validation
 	if err := v.Err(); err != nil {
 		return store.IngestResult{}, err
 	}
+	leave, ok := s.admission.enter(ctx)
+	if !ok {
+		return s.refused(ctx, ev)
+	}
+	defer leave()
 	return s.ingest(ctx, ev)
 }
 
@@ -81,8 +90,13 @@ func (s *Service) ingest(ctx context.Context, ev store.Event) (store.IngestResul
 
 // Ping stores a "ping" event with one delivery to the organization's webhook webhookID,
 // whatever its status or subscriptions, and starts it. store.ErrNotFound if there is no
-// such webhook.
+// such webhook; ErrOverloaded, with nothing stored, when no publish slot frees in time.
 func (s *Service) Ping(ctx context.Context, orgID, webhookID string) (store.Event, store.Delivery, error) {
+	leave, ok := s.admission.enter(ctx)
+	if !ok {
+		return store.Event{}, store.Delivery{}, ErrOverloaded
+	}
+	defer leave()
 	ev, d, err := s.store.CreatePing(ctx, orgID, webhookID)
 	if err != nil {
 		return store.Event{}, store.Delivery{}, err

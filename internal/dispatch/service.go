@@ -38,6 +38,7 @@ var ErrWebhookNotEnabled = fmt.Errorf("the delivery's webhook is not enabled: %w
 type Store interface {
 	GetEventType(ctx context.Context, orgID, name string) (store.EventType, error)
 	IngestEvent(ctx context.Context, ev store.Event) (store.IngestResult, error)
+	GetEvent(ctx context.Context, orgID, id string) (store.Event, []store.Delivery, error)
 	CreatePing(ctx context.Context, orgID, webhookID string) (store.Event, store.Delivery, error)
 	MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error
 	UnstartedDeliveries(ctx context.Context, createdBefore time.Time, limit int) ([]store.Delivery, error)
@@ -74,6 +75,11 @@ type Options struct {
 	EngineTimeout time.Duration
 	// Now is the clock of emitted events; nil means time.Now.
 	Now func() time.Time
+	// MaxInFlight bounds the publishes (Publish, Ping) storing and starting at once; one
+	// past it waits up to QueueWait for a slot, then gets ErrOverloaded having stored
+	// nothing. 0 means no bound (HOOKD_INGEST_MAX_IN_FLIGHT, HOOKD_INGEST_QUEUE_WAIT).
+	MaxInFlight int
+	QueueWait   time.Duration
 }
 
 // Service owns hookd's multi-step operations. Build it with New; it is safe for
@@ -85,6 +91,7 @@ type Service struct {
 	schemas       *schema.Cache
 	engineTimeout time.Duration
 	now           func() time.Time
+	admission     admission
 }
 
 // New returns a Service over st and eng.
@@ -99,6 +106,7 @@ func New(st Store, eng Engine, o Options) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.admission = newAdmission(o.MaxInFlight, o.QueueWait)
 	return s
 }
 
