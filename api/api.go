@@ -80,8 +80,12 @@ type Config struct {
 	// addresses. Both are for `hookd dev` and tests only.
 	AllowHTTP    bool
 	AllowPrivate bool
-	// Now is the clock for default event timestamps; nil means time.Now.
+	// Now is the clock for default event timestamps and the rate limits' buckets; nil
+	// means time.Now.
 	Now func() time.Time
+	// RateLimit is how many requests per second each API key may make to this process,
+	// with a burst of as many (HOOKD_API_RATE_LIMIT); 0 means no limit.
+	RateLimit int
 	// Metrics is the registry the request metrics are registered in and /metrics serves.
 	// Nil means a fresh registry with the Go and process collectors, so several servers
 	// can live in one process (tests). Pass a shared one to expose worker metrics too.
@@ -95,6 +99,7 @@ type server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	urlOpts netguard.Options
+	limits  *keyLimits // nil: no rate limit
 }
 
 // New builds the router with every route of the OpenAPI document. Unless GIN_MODE is set,
@@ -109,6 +114,7 @@ func New(cfg Config) (*gin.Engine, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		urlOpts: netguard.Options{AllowHTTP: cfg.AllowHTTP, AllowPrivate: cfg.AllowPrivate},
+		limits:  newKeyLimits(cfg.RateLimit),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))

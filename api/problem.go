@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/validation"
 )
@@ -129,6 +130,9 @@ func (s *server) toProblem(c *gin.Context, err error) problem {
 			s.log.Log(c.Request.Context(), level, "request failed", requestAttrs(c, herr.cause)...)
 		}
 		return newProblem(herr.status, herr.detail)
+	case errors.Is(err, dispatch.ErrOverloaded):
+		c.Header("Retry-After", "1")
+		return newProblem(http.StatusTooManyRequests, "hookd is starting as many deliveries as it can; nothing was stored, send again after Retry-After seconds")
 	case errors.Is(err, store.ErrNotFound):
 		return newProblem(http.StatusNotFound, detail("not found"))
 	case errors.Is(err, store.ErrConflict):

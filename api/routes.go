@@ -15,7 +15,7 @@ func (s *server) routes(r *gin.Engine, reg *prometheus.Registry) {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	r.GET("/openapi.yaml", serveOpenAPI)
 
-	v1 := r.Group("/v1", s.authenticate)
+	v1 := r.Group("/v1", s.authenticate, s.limitRate)
 	read, readEvents, publish, manage := require(auth.Read), require(auth.ReadEvents), require(auth.Publish), require(auth.Manage)
 
 	v1.GET("/event-types", read, s.listEventTypes)
