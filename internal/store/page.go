@@ -45,7 +45,8 @@ type pager struct {
 
 // keyset reads p for the list named list of organization orgID, narrowed by filter (a
 // struct of the list's filters, nil for none; every exported field counts, through its
-// JSON form). A cursor is valid only for the list, organization and filters that issued
+// JSON form, so times must come in UTC to compare by instant, as the API gives them).
+// A cursor is valid only for the list, organization and filters that issued
 // it (API.md, Lists); the limit may change between pages. Anything else is
 // ErrInvalidCursor.
 func keyset(p Page, list, orgID string, filter any) (pager, error) {
@@ -61,17 +62,16 @@ func keyset(p Page, list, orgID string, filter any) (pager, error) {
 	if p.Cursor == "" {
 		return pg, nil
 	}
+	// Only the very cursor this list hands out for a row is accepted: the row's number is
+	// read, and the cursor for it must be p.Cursor, so the prefix, the scope and the
+	// spelling (no "+7" or "007", no other base64 of the same bytes) are all checked.
 	raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
 	if err != nil {
 		return pager{}, ErrInvalidCursor
 	}
-	body, ok := strings.CutPrefix(string(raw), cursorPrefix)
-	seqText, cursorScope, found := strings.Cut(body, ".")
-	if !ok || !found || cursorScope != scope {
-		return pager{}, ErrInvalidCursor
-	}
+	seqText, _, _ := strings.Cut(strings.TrimPrefix(string(raw), cursorPrefix), ".")
 	pg.before, err = strconv.ParseInt(seqText, 10, 64)
-	if err != nil || pg.before <= 0 {
+	if err != nil || pg.before <= 0 || pg.cursor(pg.before) != p.Cursor {
 		return pager{}, ErrInvalidCursor
 	}
 	return pg, nil
