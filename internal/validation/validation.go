@@ -1,6 +1,8 @@
 // Package validation holds the one error type for input that decoded but whose fields are
 // invalid. The service, the webhook settings type and the API all report problems with
-// it; the API answers it with 422 and one entry per field (RFC 9457 "errors").
+// it; the API answers it with 422 and one entry per field (RFC 9457 "errors"). It also says
+// which texts PostgreSQL can store (TextProblem, CheckJSON), the one rule every caller-given
+// string meets before it reaches the store.
 package validation
 
 import (
@@ -31,8 +33,10 @@ func (e *Errors) Error() string {
 	return "invalid request: " + strings.Join(parts, "; ")
 }
 
-// Add records a problem with field, unless field already has one: the first problem
-// found (such as a wrong JSON type) is the one worth reporting.
+// Add records a problem with field, unless field or a part of it ("data.device",
+// "events[2]" for "data", "events") already has one: the first problem found (such as a
+// wrong JSON type, or a string PostgreSQL cannot store deep inside a value) is the one
+// worth reporting.
 func (e *Errors) Add(field, format string, args ...any) {
 	if e.Has(field) {
 		return
@@ -40,14 +44,20 @@ func (e *Errors) Add(field, format string, args ...any) {
 	e.Errors = append(e.Errors, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// Has reports whether field already has a problem.
+// Has reports whether field, or a part of it (field.x, field[i]), already has a problem.
 func (e *Errors) Has(field string) bool {
 	for _, f := range e.Errors {
-		if f.Field == field {
+		if within(f.Field, field) {
 			return true
 		}
 	}
 	return false
+}
+
+// within reports whether path is field or lies inside it.
+func within(path, field string) bool {
+	rest, ok := strings.CutPrefix(path, field)
+	return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
 }
 
 // Merge adds every problem of other (nil is fine), keeping the first one per field.
