@@ -116,7 +116,7 @@ func TestEventValidation(t *testing.T) {
 		{"data not an object", map[string]any{"type": "free.form", "data": []int{1}}, []string{"data"}},
 		{"data null", map[string]any{"type": "free.form", "data": nil}, []string{"data"}},
 		{"bad id", map[string]any{"id": "has space", "type": "free.form", "data": map[string]any{}}, []string{"id"}},
-		{"long id", map[string]any{"id": strings.Repeat("x", 129), "type": "free.form", "data": map[string]any{}}, []string{"id"}},
+		{"long id", map[string]any{"id": strings.Repeat("x", 256), "type": "free.form", "data": map[string]any{}}, []string{"id"}},
 		{"bad timestamp", map[string]any{"type": "free.form", "timestamp": "yesterday", "data": map[string]any{}}, []string{"timestamp"}},
 		{"schema: missing and wrong", map[string]any{"type": "device.created", "data": map[string]any{"tags": []any{"a", 2}}}, []string{"data", "data.tags[1]"}},
 		{"schema: wrong type", map[string]any{"type": "device.created", "data": map[string]any{"deviceId": 7}}, []string{"data.deviceId"}},
