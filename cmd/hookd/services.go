@@ -134,7 +134,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 	svc := dispatch.New(s.store, &engine.Temporal{
 		Client: s.temporal, Parallel: 16,
 		EagerStart: s.cfg.EagerStart && r&roleWorker != 0,
-	}, dispatch.Options{Logger: s.log})
+	}, dispatch.Options{Logger: s.log, MaxInFlight: s.cfg.IngestMaxInFlight, QueueWait: s.cfg.IngestQueueWait})
 	g, gctx := errgroup.WithContext(ctx)
 	if s.cfg.PprofAddr != "" {
 		if err := s.servePprof(gctx, g); err != nil {
@@ -179,6 +179,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			Logger:       s.log,
 			AllowHTTP:    s.cfg.AllowHTTP,
 			AllowPrivate: s.cfg.AllowPrivate,
+			RateLimit:    s.cfg.APIRateLimit,
 			Metrics:      s.metrics.Registry,
 		})
 		if err != nil {

@@ -38,6 +38,12 @@ type Config struct {
 	EagerStart        bool          `flag:"eager-start" env:"HOOKD_EAGER_START" default:"true" cmd:"dev,serve" desc:"eager workflow start when API and worker share a process"`
 	WorkflowCacheSize int           `flag:"workflow-cache-size" env:"HOOKD_WORKFLOW_CACHE_SIZE" default:"500" cmd:"dev,serve,worker" desc:"workflows the worker keeps in memory between tasks (at least 4)"`
 
+	// Admission control of the API, per process (see api.Config.RateLimit and
+	// dispatch.Options.MaxInFlight).
+	APIRateLimit      int           `flag:"api-rate-limit" env:"HOOKD_API_RATE_LIMIT" default:"1000" cmd:"dev,serve,api" desc:"requests per second each API key may make to this process (burst the same); past it 429; 0: no limit"`
+	IngestMaxInFlight int           `flag:"ingest-max-in-flight" env:"HOOKD_INGEST_MAX_IN_FLIGHT" default:"32" cmd:"dev,serve,api" desc:"publishes (events, pings) storing and starting workflows at once in this process; one more waits HOOKD_INGEST_QUEUE_WAIT, then gets 429; 0: no bound"`
+	IngestQueueWait   time.Duration `flag:"ingest-queue-wait" env:"HOOKD_INGEST_QUEUE_WAIT" default:"250ms" cmd:"dev,serve,api" desc:"how long a publish waits for one of HOOKD_INGEST_MAX_IN_FLIGHT slots before 429 (0: not at all)"`
+
 	DataDir      string `flag:"data-dir" env:"HOOKD_DATA_DIR" default:".hookd" cmd:"dev,keys create" desc:"where hookd dev keeps its state (PostgreSQL, Temporal, keys)"`
 	AdminKey     string `flag:"admin-key" env:"HOOKD_ADMIN_KEY" cmd:"dev" desc:"bootstrap admin API key (default: one made once and kept in the data dir)"`
 	TemporalPort int    `flag:"temporal-port" env:"HOOKD_TEMPORAL_PORT" default:"7233" cmd:"dev" desc:"embedded Temporal frontend port (0: any free one)"`
@@ -94,6 +100,19 @@ func (c Config) validate() error {
 	}
 	if c.WorkflowCacheSize < 4 {
 		errs = append(errs, fmt.Errorf("HOOKD_WORKFLOW_CACHE_SIZE %d: want at least 4", c.WorkflowCacheSize))
+	}
+	for _, n := range []struct {
+		name     string
+		value    any
+		negative bool
+	}{
+		{"HOOKD_API_RATE_LIMIT", c.APIRateLimit, c.APIRateLimit < 0},
+		{"HOOKD_INGEST_MAX_IN_FLIGHT", c.IngestMaxInFlight, c.IngestMaxInFlight < 0},
+		{"HOOKD_INGEST_QUEUE_WAIT", c.IngestQueueWait, c.IngestQueueWait < 0},
+	} {
+		if n.negative {
+			errs = append(errs, fmt.Errorf("%s %v: want 0 (off) or more", n.name, n.value))
+		}
 	}
 	if c.SecretKey != "" {
 		if _, err := c.SecretKeyBytes(); err != nil {

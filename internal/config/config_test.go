@@ -47,6 +47,7 @@ func TestLoadDefaultsPerCommand(t *testing.T) {
 		TemporalAddress: "127.0.0.1:7233", TemporalNamespace: "default",
 		APIAddr: "127.0.0.1:8080", MetricsAddr: "127.0.0.1:9090", AllowHTTP: true, AllowPrivate: true,
 		LogLevel: slog.LevelInfo, ReconcileInterval: 30 * time.Second, EagerStart: true, WorkflowCacheSize: 500,
+		APIRateLimit: 1000, IngestMaxInFlight: 32, IngestQueueWait: 250 * time.Millisecond,
 		DataDir: ".hookd", TemporalPort: 7233, UIPort: 8233, TemporalStore: TemporalStoreSQLite,
 	}
 	if dev != want {
@@ -142,6 +143,9 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"bad duration", Worker, []string{"HOOKD_RECONCILE_INTERVAL", "30"}, nil, `HOOKD_RECONCILE_INTERVAL="30": want a duration`},
 		{"zero duration", Dev, []string{"HOOKD_RECONCILE_INTERVAL", "0s"}, nil, "HOOKD_RECONCILE_INTERVAL"},
 		{"bad level", API, []string{"HOOKD_LOG_LEVEL", "loud"}, nil, `HOOKD_LOG_LEVEL="loud": want debug, info, warn or error`},
+		{"negative rate limit", API, []string{"HOOKD_API_RATE_LIMIT", "-1"}, nil, "HOOKD_API_RATE_LIMIT -1: want 0 (off) or more"},
+		{"negative in-flight bound", Serve, []string{"HOOKD_INGEST_MAX_IN_FLIGHT", "-5"}, nil, "HOOKD_INGEST_MAX_IN_FLIGHT -5: want 0 (off) or more"},
+		{"negative queue wait", Dev, []string{"HOOKD_INGEST_QUEUE_WAIT", "-1s"}, nil, "HOOKD_INGEST_QUEUE_WAIT -1s: want 0 (off) or more"},
 		{"bad address", Serve, []string{"HOOKD_API_ADDR", "nope"}, nil, `HOOKD_API_ADDR "nope": want host:port`},
 		{"port out of range", Dev, []string{"HOOKD_API_ADDR", "127.0.0.1:99999"}, nil, `HOOKD_API_ADDR "127.0.0.1:99999": want host:port with a port from 0 to 65535`},
 		{"port by name", Serve, []string{"HOOKD_API_ADDR", "localhost:abc"}, nil, "HOOKD_API_ADDR"},
