@@ -1,6 +1,8 @@
 // Package schema compiles the JSON Schemas of event types, refusing any reference outside
-// the schema itself, validates event data against them with one field error per failing
-// path, and caches compiled schemas per event type version.
+// the schema itself, schemas over the size, depth and work limits (MaxBytes, MaxDepth,
+// MaxApplications) and reference cycles that consume no input; validates event data
+// against them with one field error per failing path; and caches compiled schemas per
+// event type version.
 package schema
 
 import (
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -39,16 +42,33 @@ func (noRemoteRefs) Load(url string) (any, error) {
 }
 
 // Compile compiles a JSON Schema (draft 2020-12 unless it names another with
-// $schema). Problems come back as field errors under field.
+// $schema). Problems come back as field errors under field: a schema over MaxBytes or
+// MaxDepth is refused before it is compiled (which bounds the work, as the library takes
+// no context), and a compiled one is refused when a reference cycle applies subschemas to
+// the same value forever (named at the $ref that closes it, "schema.$defs.a.$ref") or
+// when more than MaxApplications subschemas apply to one value.
 func Compile(raw json.RawMessage, field string) (*jsonschema.Schema, *validation.Errors) {
 	var v validation.Errors
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		v.Add(field, "must be valid JSON")
+		return nil, &v
+	}
+	if compact.Len() > MaxBytes {
+		v.Add(field, "%s", sizeMessage)
+		return nil, &v
+	}
+	doc, err := jsonschema.UnmarshalJSON(&compact)
 	if err != nil {
 		v.Add(field, "must be valid JSON")
 		return nil, &v
 	}
 	if _, ok := doc.(map[string]any); !ok {
 		v.Add(field, "must be a JSON Schema object")
+		return nil, &v
+	}
+	if depthOver(doc, MaxDepth) {
+		v.Add(field, "%s", depthMessage)
 		return nil, &v
 	}
 	c := jsonschema.NewCompiler()
@@ -76,7 +96,23 @@ func Compile(raw json.RawMessage, field string) (*jsonschema.Schema, *validation
 		}
 		return nil, &v
 	}
+	if p := checkGraph(sch); p != nil {
+		v.Add(fieldPath(field, pointerTokens(p.at)), "%s", p.message)
+		return nil, &v
+	}
 	return sch, nil
+}
+
+// pointerTokens splits a JSON pointer ("/$defs/a~1b") into its tokens ("$defs", "a/b").
+func pointerTokens(ptr string) []string {
+	if ptr == "" {
+		return nil
+	}
+	tokens := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	for i, t := range tokens {
+		tokens[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+	}
+	return tokens
 }
 
 // Validate checks an event's data against sch, reporting each failing path under
@@ -140,11 +176,20 @@ func fieldPath(field string, tokens []string) string {
 }
 
 // Cache keeps compiled schemas per event type version, so ingest does not compile a
-// schema per event. A changed schema has a new UpdatedAt and so a new key. It is safe for
-// concurrent use.
+// schema per event: each version compiles once per process (concurrent first events wait
+// for one compilation), and within the limits a compilation takes milliseconds, so the
+// first event after a restart is not held up. A changed schema has a new UpdatedAt and so
+// a new key. It is safe for concurrent use.
 type Cache struct {
-	mu sync.Mutex
-	m  map[string]*jsonschema.Schema
+	mu    sync.Mutex
+	m     map[string]cached
+	group singleflight.Group
+}
+
+// cached is one compiled schema, or the field errors of one that is refused.
+type cached struct {
+	sch *jsonschema.Schema
+	err error
 }
 
 // maxCachedSchemas bounds memory; past it the cache starts over.
@@ -152,7 +197,7 @@ const maxCachedSchemas = 1024
 
 // NewCache returns an empty cache.
 func NewCache() *Cache {
-	return &Cache{m: map[string]*jsonschema.Schema{}}
+	return &Cache{m: map[string]cached{}}
 }
 
 // Version names one version of an event type's schema: the cache key.
@@ -162,28 +207,44 @@ type Version struct {
 	Schema           json.RawMessage // nil or "null" when the type has none
 }
 
-// Get returns the compiled schema of et, or nil when it has none. A stored schema that no
-// longer compiles is an error (schemas are validated on write).
+// Get returns the compiled schema of et, or nil when it has none. A stored schema that
+// Compile now refuses (one stored before the limits) is a *validation.Errors naming
+// "type", which asks for the schema to be replaced, so events of that type are refused
+// with 422 rather than an internal error.
 func (c *Cache) Get(et Version) (*jsonschema.Schema, error) {
 	if len(et.Schema) == 0 || string(et.Schema) == "null" {
 		return nil, nil
 	}
 	key := et.OrgID + "\x00" + et.EventType + "\x00" + strconv.FormatInt(et.UpdatedAt.UnixNano(), 10)
 	c.mu.Lock()
-	sch, ok := c.m[key]
+	e, ok := c.m[key]
 	c.mu.Unlock()
 	if ok {
-		return sch, nil
+		return e.sch, e.err
 	}
+	v, _, _ := c.group.Do(key, func() (any, error) {
+		e := compileStored(et)
+		c.mu.Lock()
+		if len(c.m) >= maxCachedSchemas {
+			clear(c.m)
+		}
+		c.m[key] = e
+		c.mu.Unlock()
+		return e, nil
+	})
+	e = v.(cached)
+	return e.sch, e.err
+}
+
+// compileStored compiles a stored schema for Get.
+func compileStored(et Version) cached {
 	sch, verr := Compile(et.Schema, "schema")
-	if verr != nil { // stored schemas were validated on write; this is a bug or a draft change
-		return nil, fmt.Errorf("compile stored schema of event type %s: %w", et.EventType, verr)
+	if verr == nil {
+		return cached{sch: sch}
 	}
-	c.mu.Lock()
-	if len(c.m) >= maxCachedSchemas {
-		clear(c.m)
-	}
-	c.m[key] = sch
-	c.mu.Unlock()
-	return sch, nil
+	first := verr.Errors[0]
+	var v validation.Errors
+	v.Add("type", "event type %q has a schema that hookd no longer accepts (%s: %s); replace it with PUT /v1/event-types/%s",
+		et.EventType, first.Field, first.Message, et.EventType)
+	return cached{err: &v}
 }
