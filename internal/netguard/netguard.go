@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"code.dny.dev/ssrf"
+	"golang.org/x/net/idna"
 )
 
 // MaxURLLength is the longest webhook URL CheckURL accepts.
@@ -108,9 +109,17 @@ func NewClient(opts Options) *http.Client {
 
 // CheckURL validates a webhook URL when it is created or changed: at most MaxURLLength
 // characters, absolute, scheme https (or http when opts.AllowHTTP), a host, no user
-// information. Without opts.AllowPrivate it also refuses hosts that are blocked IP
-// literals (127.0.0.1, [::1], 10.0.0.1, 169.254.169.254, …) and localhost names. It does
-// not resolve DNS: names are checked at connect time by the client. Errors wrap
+// information. It reads the host as the HTTP client will dial it (IDNA mapping, so
+// "１２７.０.０.１" is 127.0.0.1) and refuses a numeric host in any spelling but the
+// canonical one: IPv4 in dotted decimal ("93.184.215.14"; not "127.1", "0x7f000001",
+// "0177.0.0.1", "2130706433" or "127.0.0.1.", which resolvers accept, see parseIPv4), and
+// IPv6 without a zone and without an embedded IPv4 address ("[::ffff:7f00:1]" is
+// refused; write the IPv4 address). A host whose last label is a number is an address,
+// never a DNS name, so a malformed one ("1.2.3.4.5", "08.0.0.1") is refused too. Without
+// opts.AllowPrivate it also refuses hosts that are blocked addresses (127.0.0.1, [::1],
+// 10.0.0.1, 169.254.169.254, …, in any spelling, as the dial-time guard would) and
+// localhost names ("localhost", "localhost.", "api.localhost"; RFC 6761 §6.3). It does not
+// resolve DNS: names are checked at connect time by the client. Errors wrap
 // ErrInvalidURL or ErrBlocked and their messages are fit for an API validation error.
 func CheckURL(raw string, opts Options) error {
 	if len(raw) > MaxURLLength {
@@ -140,8 +149,7 @@ func CheckURL(raw string, opts Options) error {
 	if u.User != nil {
 		return fmt.Errorf("%w: must not contain user information; use the webhook's auth settings", ErrInvalidURL)
 	}
-	host := u.Hostname()
-	if host == "" {
+	if u.Hostname() == "" {
 		return fmt.Errorf("%w: must have a host", ErrInvalidURL)
 	}
 	if p := u.Port(); p != "" {
@@ -149,16 +157,94 @@ func CheckURL(raw string, opts Options) error {
 			return fmt.Errorf("%w: port %s is out of range", ErrInvalidURL, p)
 		}
 	}
+	return checkHost(u, opts)
+}
+
+// checkHost applies CheckURL's rules to the host of u.
+func checkHost(u *url.URL, opts Options) error {
+	host := u.Hostname()
+	if strings.HasPrefix(u.Host, "[") {
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			return fmt.Errorf("%w: host %s is not a valid IPv6 address", ErrInvalidURL, u.Host)
+		}
+		if v4, ok := embeddedIPv4(ip); ok {
+			if err := blocked(v4, u.Host, opts); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: host %s embeds an IPv4 address; write it as %s", ErrInvalidURL, u.Host, v4)
+		}
+		if err := blocked(ip.WithZone(""), u.Host, opts); err != nil {
+			return err
+		}
+		if ip.Zone() != "" {
+			return fmt.Errorf("%w: host %s must not have a zone", ErrInvalidURL, u.Host)
+		}
+		return nil
+	}
+	// What net/http dials: a name that is not ASCII goes through IDNA's lookup mapping.
+	if !isASCII(host) {
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return fmt.Errorf("%w: host %s is not a valid name", ErrInvalidURL, host)
+		}
+		host = ascii
+	}
+	host = strings.ToLower(host)
+	if strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
+		return fmt.Errorf("%w: host %s has an empty label", ErrInvalidURL, host)
+	}
+	if ip, numeric, ok := parseIPv4(host); numeric {
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: host %s ends in a number but is not an IPv4 address", ErrInvalidURL, host)
+		case blocked(ip, u.Hostname(), opts) != nil:
+			return blocked(ip, u.Hostname(), opts)
+		case ip.String() != u.Hostname():
+			return fmt.Errorf("%w: host %s is IPv4 address %s; write it so", ErrInvalidURL, u.Hostname(), ip)
+		}
+		return nil
+	}
+	if h := strings.TrimSuffix(host, "."); !opts.AllowPrivate && (h == "localhost" || strings.HasSuffix(h, ".localhost")) {
+		return fmt.Errorf("%w: %s is a local address", ErrBlocked, host)
+	}
+	return nil
+}
+
+// blocked returns an ErrBlocked error naming host when ip is an address the dial-time
+// guard refuses, unless opts.AllowPrivate.
+func blocked(ip netip.Addr, host string, opts Options) error {
 	if opts.AllowPrivate {
 		return nil
 	}
-	if h := strings.ToLower(strings.TrimSuffix(host, ".")); h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return fmt.Errorf("%w: %s is a local address", ErrBlocked, host)
-	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		if err := guardian.SafeAddr(ip.WithZone("")); err != nil {
+	if err := guardian.SafeAddr(ip.Unmap()); err != nil {
+		if ip.String() == host {
 			return fmt.Errorf("%w: %s is not a public address", ErrBlocked, host)
 		}
+		return fmt.Errorf("%w: %s is not a public address (it is %s)", ErrBlocked, host, ip.Unmap())
 	}
 	return nil
+}
+
+// embeddedIPv4 returns the IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d, RFC 4291
+// §2.5.5.2) or IPv4-compatible (::a.b.c.d, deprecated by §2.5.5.1) IPv6 address; :: and
+// ::1 are neither.
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	if ip.Is4In6() {
+		return ip.Unmap(), true
+	}
+	b := ip.As16()
+	if !ip.Is6() || [12]byte(b[:12]) != [12]byte{} || ip.WithZone("") == netip.IPv6Unspecified() || ip.WithZone("") == netip.IPv6Loopback() {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4([4]byte(b[12:])), true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
