@@ -20,7 +20,9 @@ type eventTypeInput struct {
 }
 
 // check validates the description and schema, returning the schema to store (nil for
-// none).
+// none). The schema is compiled here, within internal/schema's limits (size, depth,
+// reference cycles, applications per value), so a schema that could not validate events
+// is refused when it is written, naming the path inside it ("schema.$defs.a.$ref").
 func (in eventTypeInput) check(v *ValidationError) json.RawMessage {
 	if in.Description != nil {
 		checkDescription(v, "description", *in.Description)

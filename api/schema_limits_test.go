@@ -1,0 +1,110 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd/internal/store"
+)
+
+// problemMessage returns the message the problem gives for field, failing if it names no
+// such field.
+func problemMessage(t *testing.T, p problem, field string) string {
+	t.Helper()
+	wantFields(t, p, field)
+	for _, fe := range p.Errors {
+		if fe.Field == field {
+			return fe.Message
+		}
+	}
+	return ""
+}
+
+func TestEventTypeSchemaLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	deepNot := strings.Repeat(`{"not":`, 4000) + `{}` + strings.Repeat(`}`, 4000)
+	deepProps := strings.Repeat(`{"properties":{"a":`, 4000) + `{}` + strings.Repeat(`}}`, 4000)
+	tests := []struct {
+		name, schema, field, message string
+	}{
+		{"depth 4000", deepNot, "schema", "must nest objects and arrays at most 64 levels deep"},
+		{"depth 4000 in properties", deepProps, "schema", "must be at most 65536 bytes (64 KiB) of JSON"},
+		{"size", `{"description":"` + strings.Repeat("x", 70<<10) + `"}`, "schema", "must be at most 65536 bytes"},
+		{"self $ref", `{"$ref":"#"}`, "schema.$ref", "is a reference cycle that consumes no input (#/$ref → #)"},
+		{"self $ref in $defs", `{"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}`, "schema.$defs.a.$ref", "(#/$defs/a/$ref → #/$defs/a)"},
+		{"mutual $ref", `{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}`, "schema.$defs.b.$ref", "#/$defs/a/$ref → #/$defs/b/$ref → #/$defs/a"},
+	}
+	e.createEventType(e.admin, "device.created", map[string]any{"type": "object"})
+	before := e.counts()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := raw(`{"name":"limits.test","schema":` + tt.schema + `}`)
+			p := decodeProblem(t, e.do("POST", "/v1/event-types", e.admin, body), http.StatusUnprocessableEntity)
+			if msg := problemMessage(t, p, tt.field); !strings.Contains(msg, tt.message) {
+				t.Errorf("POST: %s: %q, want …%s…", tt.field, msg, tt.message)
+			}
+			p = decodeProblem(t, e.do("PUT", "/v1/event-types/device.created", e.admin, raw(`{"schema":`+tt.schema+`}`)), http.StatusUnprocessableEntity)
+			if msg := problemMessage(t, p, tt.field); !strings.Contains(msg, tt.message) {
+				t.Errorf("PUT: %s: %q, want …%s…", tt.field, msg, tt.message)
+			}
+		})
+	}
+	e.assertUnchanged(before)
+}
+
+func TestRecursiveSchemaValidatesEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var tree map[string]any
+	if err := json.Unmarshal([]byte(`{"$defs":{"node":{"type":"object","required":["name"],"properties":{
+		"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/$defs/node"}}}}},
+		"$ref":"#/$defs/node"}`), &tree); err != nil {
+		t.Fatal(err)
+	}
+	e.createEventType(e.admin, "tree.changed", tree)
+
+	good := map[string]any{"type": "tree.changed", "data": map[string]any{"name": "root", "children": []any{
+		map[string]any{"name": "a", "children": []any{map[string]any{"name": "a1"}}},
+	}}}
+	e.must(http.StatusAccepted, "POST", "/v1/events", e.pub, good)
+	bad := map[string]any{"type": "tree.changed", "data": map[string]any{"name": "root", "children": []any{
+		map[string]any{"name": "a", "children": []any{map[string]any{"name": 7}}},
+	}}}
+	p := decodeProblem(t, e.do("POST", "/v1/events", e.pub, bad), http.StatusUnprocessableEntity)
+	wantFields(t, p, "data.children[0].children[0].name")
+}
+
+// TestStoredCyclicSchemaRefusesEventsClearly covers a schema stored before the limits: its
+// events are refused with 422 naming type, never an internal error.
+func TestStoredCyclicSchemaRefusesEventsClearly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.store.CreateEventType(context.Background(), store.EventType{OrgID: e.org, Name: "old.type", Schema: json.RawMessage(`{"$ref":"#"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	p := decodeProblem(t, e.do("POST", "/v1/events", e.pub, map[string]any{"type": "old.type", "data": map[string]any{}}), http.StatusUnprocessableEntity)
+	if msg := problemMessage(t, p, "type"); !strings.Contains(msg, "PUT /v1/event-types/old.type") {
+		t.Errorf("type: %q", msg)
+	}
+}
+
+func TestWebhookURLNumericHosts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	before := e.counts()
+	for _, host := range []string{"127.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.000.000.001", "0", "127.0.0.1.",
+		"localhost.", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::127.0.0.1]", "[fe80::1%25eth0]", "x.localhost",
+		"8.8.2056", "[::ffff:8.8.8.8]", "1.2.3.4.5"} {
+		t.Run(host, func(t *testing.T) {
+			body := webhookBody()
+			body["url"] = "https://" + host + "/hook"
+			p := decodeProblem(t, e.do("POST", "/v1/webhooks", e.admin, body), http.StatusUnprocessableEntity)
+			wantFields(t, p, "url")
+		})
+	}
+	e.assertUnchanged(before)
+}
