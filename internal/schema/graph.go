@@ -4,16 +4,27 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// edge is one subschema that applies when its parent does, named by the keywords that
-// lead to it ("$ref", "allOf/1", "properties/name").
+// edge is one subschema that applies when its parent does, named by the keyword that
+// leads to it and, for keywords that hold several, the member ("allOf" "1", "properties"
+// "name"). The pointer token is built only for a message (see path).
 type edge struct {
-	keyword string
-	to      *jsonschema.Schema
+	keyword, member string
+	to              *jsonschema.Schema
+}
+
+// path is the edge's JSON pointer suffix: "$ref", "allOf/1", "properties/a~1b".
+func (e edge) path() string {
+	if e.member == "" && e.keyword != "dependentSchemas" && e.keyword != "dependencies" &&
+		e.keyword != "properties" && e.keyword != "patternProperties" {
+		return e.keyword
+	}
+	return e.keyword + "/" + escape(e.member)
 }
 
 // edges splits the subschemas that sch applies into those that apply to the same value
@@ -22,85 +33,85 @@ type edge struct {
 // target and to every schema of the document carrying the anchor they may resolve to at
 // run time (anchors), which over-approximates what the validator can reach.
 func edges(sch *jsonschema.Schema, anchors map[string][]*jsonschema.Schema) (inPlace, descending []edge) {
-	in := func(kw string, to *jsonschema.Schema) {
+	in := func(kw, member string, to *jsonschema.Schema) {
 		if to != nil {
-			inPlace = append(inPlace, edge{kw, to})
+			inPlace = append(inPlace, edge{kw, member, to})
 		}
 	}
-	down := func(kw string, to *jsonschema.Schema) {
+	down := func(kw, member string, to *jsonschema.Schema) {
 		if to != nil {
-			descending = append(descending, edge{kw, to})
+			descending = append(descending, edge{kw, member, to})
 		}
 	}
-	in("$ref", sch.Ref)
-	in("$recursiveRef", sch.RecursiveRef)
+	in("$ref", "", sch.Ref)
+	in("$recursiveRef", "", sch.RecursiveRef)
 	if sch.RecursiveRef != nil && sch.RecursiveRef.RecursiveAnchor {
 		for _, to := range anchors["$recursiveAnchor"] {
-			in("$recursiveRef", to)
+			in("$recursiveRef", "", to)
 		}
 	}
 	if d := sch.DynamicRef; d != nil {
-		in("$dynamicRef", d.Ref)
+		in("$dynamicRef", "", d.Ref)
 		if d.Anchor != "" {
 			for _, to := range anchors["#"+d.Anchor] {
-				in("$dynamicRef", to)
+				in("$dynamicRef", "", to)
 			}
 		}
 	}
-	in("not", sch.Not)
+	in("not", "", sch.Not)
 	for i, to := range sch.AllOf {
-		in(fmt.Sprintf("allOf/%d", i), to)
+		in("allOf", strconv.Itoa(i), to)
 	}
 	for i, to := range sch.AnyOf {
-		in(fmt.Sprintf("anyOf/%d", i), to)
+		in("anyOf", strconv.Itoa(i), to)
 	}
 	for i, to := range sch.OneOf {
-		in(fmt.Sprintf("oneOf/%d", i), to)
+		in("oneOf", strconv.Itoa(i), to)
 	}
-	in("if", sch.If)
-	in("then", sch.Then)
-	in("else", sch.Else)
+	in("if", "", sch.If)
+	in("then", "", sch.Then)
+	in("else", "", sch.Else)
 	for _, name := range slices.Sorted(maps.Keys(sch.DependentSchemas)) {
-		in("dependentSchemas/"+escape(name), sch.DependentSchemas[name])
+		in("dependentSchemas", name, sch.DependentSchemas[name])
 	}
 	for _, name := range slices.Sorted(maps.Keys(sch.Dependencies)) {
 		if to, ok := sch.Dependencies[name].(*jsonschema.Schema); ok {
-			in("dependencies/"+escape(name), to)
+			in("dependencies", name, to)
 		}
 	}
 
-	down("propertyNames", sch.PropertyNames)
+	down("propertyNames", "", sch.PropertyNames)
 	for _, name := range slices.Sorted(maps.Keys(sch.Properties)) {
-		down("properties/"+escape(name), sch.Properties[name])
+		down("properties", name, sch.Properties[name])
 	}
 	patterns := slices.SortedFunc(maps.Keys(sch.PatternProperties), func(a, b jsonschema.Regexp) int {
 		return strings.Compare(a.String(), b.String())
 	})
 	for _, re := range patterns {
-		down("patternProperties/"+escape(re.String()), sch.PatternProperties[re])
+		down("patternProperties", re.String(), sch.PatternProperties[re])
 	}
 	if to, ok := sch.AdditionalProperties.(*jsonschema.Schema); ok {
-		down("additionalProperties", to)
+		down("additionalProperties", "", to)
 	}
-	down("unevaluatedProperties", sch.UnevaluatedProperties)
+	down("unevaluatedProperties", "", sch.UnevaluatedProperties)
 	switch items := sch.Items.(type) {
 	case *jsonschema.Schema:
-		down("items", items)
+		down("items", "", items)
 	case []*jsonschema.Schema:
 		for i, to := range items {
-			down(fmt.Sprintf("items/%d", i), to)
+			down("items", strconv.Itoa(i), to)
 		}
 	}
 	if to, ok := sch.AdditionalItems.(*jsonschema.Schema); ok {
-		down("additionalItems", to)
+		down("additionalItems", "", to)
 	}
 	for i, to := range sch.PrefixItems {
-		down(fmt.Sprintf("prefixItems/%d", i), to)
+		down("prefixItems", strconv.Itoa(i), to)
 	}
-	down("items", sch.Items2020)
-	down("contains", sch.Contains)
-	down("unevaluatedItems", sch.UnevaluatedItems)
-	down("contentSchema", sch.ContentSchema)
+	down("items", "", sch.Items2020)
+	down("contains", "", sch.Contains)
+	down("unevaluatedItems", "", sch.UnevaluatedItems)
+	down("contentSchema", "", sch.ContentSchema)
 	return inPlace, descending
 }
 
@@ -111,10 +122,10 @@ type graphProblem struct {
 	message string
 }
 
-// step is one in-place application on the way to a cycle: from applies the keyword.
+// step is one in-place application on the way to a cycle: from applies the edge.
 type step struct {
-	from    *jsonschema.Schema
-	keyword string
+	from *jsonschema.Schema
+	edge edge
 }
 
 // checkGraph looks at every subschema reachable from root for (1) a reference cycle that
@@ -157,7 +168,7 @@ func checkGraph(root *jsonschema.Schema) *graphProblem {
 		in, _ := edges(sch, anchors)
 		n := 1
 		for _, e := range in {
-			here := append(trail, step{sch, e.keyword})
+			here := append(trail, step{sch, e})
 			switch c, done := count[e.to]; {
 			case !done:
 				if p := visit(e.to, here); p != nil {
@@ -198,12 +209,12 @@ func cycleProblem(trail []step, to *jsonschema.Schema) *graphProblem {
 	}
 	var b strings.Builder
 	for _, s := range trail {
-		b.WriteString("#" + pointer(s.from) + "/" + s.keyword + " → ")
+		b.WriteString("#" + pointer(s.from) + "/" + s.edge.path() + " → ")
 	}
 	b.WriteString("#" + pointer(to))
 	last := trail[len(trail)-1]
 	return &graphProblem{
-		at: pointer(last.from) + "/" + last.keyword,
+		at: pointer(last.from) + "/" + last.edge.path(),
 		message: fmt.Sprintf("is a reference cycle that consumes no input (%s); a schema may refer back to itself only through a property or an item",
 			b.String()),
 	}
@@ -220,5 +231,7 @@ func pointer(sch *jsonschema.Schema) string {
 
 // escape makes a name one JSON pointer token (RFC 6901 §3).
 func escape(name string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
+	return pointerEscaper.Replace(name)
 }
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
