@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"reflect"
 	"slices"
@@ -15,19 +16,27 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hookd/hookd/internal/validation"
 	"github.com/hookd/hookd/internal/webhook"
 )
 
 // maxBodyBytes caps every request body (events, schemas, webhooks): 256 KiB.
 const maxBodyBytes = 256 << 10
 
-// readBody reads the whole request body, refusing more than maxBodyBytes with 413.
+// readBody reads the whole request body, refusing more than maxBodyBytes with 413 and a
+// body that has not arrived within the server's read timeout (ServerTimeouts.Read) with 408.
 func readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		var (
+			tooBig  *http.MaxBytesError
+			timeout net.Error
+		)
+		switch {
+		case errors.As(err, &tooBig):
 			return nil, tooBig
+		case errors.As(err, &timeout) && timeout.Timeout():
+			return nil, &httpError{status: http.StatusRequestTimeout, detail: "the request body did not arrive in time", cause: err}
 		}
 		return nil, &httpError{status: http.StatusBadRequest, detail: "could not read the request body", cause: err}
 	}
@@ -39,6 +48,9 @@ func readBody(c *gin.Context) ([]byte, error) {
 // 413). An unknown key or a value of the wrong type is added to v, the field left at its
 // zero value, so the handler can go on to name every other bad field too. Keys match tags
 // exactly (case sensitive). A null value leaves the field at its zero value, as if absent.
+// A value holding a string PostgreSQL cannot store (invalid UTF-8, \u0000, an unpaired
+// surrogate: validation.CheckJSON) is refused the same way, named by its JSON path
+// ("data.device.name"), so no handler ever sees it.
 func bindObject(c *gin.Context, dst any, v *ValidationError) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -71,6 +83,9 @@ func decodeObject(body []byte, dst any, verr *ValidationError) error {
 			continue
 		}
 		f := v.Field(idx)
+		if !validation.CheckJSON(verr, key, raw[key]) {
+			continue // left at its zero value: nothing PostgreSQL refuses reaches a handler
+		}
 		if err := json.Unmarshal(raw[key], f.Addr().Interface()); err != nil {
 			f.SetZero()
 			verr.Add(key, "must be %s", typeDescription(f.Type()))

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/hookd/hookd/internal/validation"
 )
 
 func TestDecodeObject(t *testing.T) {
@@ -33,6 +35,8 @@ func TestDecodeObject(t *testing.T) {
 		{"wrong types", `{"name": 1, "count": 1.5, "tags": "x", "headers": {"A": 1}}`, 0, []string{"count", "headers", "name", "tags"}, "", false},
 		{"case matters", `{"Name": "a"}`, 0, []string{"Name"}, "", false},
 		{"read-only and later", `{"id": "x", "auth": {}, "zzz": 1}`, 0, []string{"auth", "id", "zzz"}, "", false},
+		{"unstorable strings", "{\"name\": \"a\\u0000\", \"tags\": [\"ok\", \"\xff\"], \"headers\": {\"A\": \"\\ud800\"}, \"count\": 1}", 0, []string{"headers.A", "name", "tags[1]"}, "", true},
+		{"escaped backslash is storable", `{"name": "\\u0000"}`, 0, nil, `\u0000`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,4 +80,40 @@ func TestValidationErrorKeepsFirstProblemPerField(t *testing.T) {
 	if len(v.Errors) != 2 || v.Errors[0].Message != "must be a string" || v.Err() == nil {
 		t.Fatalf("%+v", v.Errors)
 	}
+}
+
+// FuzzDecodeObject checks that decodeObject never panics and never hands a handler a
+// string PostgreSQL could not store.
+func FuzzDecodeObject(f *testing.F) {
+	for _, seed := range []string{`{"name": "a", "tags": ["x"], "headers": {"A": "b"}}`, `{"name": "\u0000"}`, "{\"tags\": [\"\xff\"]}", `{"headers": {"\ud800": "x"}}`, `[1]`, ``} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var dst struct {
+			Name    *string            `json:"name"`
+			Tags    *[]string          `json:"tags"`
+			Headers *map[string]string `json:"headers"`
+		}
+		var v ValidationError
+		if err := decodeObject(body, &dst, &v); err != nil {
+			return
+		}
+		check := func(s string) {
+			if p := validation.TextProblem(s); p != "" {
+				t.Fatalf("decoded %q from %q: it %s", s, body, p)
+			}
+		}
+		check(deref(dst.Name))
+		if dst.Tags != nil {
+			for _, s := range *dst.Tags {
+				check(s)
+			}
+		}
+		if dst.Headers != nil {
+			for k, s := range *dst.Headers {
+				check(k)
+				check(s)
+			}
+		}
+	})
 }

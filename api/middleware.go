@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/validation"
 )
 
 // principalKey is where authenticate leaves the caller in the Gin context.
@@ -50,7 +53,9 @@ func (s *server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-// require answers 403 unless the caller's role allows p.
+// require answers 403 unless the caller's role allows p, then refuses what PostgreSQL could
+// not store in the path and query (refuseUnstorable): every /v1 route passes here once,
+// and a role that may not use a route learns nothing about its ids.
 func require(p auth.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		who := caller(c)
@@ -58,8 +63,37 @@ func require(p auth.Permission) gin.HandlerFunc {
 			fail(c, errorf(http.StatusForbidden, "an API key with role %q may not %s", who.Role, p))
 			return
 		}
-		c.Next()
+		refuseUnstorable(c)
 	}
+}
+
+// refuseUnstorable refuses, before any handler reads them, a path parameter or query value
+// that PostgreSQL could not store (validation.TextProblem: invalid UTF-8 such as %FF or
+// %C3%28, or a NUL from %00): 404 for a path parameter, since nothing can have that id or
+// name, and 422 naming each query parameter. Bodies are checked by decodeObject.
+func refuseUnstorable(c *gin.Context) {
+	for _, p := range c.Params {
+		if validation.TextProblem(p.Value) != "" {
+			fail(c, errorf(http.StatusNotFound, "nothing has the %s %q", p.Key, p.Value))
+			return
+		}
+	}
+	if c.Request.URL.RawQuery != "" {
+		var v ValidationError
+		query := c.Request.URL.Query()
+		for _, key := range slices.Sorted(maps.Keys(query)) {
+			for _, value := range query[key] {
+				if problem := validation.TextProblem(value); problem != "" {
+					v.Add(key, "%s", problem)
+				}
+			}
+		}
+		if err := v.Err(); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	c.Next()
 }
 
 // metrics counts and times requests by route template (never the raw path, which would

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 
@@ -17,6 +16,12 @@ import (
 
 // problemContentType is the media type of every error answer (RFC 9457).
 const problemContentType = "application/problem+json"
+
+// statusClientClosedRequest (nginx's 499) answers a request whose context ended before it
+// was answered: the client went away, or half-closed its side of the connection, which Go's
+// server takes for the same and cancels the request's context. Whoever still reads it gets
+// a problem; the metrics count it apart from the server's own faults (5xx).
+const statusClientClosedRequest = 499
 
 // problem is an RFC 9457 problem details object.
 type problem struct {
@@ -121,13 +126,19 @@ func (s *server) toProblem(c *gin.Context, err error) problem {
 		return p
 	case errors.As(err, &maxErr):
 		return newProblem(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", maxErr.Limit))
+	case errors.As(err, &herr) && herr.status < 500:
+		if herr.cause != nil { // the caller's doing (a body cut short), not a fault of ours
+			s.log.InfoContext(c.Request.Context(), "request refused", requestAttrs(c, herr.cause)...)
+		}
+		return newProblem(herr.status, herr.detail)
+	case c.Request.Context().Err() != nil:
+		s.log.InfoContext(c.Request.Context(), "client went away", requestAttrs(c, err)...)
+		p := newProblem(statusClientClosedRequest, "the client closed the connection before the answer was ready")
+		p.Title = "Client Closed Request"
+		return p
 	case errors.As(err, &herr):
 		if herr.cause != nil {
-			level := slog.LevelWarn
-			if herr.status >= 500 {
-				level = slog.LevelError
-			}
-			s.log.Log(c.Request.Context(), level, "request failed", requestAttrs(c, herr.cause)...)
+			s.log.ErrorContext(c.Request.Context(), "request failed", requestAttrs(c, herr.cause)...)
 		}
 		return newProblem(herr.status, herr.detail)
 	case errors.Is(err, dispatch.ErrOverloaded):
