@@ -136,6 +136,10 @@ func New(cfg Config) (*gin.Engine, error) {
 		gin.SetMode(gin.ReleaseMode)
 	}
 	r := gin.New()
+	// Every answer is the API's own: a path that matches no route is 404 (not a redirect
+	// to the path with or without a trailing slash, nor a case-fixed one), a known path
+	// with another method 405 with Allow; both problem+json, below.
+	r.RedirectTrailingSlash, r.RedirectFixedPath = false, false
 	r.HandleMethodNotAllowed = true
 	if err := r.SetTrustedProxies(nil); err != nil { // hookd never uses the client IP
 		return nil, fmt.Errorf("configure gin: %w", err)

@@ -144,7 +144,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 	if r&roleAPI == 0 {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", s.metrics.Handler())
-		if err := s.serveAddr(gctx, g, "metrics", s.cfg.MetricsAddr, mux); err != nil {
+		if err := s.serveAddr(gctx, g, "metrics", s.cfg.MetricsAddr, api.NewServer(mux, api.DefaultServerTimeouts, s.log)); err != nil {
 			return err
 		}
 	}
@@ -189,7 +189,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", s.cfg.APIAddr, err)
 		}
-		s.serveListener(gctx, g, "api", ln, handler)
+		s.serveListener(gctx, g, "api", ln, api.NewServer(handler, api.DefaultServerTimeouts, s.log))
 		if ready != nil {
 			ready("http://" + ln.Addr().String())
 		}
@@ -199,7 +199,8 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 }
 
 // servePprof serves Go's profiles on their own listener (never on the API's), for
-// `go tool pprof http://ADDR/debug/pprof/profile`.
+// `go tool pprof http://ADDR/debug/pprof/profile`. Its answers have no write timeout: a
+// profile or trace takes as many seconds as asked for.
 func (s *services) servePprof(ctx context.Context, g *errgroup.Group) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -207,23 +208,24 @@ func (s *services) servePprof(ctx context.Context, g *errgroup.Group) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return s.serveAddr(ctx, g, "pprof", s.cfg.PprofAddr, mux)
+	t := api.DefaultServerTimeouts
+	t.Write = 0
+	return s.serveAddr(ctx, g, "pprof", s.cfg.PprofAddr, api.NewServer(mux, t, s.log))
 }
 
-// serveAddr listens on addr and serves handler there until ctx ends.
-func (s *services) serveAddr(ctx context.Context, g *errgroup.Group, what, addr string, handler http.Handler) error {
+// serveAddr listens on addr and runs srv there until ctx ends.
+func (s *services) serveAddr(ctx context.Context, g *errgroup.Group, what, addr string, srv *http.Server) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s for %s: %w", addr, what, err)
 	}
 	s.log.Info(what+" listening", "addr", ln.Addr().String())
-	s.serveListener(ctx, g, what, ln, handler)
+	s.serveListener(ctx, g, what, ln, srv)
 	return nil
 }
 
-// serveListener serves handler on ln until ctx ends, then shuts it down gracefully.
-func (s *services) serveListener(ctx context.Context, g *errgroup.Group, what string, ln net.Listener, handler http.Handler) {
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+// serveListener runs srv on ln until ctx ends, then shuts it down gracefully.
+func (s *services) serveListener(ctx context.Context, g *errgroup.Group, what string, ln net.Listener, srv *http.Server) {
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("%s server: %w", what, err)
