@@ -10,6 +10,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,6 +69,30 @@ func (b *Box) Open(sealed []byte) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return plaintext, nil
+}
+
+// SealJSON seals the JSON encoding of v: a small record of secrets kept as one value, such
+// as a webhook's custom header values and target credentials (webhook.Secrets). It fails
+// only if v cannot be encoded.
+func (b *Box) SealJSON(v any) ([]byte, error) {
+	plaintext, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode sealed value: %w", err)
+	}
+	return b.Seal(plaintext)
+}
+
+// OpenJSON opens what SealJSON sealed and decodes it into v (as json.Unmarshal does):
+// ErrOpen if it cannot be opened, another error if it does not decode into v.
+func (b *Box) OpenJSON(sealed []byte, v any) error {
+	plaintext, err := b.Open(sealed)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(plaintext, v); err != nil {
+		return fmt.Errorf("decode sealed value: %w", err)
+	}
+	return nil
 }
 
 // GenerateKey returns a new random 32-byte key.
