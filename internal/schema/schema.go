@@ -116,11 +116,16 @@ func pointerTokens(ptr string) []string {
 }
 
 // Validate checks an event's data against sch, reporting each failing path under
-// field ("data.device.id").
+// field ("data.device.id"). Data whose validation would take more than MaxWork subschema
+// applications is refused, naming field, without running the validator.
 func Validate(sch *jsonschema.Schema, data json.RawMessage, field string) error {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return &validation.Errors{Errors: []validation.FieldError{{Field: field, Message: "must be valid JSON"}}}
+	}
+	if work(sch, doc, MaxWork) > MaxWork {
+		return &validation.Errors{Errors: []validation.FieldError{{Field: field,
+			Message: fmt.Sprintf("would take more than %d schema checks to validate against the event type's schema; send less deeply nested data or simplify the schema", MaxWork)}}}
 	}
 	err = sch.Validate(doc)
 	if err == nil {

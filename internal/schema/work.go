@@ -1,0 +1,166 @@
+package schema
+
+import "github.com/santhosh-tekuri/jsonschema/v6"
+
+// MaxWork bounds the subschema applications that validating one event's data may take:
+// 4,194,304, a few seconds at the validator's microsecond or two each. A schema within the
+// limits can still cost more than the data is large: the validator shares no work between
+// paths, so a schema that reaches a property by two paths and recurses there
+// ({"properties":{"x":{"$ref":"#"}},"allOf":[{"properties":{"x":{"$ref":"#"}}}]}) costs
+// 2^depth for data nested depth levels. Validate counts first (linear in the data) and
+// refuses such data instead of running the validator.
+const MaxWork = 1 << 22
+
+// workCounter counts, from above, the subschema applications of a validation: at each
+// value, every schema that reaches it, by every path, with all that applies in place.
+// Dynamic references are followed to their static target only.
+type workCounter struct {
+	limit    int
+	total    int
+	expanded map[*jsonschema.Schema][]weighted
+}
+
+// weighted is a schema that applies n times.
+type weighted struct {
+	sch *jsonschema.Schema
+	n   int
+}
+
+// work returns the count for validating doc against sch, or a number over limit once the
+// count passes it.
+func work(sch *jsonschema.Schema, doc any, limit int) int {
+	w := &workCounter{limit: limit, expanded: map[*jsonschema.Schema][]weighted{}}
+	w.value(doc, map[*jsonschema.Schema]int{sch: 1})
+	return w.total
+}
+
+// capped adds or multiplies without passing limit+1, so counts never overflow.
+func (w *workCounter) capped(n int) int { return min(n, w.limit+1) }
+
+// value counts the schemas in reach (each applied reach[sch] times) at doc and below.
+func (w *workCounter) value(doc any, reach map[*jsonschema.Schema]int) {
+	var all []weighted
+	for sch, n := range reach {
+		for _, e := range w.expand(sch) {
+			all = append(all, weighted{e.sch, w.capped(n * e.n)})
+			w.total = w.capped(w.total + w.capped(n*e.n))
+		}
+	}
+	if w.total > w.limit {
+		return
+	}
+	switch doc := doc.(type) {
+	case map[string]any:
+		for name, child := range doc {
+			next, keys := map[*jsonschema.Schema]int{}, map[*jsonschema.Schema]int{}
+			for _, a := range all {
+				for _, to := range propertySchemas(a.sch, name) {
+					next[to] = w.capped(next[to] + a.n)
+				}
+				if a.sch.PropertyNames != nil {
+					keys[a.sch.PropertyNames] = w.capped(keys[a.sch.PropertyNames] + a.n)
+				}
+			}
+			if len(keys) > 0 {
+				w.value(name, keys)
+			}
+			w.value(child, next)
+			if w.total > w.limit {
+				return
+			}
+		}
+	case []any:
+		for i, child := range doc {
+			next := map[*jsonschema.Schema]int{}
+			for _, a := range all {
+				for _, to := range itemSchemas(a.sch, i) {
+					next[to] = w.capped(next[to] + a.n)
+				}
+			}
+			w.value(child, next)
+			if w.total > w.limit {
+				return
+			}
+		}
+	}
+}
+
+// expand lists the schemas that apply in place when sch does (sch included), each with
+// the number of paths that reach it; Compile's MaxApplications bounds their sum.
+func (w *workCounter) expand(sch *jsonschema.Schema) []weighted {
+	if e, ok := w.expanded[sch]; ok {
+		return e
+	}
+	counts := map[*jsonschema.Schema]int{}
+	var order []*jsonschema.Schema
+	paths := 0
+	var add func(s *jsonschema.Schema, n int)
+	add = func(s *jsonschema.Schema, n int) {
+		if paths++; paths > MaxApplications { // Compile refused more; stay bounded anyway
+			return
+		}
+		if counts[s] == 0 {
+			order = append(order, s)
+		}
+		counts[s] = w.capped(counts[s] + n)
+		in, _ := edges(s, nil)
+		for _, e := range in {
+			add(e.to, n)
+		}
+	}
+	add(sch, 1)
+	e := make([]weighted, len(order))
+	for i, s := range order {
+		e[i] = weighted{s, counts[s]}
+	}
+	w.expanded[sch] = e
+	return e
+}
+
+// propertySchemas lists the subschemas of sch that apply to its property name, assuming
+// unevaluatedProperties applies too.
+func propertySchemas(sch *jsonschema.Schema, name string) []*jsonschema.Schema {
+	var out []*jsonschema.Schema
+	if to, ok := sch.Properties[name]; ok {
+		out = append(out, to)
+	}
+	for re, to := range sch.PatternProperties {
+		if re.MatchString(name) {
+			out = append(out, to)
+		}
+	}
+	if to, ok := sch.AdditionalProperties.(*jsonschema.Schema); ok && len(out) == 0 {
+		out = append(out, to)
+	}
+	if sch.UnevaluatedProperties != nil {
+		out = append(out, sch.UnevaluatedProperties)
+	}
+	return out
+}
+
+// itemSchemas lists the subschemas of sch that apply to its item i, assuming contains and
+// unevaluatedItems apply too.
+func itemSchemas(sch *jsonschema.Schema, i int) []*jsonschema.Schema {
+	var out []*jsonschema.Schema
+	switch items := sch.Items.(type) {
+	case *jsonschema.Schema:
+		out = append(out, items)
+	case []*jsonschema.Schema:
+		if i < len(items) {
+			out = append(out, items[i])
+		} else if to, ok := sch.AdditionalItems.(*jsonschema.Schema); ok {
+			out = append(out, to)
+		}
+	}
+	if i < len(sch.PrefixItems) {
+		out = append(out, sch.PrefixItems[i])
+	} else if sch.Items2020 != nil {
+		out = append(out, sch.Items2020)
+	}
+	for _, to := range []*jsonschema.Schema{sch.Contains, sch.UnevaluatedItems} {
+		if to != nil {
+			out = append(out, to)
+		}
+	}
+	return out
+}

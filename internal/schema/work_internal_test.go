@@ -1,0 +1,97 @@
+package schema
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd/internal/validation"
+)
+
+// twoPaths reaches property x of every level by two paths and recurses there: 2^depth.
+const twoPaths = `{"type":"object","properties":{"x":{"$ref":"#"}},"allOf":[{"properties":{"x":{"$ref":"#"}}}]}`
+
+func nestedX(depth int) string {
+	return strings.Repeat(`{"x":`, depth) + `{}` + strings.Repeat(`}`, depth)
+}
+
+func TestWork(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		schema, data string
+		want         int
+	}{
+		{`{"properties":{"a":{}}}`, `{"a":1,"b":2}`, 2},
+		{`{"properties":{"a":{}},"additionalProperties":{"type":"string"}}`, `{"a":1,"b":2,"c":3}`, 4},
+		{`{"patternProperties":{"^a":{},"b$":{}}}`, `{"ab":1}`, 3},
+		{`{"propertyNames":{"maxLength":3},"additionalProperties":false}`, `{"ab":1}`, 2},
+		{`{"prefixItems":[{},{}],"items":{"$ref":"#/$defs/s"},"contains":{},"$defs":{"s":{"type":"string"}}}`, `[1,2,3]`, 1 + 2 + 2 + 3},
+		{`{"allOf":[{},{"anyOf":[{},{}]}]}`, `1`, 5},
+		// Root: itself and allOf/0. Level k: 2^k paths, each the $ref, the root and
+		// allOf/0: 2 + 3·(2+4) for two levels.
+		{twoPaths, nestedX(2), 20},
+	}
+	for _, tt := range tests {
+		sch, verr := Compile(json.RawMessage(tt.schema), "schema")
+		if verr != nil {
+			t.Fatal(verr)
+		}
+		var doc any
+		if err := json.Unmarshal([]byte(tt.data), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if got := work(sch, doc, MaxWork); got != tt.want {
+			t.Errorf("work(%s, %s) = %d, want %d", tt.schema, tt.data, got, tt.want)
+		}
+	}
+}
+
+func TestValidateRefusesCostlyData(t *testing.T) {
+	t.Parallel()
+	sch, verr := Compile(json.RawMessage(twoPaths), "schema")
+	if verr != nil {
+		t.Fatal(verr)
+	}
+	if err := Validate(sch, json.RawMessage(nestedX(5)), "data"); err != nil {
+		t.Errorf("shallow data refused: %v", err)
+	}
+	// 2^40 paths: the validator would run for days.
+	err := Validate(sch, json.RawMessage(nestedX(40)), "data")
+	var v *validation.Errors
+	if !errors.As(err, &v) || !v.Has("data") || !strings.Contains(err.Error(), "would take more than 4194304 schema checks") {
+		t.Fatalf("Validate = %v, want data refused as too costly", err)
+	}
+}
+
+// TestWorkOfRealisticEvent keeps the bound far from real events: an order of 500 lines
+// (its schema's most) costs a small fraction of MaxWork and validates.
+func TestWorkOfRealisticEvent(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/order.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch, verr := Compile(raw, "schema")
+	if verr != nil {
+		t.Fatal(verr)
+	}
+	line := `{"sku":"A1","quantity":2,"unitPrice":{"amount":1999,"currency":"EUR"},
+		"discounts":[{"code":"X","percent":10}],"category":{"name":"shoes","parent":{"name":"clothing"}},
+		"attributes":{"size":"42","color":"red"}}`
+	data := `{"id":"ord_0123456789abcdef","createdAt":"2026-01-02T03:04:05Z","status":"paid",
+		"customer":{"id":"c1","email":"a@example.com","shippingAddress":{"line1":"1 Main St","city":"Berlin","country":"DE"}},
+		"lines":[` + strings.TrimSuffix(strings.Repeat(line+",", 500), ",") + `],
+		"total":{"amount":999500,"currency":"EUR"},"shipping":null,"metadata":{"source":"web"}}`
+	var doc any
+	if err := json.Unmarshal([]byte(data), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if n := work(sch, doc, MaxWork); n > MaxWork/100 {
+		t.Errorf("work = %d, over a hundredth of MaxWork", n)
+	}
+	if err := Validate(sch, json.RawMessage(data), "data"); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}
