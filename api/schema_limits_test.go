@@ -108,3 +108,23 @@ func TestWebhookURLNumericHosts(t *testing.T) {
 	}
 	e.assertUnchanged(before)
 }
+
+// TestCostlyEventDataRefused: a schema within the limits that reaches a property by two
+// paths and recurses there costs 2^depth; deep data is refused before validation.
+func TestCostlyEventDataRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var twoPaths map[string]any
+	if err := json.Unmarshal([]byte(`{"type":"object","properties":{"x":{"$ref":"#"}},"allOf":[{"properties":{"x":{"$ref":"#"}}}]}`), &twoPaths); err != nil {
+		t.Fatal(err)
+	}
+	e.createEventType(e.admin, "two.paths", twoPaths)
+	e.must(http.StatusAccepted, "POST", "/v1/events", e.pub, raw(`{"type":"two.paths","data":{"x":{"x":{}}}}`))
+	before := e.counts()
+	deep := strings.Repeat(`{"x":`, 40) + `{}` + strings.Repeat(`}`, 40)
+	p := decodeProblem(t, e.do("POST", "/v1/events", e.pub, raw(`{"type":"two.paths","data":`+deep+`}`)), http.StatusUnprocessableEntity)
+	if msg := problemMessage(t, p, "data"); !strings.Contains(msg, "would take more than") {
+		t.Errorf("data: %q", msg)
+	}
+	e.assertUnchanged(before)
+}
