@@ -178,10 +178,9 @@ func TestCheckURLNumericHosts(t *testing.T) {
 	}
 }
 
-// FuzzParseIPv4 holds parseIPv4 to the system resolver and CheckURL to the dial-time guard
-// on arbitrary hosts: an address it reads is the one getaddrinfo reads; CheckURL refuses
-// it as blocked exactly when the guard would refuse the connection, and accepts it only
-// when it is spelled canonically.
+// FuzzParseIPv4 holds CheckURL to the dial-time guard on arbitrary hosts: an address
+// parseIPv4 reads is refused as blocked exactly when the guard would refuse the
+// connection, and accepted only when it is spelled canonically.
 func FuzzParseIPv4(f *testing.F) {
 	for _, h := range []string{"127.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.000.000.001", "0", "127.0.0.1.",
 		"8.8.2056", "1.2.3.4.5", "example.123", "0x", "93.184.215.14", "10.1", "example.com"} {
@@ -195,13 +194,9 @@ func FuzzParseIPv4(f *testing.F) {
 		if !ok {
 			return
 		}
-		// inet_aton takes neither a trailing dot nor an empty 0x part; the rest it reads
-		// as we do.
-		if !strings.HasSuffix(host, ".") && !emptyHexPart(host) {
-			if sys, err := systemIPv4(t, host); err != nil || sys != ip {
-				t.Fatalf("parseIPv4(%q) = %v; the system resolver reads %v, %v", host, ip, sys, err)
-			}
-		}
+		// No system resolver here: a host that parseIPv4 reads but inet_aton does not
+		// would go to DNS, and no test query may leave the machine. FuzzIPv4Spellings
+		// holds the parser to the resolver on spellings inet_aton is sure to read.
 		agreesWithGuard(t, host, ip)
 	})
 }
@@ -218,15 +213,6 @@ func agreesWithGuard(t *testing.T, host string, ip netip.Addr) {
 	if err == nil && strings.ToLower(host) != ip.String() {
 		t.Fatalf("CheckURL accepted %q, a non-canonical spelling of %v", host, ip)
 	}
-}
-
-func emptyHexPart(host string) bool {
-	for _, p := range strings.Split(host, ".") {
-		if p == "0x" || p == "0X" {
-			return true
-		}
-	}
-	return false
 }
 
 // FuzzIPv4Spellings builds valid inet_aton spellings of an address (1 to 4 parts, each in
