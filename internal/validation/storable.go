@@ -7,22 +7,22 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // What PostgreSQL (a UTF8 database) cannot store, in the words a FieldError uses. Its text
 // type refuses invalid UTF-8 and the NUL character ("invalid byte sequence for encoding
-// UTF8"); its json and jsonb parsers refuse a UTF-16 surrogate escape that is not a
-// high-low pair, and jsonb also the escape \u0000 ("unsupported Unicode escape sequence").
+// UTF8"); jsonb refuses the escape \u0000 ("unsupported Unicode escape sequence") and a
+// UTF-16 surrogate escape that is not a high-low pair. The json type keeps both as
+// written, but they are refused there too: one rule for every column, and Go, decoding
+// such a value, would store a NUL or a silent U+FFFD.
 const (
-	notUTF8       = "must be valid UTF-8"
-	hasNUL        = "must not contain the NUL character (U+0000)"
-	hasSurrogate  = "must not contain an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)"
-	keyPrefix     = "has a key that "
-	notValidJSON  = "must be valid JSON"
-	surrogateLow  = 0xDC00
-	surrogateHigh = 0xD800
-	surrogateEnd  = 0xE000
+	notUTF8      = "must be valid UTF-8"
+	hasNUL       = "must not contain the NUL character (U+0000)"
+	hasSurrogate = "must not contain an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)"
+	keyPrefix    = "has a key that "
+	notValidJSON = "must be valid JSON"
 )
 
 // TextProblem says why PostgreSQL cannot store s in a text column: "" when it can, else a
@@ -162,13 +162,9 @@ func quotedProblem(raw []byte) string {
 		switch {
 		case r == 0:
 			return hasNUL
-		case r >= surrogateLow && r < surrogateEnd:
-			return hasSurrogate // a low half with no high half before it
-		case r >= surrogateHigh && r < surrogateLow:
-			if i+6 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' {
-				return hasSurrogate
-			}
-			if lo := hex4(raw, i+3); lo < surrogateLow || lo >= surrogateEnd {
+		case utf16.IsSurrogate(r): // must be a high half followed by a \u low half
+			if i+6 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' ||
+				utf16.DecodeRune(r, hex4(raw, i+3)) == utf8.RuneError {
 				return hasSurrogate
 			}
 			i += 6
