@@ -132,8 +132,9 @@ type Attempt struct {
 	OrgID           string
 	Number          int    // 1-based, per delivery
 	Trigger         string // "auto" | "manual" | "replay"
+	State           string // AttemptSending, AttemptCompleted or AttemptInterrupted
 	RequestedAt     time.Time
-	DurationMs      int64
+	DurationMs      int64 // 0 unless State is AttemptCompleted
 	RequestURL      string
 	RequestMethod   string
 	RequestHeaders  map[string]string // secrets masked before storing
@@ -150,6 +151,21 @@ type Attempt struct {
 	// attempts recorded before outcomes were.
 	Outcome string
 }
+
+// States of an attempt. An attempt is recorded sending before its request goes out
+// (BeginAttempt) and completed after (CompleteAttempt); one its worker never completed
+// (it died, or was stopped past its grace period, with the request in flight) is closed
+// interrupted, with InterruptedError as its error, when the next attempt of its delivery
+// begins or when CloseStaleAttempts finds it.
+const (
+	AttemptSending     = "sending"
+	AttemptCompleted   = "completed"
+	AttemptInterrupted = "interrupted"
+)
+
+// InterruptedError is the error of an interrupted attempt: its request was sent (or about
+// to be), and what came back, if anything, is unknown.
+const InterruptedError = "no response recorded: the worker stopped while the request was in flight"
 
 // Page asks for one page of a list, newest first.
 type Page struct {

@@ -67,12 +67,12 @@ func deliveryDest(d *Delivery) []any {
 
 const attemptCols = "a.id, a.delivery_id, a.org_id, a.number, a.trigger, a.requested_at, a.duration_ms, " +
 	"a.request_url, a.request_method, a.request_headers, a.response_status, a.response_headers, " +
-	"a.response_body, a.error, a.retry_after_ms, COALESCE(a.activity_key, ''), COALESCE(a.outcome, '')"
+	"a.response_body, a.error, a.retry_after_ms, COALESCE(a.activity_key, ''), COALESCE(a.outcome, ''), a.state"
 
 func attemptDest(a *Attempt) []any {
 	return []any{&a.ID, &a.DeliveryID, &a.OrgID, &a.Number, &a.Trigger, &a.RequestedAt, &a.DurationMs,
 		&a.RequestURL, &a.RequestMethod, &a.RequestHeaders, &a.ResponseStatus, &a.ResponseHeaders,
-		&a.ResponseBody, &a.Error, &a.RetryAfterMs, &a.ActivityKey, &a.Outcome}
+		&a.ResponseBody, &a.Error, &a.RetryAfterMs, &a.ActivityKey, &a.Outcome, &a.State}
 }
 
 // withSeq appends the destination for a trailing seq column.

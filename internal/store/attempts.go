@@ -1,0 +1,259 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd/internal/ids"
+)
+
+// AttemptContext is everything one delivery attempt needs.
+type AttemptContext struct {
+	Delivery Delivery
+	Webhook  Webhook // secret opened
+	Event    Event
+	// Recorded is the completed attempt recorded under the activity key LoadAttempt was
+	// given, nil if none: the activity is re-executing an attempt that was made. An
+	// attempt of that key still sending is not returned: it was interrupted, and the
+	// re-execution is an attempt of its own (see BeginAttempt).
+	Recorded *RecordedAttempt
+}
+
+// RecordedAttempt is what a recorded attempt found out, enough to answer for it again.
+type RecordedAttempt struct {
+	Number         int
+	ResponseStatus *int // nil when no response came back
+	Error          string
+	RetryAfterMs   *int64
+	Outcome        string // a delivery.Outcome; "" if recorded without one
+}
+
+// LoadAttempt reads a delivery with its webhook and event in one query, for the attempt
+// activity (not scoped to an organization: the id comes from Temporal). When activityKey
+// is not "", the same query also looks for the delivery's completed attempt recorded
+// under that key (Attempt.ActivityKey) and returns it as Recorded. ErrNotFound if the
+// delivery is gone (e.g. its webhook was deleted).
+func (s *Store) LoadAttempt(ctx context.Context, deliveryID, activityKey string) (AttemptContext, error) {
+	var (
+		ac     AttemptContext
+		wr     webhookRow
+		number *int
+		rec    RecordedAttempt
+	)
+	dest := append(deliveryDest(&ac.Delivery), wr.dest()...)
+	dest = append(dest, eventDest(&ac.Event)...)
+	dest = append(dest, &number, &rec.ResponseStatus, &rec.Error, &rec.RetryAfterMs, &rec.Outcome)
+	// "" never matches: keys are stored as NULL when empty, and NULL equals nothing.
+	err := s.pool.QueryRow(ctx, `
+        SELECT `+deliveryCols+`, `+webhookCols+`, `+eventCols+`,
+            r.number, r.response_status, COALESCE(r.error, ''), r.retry_after_ms, COALESCE(r.outcome, '')
+        FROM deliveries d
+        JOIN webhooks w ON w.id = d.webhook_id
+        JOIN events e ON e.org_id = d.org_id AND e.id = d.event_id
+        LEFT JOIN LATERAL (
+            SELECT a.number, a.response_status, a.error, a.retry_after_ms, a.outcome
+            FROM attempts a
+            WHERE a.delivery_id = d.id AND a.activity_key = NULLIF($2::text, '') AND a.state = 'completed'
+        ) r ON true
+        WHERE d.id = $1`, deliveryID, activityKey).Scan(dest...)
+	if err != nil {
+		return AttemptContext{}, wrap("load attempt", err)
+	}
+	if ac.Webhook, err = s.webhookOf(&wr); err != nil {
+		return AttemptContext{}, err
+	}
+	if number != nil {
+		rec.Number = *number
+		ac.Recorded = &rec
+	}
+	return ac, nil
+}
+
+// DeliveryUpdate is how an attempt changes its delivery and webhook.
+type DeliveryUpdate struct {
+	Status        string     // the delivery's new status
+	NextAttemptAt *time.Time // when the next automatic attempt is due; nil if none
+	WorkflowRunID string     // "" keeps the stored one
+	// DisableWebhook sets an ENABLED webhook to DISABLED_DUE_TO_ERRORS (a webhook an
+	// admin disabled stays DISABLED).
+	DisableWebhook bool
+}
+
+// rowQuerier is what pgxpool.Pool and pgx.Tx have in common for one-row statements.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// beginAttemptSQL does all of BeginAttempt in one statement. The delivery row lock taken
+// by the first UPDATE serialises the attempts of one delivery, so numbers are dense and
+// unique. The attempts the delivery still has in flight are interrupted before the new
+// one is inserted (the insert waits on their count), so that a re-execution of an
+// interrupted attempt may take its activity key.
+const beginAttemptSQL = `
+WITH d AS (
+    UPDATE deliveries d SET
+        attempt_count = d.attempt_count + 1,
+        last_attempt_at = $2,
+        workflow_run_id = CASE WHEN $3::text = '' THEN d.workflow_run_id ELSE $3::text END,
+        updated_at = now()
+    WHERE d.id = $1
+    RETURNING d.id, d.org_id, d.webhook_id, d.attempt_count
+), interrupted AS (
+    UPDATE attempts a SET state = 'interrupted', error = $4
+    FROM d WHERE a.delivery_id = d.id AND a.state = 'sending'
+    RETURNING a.id
+), a AS (
+    INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, request_url,
+        request_method, request_headers, activity_key, state)
+    SELECT $5, d.id, d.org_id, d.attempt_count, $6, $2, $7, $8, $9, NULLIF($10::text, ''), 'sending'
+    FROM d WHERE (SELECT count(*) FROM interrupted) >= 0
+    RETURNING number
+), w AS (
+    UPDATE webhooks w SET attempt_count = w.attempt_count + 1, last_triggered_at = $2
+    FROM d WHERE w.id = d.webhook_id
+)
+SELECT number FROM a`
+
+// BeginAttempt records an attempt as sending, before its request goes out: a.ID (default
+// a new att_ id), a.Trigger (default "auto"), a.RequestedAt (default now), the request
+// (URL, method, masked headers) and a.ActivityKey; the response fields are ignored. It
+// returns the attempt's number, the delivery's attempt count plus one, and counts the
+// attempt on the delivery (attempt count, last attempt time, runID unless "") and on the
+// webhook (attempt count, last triggered time).
+//
+// Every attempt of the delivery still sending is closed first as interrupted, with
+// InterruptedError: attempts of one delivery are made one at a time, so an attempt
+// beginning means the one before it will never complete. That includes an attempt of
+// the same activity key, whose re-execution this is; it keeps its number, and the
+// re-execution gets the next one. ErrNotFound if the delivery is gone; ErrConflict if the
+// delivery has a completed attempt with a.ActivityKey (it was made: see LoadAttempt), in
+// which case nothing changes.
+func (s *Store) BeginAttempt(ctx context.Context, a Attempt, runID string) (int, error) {
+	return beginAttempt(ctx, s.pool, a, runID)
+}
+
+func beginAttempt(ctx context.Context, q rowQuerier, a Attempt, runID string) (int, error) {
+	if a.ID == "" {
+		a.ID = ids.New(ids.Attempt)
+	}
+	if a.Trigger == "" {
+		a.Trigger = "auto"
+	}
+	if a.RequestedAt.IsZero() {
+		a.RequestedAt = time.Now()
+	}
+	var number int
+	err := q.QueryRow(ctx, beginAttemptSQL,
+		a.DeliveryID, a.RequestedAt, runID, InterruptedError, a.ID, a.Trigger, cleanText(a.RequestURL),
+		a.RequestMethod, cleanMap(a.RequestHeaders), a.ActivityKey,
+	).Scan(&number)
+	if err != nil {
+		return 0, wrap("begin attempt", err)
+	}
+	return number, nil
+}
+
+// completeAttemptSQL does all of CompleteAttempt in one statement. It locks the delivery
+// before the attempt, in the order BeginAttempt takes them, so that the two never wait on
+// each other in a cycle.
+const completeAttemptSQL = `
+WITH lock AS (
+    SELECT 1 FROM deliveries WHERE id = $2 FOR NO KEY UPDATE
+), a AS (
+    UPDATE attempts a SET state = 'completed', duration_ms = $3, response_status = $4,
+        response_headers = $5, response_body = $6, error = $7, retry_after_ms = $8,
+        outcome = NULLIF($9::text, '')
+    WHERE a.id = $1 AND a.delivery_id = $2 AND a.state = 'sending' AND EXISTS (SELECT FROM lock)
+    RETURNING a.delivery_id, a.number
+), d AS (
+    UPDATE deliveries d SET
+        status = CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN d.status ELSE $10::text END,
+        next_attempt_at = CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN NULL
+                               ELSE $11::timestamptz END,
+        last_status_code = $4,
+        last_error = $7,
+        updated_at = now()
+    FROM a WHERE d.id = a.delivery_id
+    RETURNING d.webhook_id, d.status
+), w AS (
+    UPDATE webhooks w SET
+        consecutive_failures = CASE d.status WHEN 'failed' THEN w.consecutive_failures + 1
+                                             WHEN 'succeeded' THEN 0
+                                             ELSE w.consecutive_failures END,
+        status = CASE WHEN $12::bool AND w.status = 'ENABLED' THEN 'DISABLED_DUE_TO_ERRORS' ELSE w.status END,
+        updated_at = CASE WHEN $12::bool AND w.status = 'ENABLED' THEN now() ELSE w.updated_at END
+    FROM d WHERE w.id = d.webhook_id
+)
+SELECT number FROM a`
+
+// CompleteAttempt records what came back for the sending attempt a.ID of delivery
+// a.DeliveryID (duration, response, error, Retry-After, outcome) and its consequences,
+// atomically. The delivery gets u's status and next attempt time and the attempt's status
+// code and error, except that a canceled delivery stays canceled unless the attempt
+// succeeded; u.WorkflowRunID is ignored (BeginAttempt took it). u.DisableWebhook sets an
+// ENABLED webhook DISABLED_DUE_TO_ERRORS and its updated_at to now, so that updated_at
+// names that disabling: of concurrent attempts that disable one webhook, only the first
+// changes it. A delivery now failed adds one to its webhook's consecutive failures and
+// one now succeeded resets them. ErrNotFound if the attempt (or its delivery) is gone;
+// ErrConflict if it is no longer sending (a later attempt, or the reconciler, closed it
+// as interrupted), in which case nothing changes.
+func (s *Store) CompleteAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) error {
+	return completeAttempt(ctx, s.pool, a, u)
+}
+
+func completeAttempt(ctx context.Context, q rowQuerier, a Attempt, u DeliveryUpdate) error {
+	var number int
+	err := q.QueryRow(ctx, completeAttemptSQL,
+		a.ID, a.DeliveryID, a.DurationMs, a.ResponseStatus, cleanMap(a.ResponseHeaders),
+		cleanText(a.ResponseBody), cleanText(a.Error), a.RetryAfterMs, a.Outcome,
+		u.Status, u.NextAttemptAt, u.DisableWebhook,
+	).Scan(&number)
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return wrap("complete attempt", err)
+	}
+	var state string
+	if err := q.QueryRow(ctx, `SELECT state FROM attempts WHERE id = $1`, a.ID).Scan(&state); err != nil {
+		return wrap("complete attempt", err)
+	}
+	return fmt.Errorf("complete attempt %s: it is %s: %w", a.ID, state, ErrConflict)
+}
+
+// RecordAttempt records an attempt and its consequences in one transaction, as
+// BeginAttempt (with u.WorkflowRunID) followed by CompleteAttempt would, and returns its
+// number (a.Number is ignored): for an attempt known whole at once. Its errors are
+// theirs.
+func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) (int, error) {
+	if a.ID == "" {
+		a.ID = ids.New(ids.Attempt)
+	}
+	var number int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if number, err = beginAttempt(ctx, tx, a, u.WorkflowRunID); err != nil {
+			return err
+		}
+		return completeAttempt(ctx, tx, a, u)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record attempt: %w", err)
+	}
+	return number, nil
+}
+
+// CloseStaleAttempts closes as interrupted, with InterruptedError, every attempt still
+// sending that was requested before requestedBefore, and returns how many it closed: the
+// attempts whose worker died and whose delivery makes no next attempt to close them
+// (BeginAttempt). requestedBefore must leave out every attempt that may still complete.
+func (s *Store) CloseStaleAttempts(ctx context.Context, requestedBefore time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `
+        UPDATE attempts SET state = 'interrupted', error = $2
+        WHERE state = 'sending' AND requested_at < $1`, requestedBefore, InterruptedError)
+	if err != nil {
+		return 0, wrap("close stale attempts", err)
+	}
+	return tag.RowsAffected(), nil
+}
