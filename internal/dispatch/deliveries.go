@@ -138,19 +138,48 @@ type Outcome struct {
 	RunID string
 }
 
-// RecordAttempt stores an attempt and its decision atomically (the delivery's status and
-// next attempt time, the webhook's counters, and on 410 the webhook set to
-// DISABLED_DUE_TO_ERRORS) and returns the attempt's number. A webhook disabled this way
-// is announced with a `webhook.disabled` event (see WebhookGone). wh is the webhook as
-// the attempt loaded it. Errors are the store's: store.ErrNotFound if the delivery is
-// gone, store.ErrConflict if the attempt's activity key was recorded already.
+// BeginAttempt records attempt a as sending, before its request goes out, closing as
+// interrupted any attempt of the delivery still in flight (its worker died), and returns
+// its number: the attempt counts from then on, towards the retry budget too
+// (delivery.Decide), whatever becomes of it. runID is the workflow run making it ("" keeps
+// the stored one). Errors are store.BeginAttempt's.
+func (s *Service) BeginAttempt(ctx context.Context, a store.Attempt, runID string) (int, error) {
+	return s.store.BeginAttempt(ctx, a, runID)
+}
+
+// CompleteAttempt records what came back for an attempt begun with BeginAttempt
+// (o.Attempt with the ID it was begun with) and its decision atomically: the delivery's
+// status and next attempt time, the webhook's counters, and on 410 the webhook set to
+// DISABLED_DUE_TO_ERRORS, which is announced with a `webhook.disabled` event (see
+// WebhookGone). wh is the webhook as the attempt loaded it. Errors are the store's:
+// store.ErrNotFound if the delivery is gone, store.ErrConflict if the attempt is no longer
+// sending (it was closed as interrupted).
+func (s *Service) CompleteAttempt(ctx context.Context, wh store.Webhook, o Outcome) error {
+	_, err := s.settle(ctx, wh, o, func(u store.DeliveryUpdate) (int, error) {
+		return o.Attempt.Number, s.store.CompleteAttempt(ctx, o.Attempt, u)
+	})
+	return err
+}
+
+// RecordAttempt records a whole attempt and its decision in one transaction, as
+// BeginAttempt and CompleteAttempt would, and returns its number. Errors are the store's:
+// store.ErrNotFound if the delivery is gone, store.ErrConflict if the attempt's activity
+// key was recorded already.
 func (s *Service) RecordAttempt(ctx context.Context, wh store.Webhook, o Outcome) (int, error) {
+	return s.settle(ctx, wh, o, func(u store.DeliveryUpdate) (int, error) {
+		return s.store.RecordAttempt(ctx, o.Attempt, u)
+	})
+}
+
+// settle turns o's decision into the delivery's update, has record store it, and
+// announces a webhook the decision disabled.
+func (s *Service) settle(ctx context.Context, wh store.Webhook, o Outcome, record func(store.DeliveryUpdate) (int, error)) (int, error) {
 	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook, WorkflowRunID: o.RunID}
 	if o.Decision.Status == delivery.StatusRetrying {
 		next := s.now().Add(o.Decision.Delay)
 		update.NextAttemptAt = &next
 	}
-	number, err := s.store.RecordAttempt(ctx, o.Attempt, update)
+	number, err := record(update)
 	if err != nil {
 		return 0, err
 	}

@@ -37,7 +37,28 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	}
 }
 
-// RunReconciler reconciles at once and then every interval until ctx ends.
+// StaleAttemptAge is how long an attempt may stay sending before CloseStaleAttempts
+// closes it as interrupted. An attempt lasts at most its webhook's timeout (60 s at most)
+// plus its recording, and Temporal gives up on an attempt activity after its 2-minute
+// start-to-close timeout (workflows.Delivery) and runs it again if the delivery goes on:
+// an attempt older than this was left by a worker that died or was stopped past its grace
+// period (HOOKD_WORKER_STOP_TIMEOUT), and anything that answers for it now is too late.
+const StaleAttemptAge = 5 * time.Minute
+
+// CloseStaleAttempts closes as interrupted every attempt left sending for longer than
+// StaleAttemptAge, and returns how many: those of deliveries that made no attempt since
+// (an attempt beginning closes the one before it), such as a delivery canceled, or ended
+// by a fault, while its worker was gone.
+func (s *Service) CloseStaleAttempts(ctx context.Context) (int64, error) {
+	n, err := s.store.CloseStaleAttempts(ctx, s.now().Add(-StaleAttemptAge))
+	if err != nil {
+		return 0, fmt.Errorf("close stale attempts: %w", err)
+	}
+	return n, nil
+}
+
+// RunReconciler reconciles, and closes stale attempts, at once and then every interval
+// until ctx ends.
 func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -48,6 +69,13 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 			s.log.Error("reconcile deliveries", "err", err)
 		case n > 0:
 			s.log.Info("started workflows for unstarted deliveries", "count", n)
+		}
+		closed, err := s.CloseStaleAttempts(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("close stale attempts", "err", err)
+		case closed > 0:
+			s.log.Warn("closed attempts left in flight as interrupted", "count", closed)
 		}
 		select {
 		case <-ctx.Done():
