@@ -80,7 +80,8 @@ var _ attemptStore = (*store.Store)(nil)
 // attemptService is what an attempt asks of the service (internal/dispatch) to change:
 // the delivery's status, the webhook, the events hookd emits.
 type attemptService interface {
-	RecordAttempt(ctx context.Context, wh store.Webhook, o dispatch.Outcome) (int, error)
+	BeginAttempt(ctx context.Context, a store.Attempt, runID string) (int, error)
+	CompleteAttempt(ctx context.Context, wh store.Webhook, o dispatch.Outcome) error
 	WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error
 	Abandon(ctx context.Context, d store.Delivery, reason string) error
 	FailDelivery(ctx context.Context, deliveryID, reason string) error
@@ -130,9 +131,16 @@ func (a *Activities) now() time.Time {
 // ErrType constants, which it does not. Every answer of the receiver, including none at
 // all, is an outcome.
 //
-// A re-execution of an attempt already recorded (see attemptKey) sends nothing and returns
-// what was recorded: the receiver gets each logical attempt once, unless recording it
-// failed.
+// The attempt is recorded as sending before its request goes out and completed after
+// (dispatch.Service.BeginAttempt, CompleteAttempt), so that a request whose worker dies
+// in flight is on record: the next attempt of the delivery closes it as interrupted.
+// Beginning takes the attempt's number, which is the one delivery.Decide judges it by: an
+// interrupted attempt counts towards the retry budget.
+//
+// A re-execution of an attempt already completed (see attemptKey) sends nothing and
+// returns what was recorded: the receiver gets each logical attempt once. A re-execution
+// of one that never completed (its worker died, or recording the answer failed) sends
+// again, as an attempt of its own.
 func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResult, error) {
 	key := attemptKey(ctx)
 	ac, err := a.Store.LoadAttempt(ctx, in.DeliveryID, key)
@@ -150,7 +158,6 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	case err != nil:
 		return AttemptResult{}, fmt.Errorf("load attempt: %w", err)
 	}
-	policy := ac.Webhook.Policy()
 	// Before the abandon checks: the attempt was made, whatever happened to the delivery
 	// since, and the workflow must hear what it found out.
 	if rec := ac.Recorded; rec != nil {
@@ -166,20 +173,27 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		return AttemptResult{Abandoned: true, Status: delivery.StatusCanceled, Error: reason}, nil
 	}
 
-	stop := keepHeartbeating(ctx)
-	sent := a.send(ctx, ac, in.Trigger)
-	stop()
-
-	decision := delivery.Decide(policy, in.DeliveryID, ac.Delivery.AttemptCount+1, in.Trigger, sent.outcome, sent.retryAfter)
+	req, sent := a.prepare(ctx, ac, in.Trigger)
 	sent.attempt.ActivityKey = key
-	sent.attempt.Outcome = string(sent.outcome)
-	// A conflict on the key means a concurrent execution of this attempt recorded it
+	// A conflict on the key means a concurrent execution of this attempt completed it
 	// first: the error makes Temporal retry, and the retry finds that record.
-	number, err := a.Service.RecordAttempt(ctx, ac.Webhook, dispatch.Outcome{
-		Attempt: sent.attempt, Decision: decision, RunID: runID(ctx),
-	})
+	number, err := a.Service.BeginAttempt(ctx, sent.attempt, runID(ctx))
 	if err != nil {
-		return AttemptResult{}, fmt.Errorf("record attempt: %w", err)
+		return AttemptResult{}, fmt.Errorf("begin attempt: %w", err)
+	}
+	if req != nil {
+		stop := keepHeartbeating(ctx)
+		sent = a.send(req, time.Duration(ac.Webhook.TimeoutSeconds)*time.Second, sent)
+		stop()
+	}
+
+	decision := delivery.Decide(ac.Webhook.Policy(), in.DeliveryID, number, in.Trigger, sent.outcome, sent.retryAfter)
+	sent.attempt.Number = number
+	sent.attempt.Outcome = string(sent.outcome)
+	// A conflict here means the attempt was closed as interrupted meanwhile (this worker
+	// was presumed dead): the error makes Temporal retry, if it still waits for this one.
+	if err := a.Service.CompleteAttempt(ctx, ac.Webhook, dispatch.Outcome{Attempt: sent.attempt, Decision: decision}); err != nil {
+		return AttemptResult{}, fmt.Errorf("complete attempt %d: %w", number, err)
 	}
 	if a.Metrics != nil {
 		a.Metrics.ObserveAttempt(sent.statusCode, time.Duration(sent.attempt.DurationMs)*time.Millisecond)
@@ -272,11 +286,13 @@ type sendResult struct {
 	retryAfter time.Duration
 }
 
-// send renders, signs and POSTs the delivery once and describes what happened.
-func (a *Activities) send(ctx context.Context, ac store.AttemptContext, trigger string) sendResult {
+// prepare renders and signs the delivery and builds its request, stamped with the time of
+// the attempt. The result describes the request; when there is none to send (rendering
+// or signing failed) req is nil and the result is the attempt's outcome, with the error.
+func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigger string) (req *http.Request, res sendResult) {
 	wh, ev := ac.Webhook, ac.Event
 	started := a.now()
-	att := store.Attempt{
+	res = sendResult{outcome: delivery.OutcomeRetry, attempt: store.Attempt{
 		ID:            ids.New(ids.Attempt),
 		DeliveryID:    ac.Delivery.ID,
 		OrgID:         ac.Delivery.OrgID,
@@ -284,12 +300,11 @@ func (a *Activities) send(ctx context.Context, ac store.AttemptContext, trigger 
 		RequestedAt:   started.UTC(),
 		RequestURL:    wh.URL,
 		RequestMethod: http.MethodPost,
-	}
-	res := sendResult{attempt: att, outcome: delivery.OutcomeRetry}
-	fail := func(err error) sendResult {
+	}}
+	fail := func(err error) (*http.Request, sendResult) {
 		res.attempt.Error = err.Error()
 		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
-		return res
+		return nil, res
 	}
 
 	body, err := render.Envelope(render.EventInput{
@@ -302,9 +317,7 @@ func (a *Activities) send(ctx context.Context, ac store.AttemptContext, trigger 
 	if err != nil {
 		return fail(fmt.Errorf("sign body: %w", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(wh.TimeoutSeconds)*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, wh.URL, bytes.NewReader(body))
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, wh.URL, bytes.NewReader(body))
 	if err != nil {
 		return fail(fmt.Errorf("build request: %w", err))
 	}
@@ -317,14 +330,24 @@ func (a *Activities) send(ctx context.Context, ac store.AttemptContext, trigger 
 	req.Header.Set(signing.HeaderTimestamp, signing.Timestamp(started))
 	req.Header.Set(signing.HeaderSignature, sig)
 	res.attempt.RequestHeaders = maskHeaders(req.Header)
+	return req, res
+}
 
-	resp, err := a.Client.Do(req)
+// send POSTs req once, allowing the receiver timeout to answer, and completes res, which
+// describes req (see prepare), with what happened. The duration runs from the send.
+func (a *Activities) send(req *http.Request, timeout time.Duration, res sendResult) sendResult {
+	ctx, cancel := context.WithTimeout(req.Context(), timeout)
+	defer cancel()
+	started := a.now()
+	resp, err := a.Client.Do(req.WithContext(ctx))
 	if err != nil {
 		if errors.Is(err, netguard.ErrBlocked) {
 			// The target resolves to an address hookd must not reach: retrying won't help.
 			res.outcome = delivery.OutcomeFailed
 		}
-		return fail(err)
+		res.attempt.Error = err.Error()
+		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
+		return res
 	}
 	defer resp.Body.Close()
 	kept, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
