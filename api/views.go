@@ -195,8 +195,9 @@ type attemptView struct {
 	ID          string           `json:"id"`
 	Number      int              `json:"number"`
 	Trigger     string           `json:"trigger"`
+	State       string           `json:"state"` // sending, completed or interrupted (store.Attempt)
 	RequestedAt string           `json:"requestedAt"`
-	DurationMs  int64            `json:"durationMs"`
+	DurationMs  *int64           `json:"durationMs"` // null unless completed
 	Request     attemptRequest   `json:"request"`
 	Response    *attemptResponse `json:"response"` // null when no response came back
 	Error       *string          `json:"error"`
@@ -217,10 +218,12 @@ type attemptResponse struct {
 
 func viewAttempt(a store.Attempt) attemptView {
 	v := attemptView{
-		ID: a.ID, Number: a.Number, Trigger: a.Trigger, RequestedAt: timestamp(a.RequestedAt),
-		DurationMs: a.DurationMs,
-		Request:    attemptRequest{URL: a.RequestURL, Method: a.RequestMethod, Headers: nonNil(a.RequestHeaders)},
-		Error:      optString(a.Error),
+		ID: a.ID, Number: a.Number, Trigger: a.Trigger, State: a.State, RequestedAt: timestamp(a.RequestedAt),
+		Request: attemptRequest{URL: a.RequestURL, Method: a.RequestMethod, Headers: nonNil(a.RequestHeaders)},
+		Error:   optString(a.Error),
+	}
+	if a.State == store.AttemptCompleted {
+		v.DurationMs = &a.DurationMs
 	}
 	if a.ResponseStatus != nil {
 		v.Response = &attemptResponse{Status: *a.ResponseStatus, Headers: nonNil(a.ResponseHeaders), Body: a.ResponseBody}
