@@ -12,6 +12,11 @@ import (
 
 // New returns a worker on taskQueue with every hookd workflow and the given activities
 // registered. Start it with Start or Run.
+//
+// opts.WorkerStopTimeout is how long Stop lets the attempts in flight finish — local
+// first attempts and their workflow tasks included — before it cancels them: hookd sets
+// it from HOOKD_WORKER_STOP_TIMEOUT (65 s: the longest webhook timeout and the attempt's
+// recording). Stop the worker before closing what its activities use (the store).
 func New(c client.Client, taskQueue string, acts *activities.Activities, opts worker.Options) worker.Worker {
 	w := worker.New(c, taskQueue, opts)
 	Register(w, acts)

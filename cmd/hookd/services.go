@@ -55,6 +55,7 @@ func workerOptions(cfg config.Config) sdkworker.Options {
 	return sdkworker.Options{
 		MaxConcurrentWorkflowTaskExecutionSize:  slots,
 		MaxConcurrentLocalActivityExecutionSize: slots,
+		WorkerStopTimeout:                       cfg.WorkerStopTimeout,
 	}
 }
 

@@ -37,6 +37,9 @@ type Config struct {
 	ReconcileInterval time.Duration `flag:"reconcile-interval" env:"HOOKD_RECONCILE_INTERVAL" default:"30s" cmd:"dev,serve,worker" desc:"how often the worker starts workflows for deliveries left without one"`
 	EagerStart        bool          `flag:"eager-start" env:"HOOKD_EAGER_START" default:"true" cmd:"dev,serve" desc:"eager workflow start when API and worker share a process"`
 	WorkflowCacheSize int           `flag:"workflow-cache-size" env:"HOOKD_WORKFLOW_CACHE_SIZE" default:"500" cmd:"dev,serve,worker" desc:"workflows the worker keeps in memory between tasks (at least 4)"`
+	// WorkerStopTimeout covers the longest webhook timeout (60 s) and the recording of
+	// the attempt, so that a clean stop drops no request in flight.
+	WorkerStopTimeout time.Duration `flag:"worker-stop-timeout" env:"HOOKD_WORKER_STOP_TIMEOUT" default:"65s" cmd:"dev,serve,worker" desc:"on SIGTERM/SIGINT, how long the worker lets attempts in flight finish before it stops (0: at once)"`
 
 	// Admission control of the API, per process (see api.Config.RateLimit and
 	// dispatch.Options.MaxInFlight).
@@ -97,6 +100,9 @@ func (c Config) validate() error {
 	}
 	if c.ReconcileInterval <= 0 {
 		errs = append(errs, fmt.Errorf("HOOKD_RECONCILE_INTERVAL %s: want a positive duration like 30s", c.ReconcileInterval))
+	}
+	if c.WorkerStopTimeout < 0 {
+		errs = append(errs, fmt.Errorf("HOOKD_WORKER_STOP_TIMEOUT %s: want a duration of 0 or more, like 65s", c.WorkerStopTimeout))
 	}
 	if c.WorkflowCacheSize < 4 {
 		errs = append(errs, fmt.Errorf("HOOKD_WORKFLOW_CACHE_SIZE %d: want at least 4", c.WorkflowCacheSize))

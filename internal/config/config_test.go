@@ -47,7 +47,7 @@ func TestLoadDefaultsPerCommand(t *testing.T) {
 		TemporalAddress: "127.0.0.1:7233", TemporalNamespace: "default",
 		APIAddr: "127.0.0.1:8080", MetricsAddr: "127.0.0.1:9090", AllowHTTP: true, AllowPrivate: true,
 		LogLevel: slog.LevelInfo, ReconcileInterval: 30 * time.Second, EagerStart: true, WorkflowCacheSize: 500,
-		APIRateLimit: 1000, IngestMaxInFlight: 32, IngestQueueWait: 250 * time.Millisecond,
+		WorkerStopTimeout: 65 * time.Second, APIRateLimit: 1000, IngestMaxInFlight: 32, IngestQueueWait: 250 * time.Millisecond,
 		DataDir: ".hookd", TemporalPort: 7233, UIPort: 8233, TemporalStore: TemporalStoreSQLite,
 	}
 	if dev != want {
@@ -142,6 +142,7 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"small cache", Worker, []string{"HOOKD_WORKFLOW_CACHE_SIZE", "2"}, nil, "HOOKD_WORKFLOW_CACHE_SIZE"},
 		{"bad duration", Worker, []string{"HOOKD_RECONCILE_INTERVAL", "30"}, nil, `HOOKD_RECONCILE_INTERVAL="30": want a duration`},
 		{"zero duration", Dev, []string{"HOOKD_RECONCILE_INTERVAL", "0s"}, nil, "HOOKD_RECONCILE_INTERVAL"},
+		{"negative stop timeout", Worker, []string{"HOOKD_WORKER_STOP_TIMEOUT", "-1s"}, nil, "HOOKD_WORKER_STOP_TIMEOUT -1s: want a duration of 0 or more"},
 		{"bad level", API, []string{"HOOKD_LOG_LEVEL", "loud"}, nil, `HOOKD_LOG_LEVEL="loud": want debug, info, warn or error`},
 		{"negative rate limit", API, []string{"HOOKD_API_RATE_LIMIT", "-1"}, nil, "HOOKD_API_RATE_LIMIT -1: want 0 (off) or more"},
 		{"negative in-flight bound", Serve, []string{"HOOKD_INGEST_MAX_IN_FLIGHT", "-5"}, nil, "HOOKD_INGEST_MAX_IN_FLIGHT -5: want 0 (off) or more"},
