@@ -176,7 +176,7 @@ func TestMigrateWebhookSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := []string{"attempt_count", "consecutive_failures", "created_at", "events", "events_policy", "id",
-		"last_triggered_at", "org_id", "secret_enc", "secret_prefix", "seq", "settings", "status", "updated_at",
+		"last_triggered_at", "org_id", "secret_enc", "secret_prefix", "secrets_enc", "seq", "settings", "status", "updated_at",
 	}; !slices.Equal(columns, want) {
 		t.Errorf("webhooks columns %q, want %q", columns, want)
 	}

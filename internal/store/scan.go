@@ -22,18 +22,23 @@ func eventTypeDest(t *EventType) []any {
 }
 
 const webhookCols = "w.id, w.org_id, w.settings, w.events, w.events_policy, w.status, w.secret_enc, " +
-	"w.secret_prefix, w.attempt_count, w.consecutive_failures, w.last_triggered_at, w.created_at, w.updated_at"
+	"w.secret_prefix, w.attempt_count, w.consecutive_failures, w.last_triggered_at, w.created_at, w.updated_at, " +
+	"w.secrets_enc, w.settings->'headers'"
 
-// webhookRow holds a scanned webhook before its secret is opened.
+// webhookRow holds a scanned webhook before its secrets are opened.
 type webhookRow struct {
-	w      Webhook
-	secret []byte
+	w       Webhook
+	secret  []byte
+	secrets []byte
+	// plainHeaders are headers still in the settings column (see sealPlainHeaders).
+	plainHeaders map[string]string
 }
 
 func (r *webhookRow) dest() []any {
 	w := &r.w
 	return []any{&w.ID, &w.OrgID, &w.Settings, &w.Events, &w.EventsPolicy, &w.Status, &r.secret,
-		&w.SecretPrefix, &w.AttemptCount, &w.ConsecutiveFailures, &w.LastTriggeredAt, &w.CreatedAt, &w.UpdatedAt}
+		&w.SecretPrefix, &w.AttemptCount, &w.ConsecutiveFailures, &w.LastTriggeredAt, &w.CreatedAt, &w.UpdatedAt,
+		&r.secrets, &r.plainHeaders}
 }
 
 func (s *Store) webhookOf(r *webhookRow) (Webhook, error) {
@@ -43,6 +48,15 @@ func (s *Store) webhookOf(r *webhookRow) (Webhook, error) {
 		return Webhook{}, fmt.Errorf("open secret of webhook %s: %w", w.ID, err)
 	}
 	w.Secret = string(plain)
+	sec, err := s.openSecrets(w.ID, r.secrets)
+	if err != nil {
+		return Webhook{}, err
+	}
+	if r.plainHeaders != nil {
+		// Written before migration 005 or by an older hookd since: newer than any sealed.
+		sec.Headers = r.plainHeaders
+	}
+	w.Settings = w.Settings.WithSecrets(sec)
 	if w.Events == nil {
 		w.Events = []string{}
 	}

@@ -60,7 +60,8 @@ func Migrate(ctx context.Context, databaseURL string) error {
 // Open connects a pool to databaseURL (which must be migrated) and checks that the
 // database answers. Without pool_max_conns in the URL the pool holds up to 4 connections
 // per CPU (8 on a 2-core box): enough to keep PostgreSQL's cores busy, few enough not to
-// make it thrash. box seals and opens webhook secrets.
+// make it thrash. box seals and opens webhook secrets. It seals the header values that
+// rows written before migration 005 still hold in plaintext (see sealPlainHeaders).
 func Open(ctx context.Context, databaseURL string, box *secretbox.Box) (*Store, error) {
 	if box == nil {
 		return nil, errors.New("open store: no secretbox")
@@ -88,7 +89,12 @@ func Open(ctx context.Context, databaseURL string, box *secretbox.Box) (*Store, 
 		pool.Close()
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
-	return &Store{pool: pool, box: box}, nil
+	s := &Store{pool: pool, box: box}
+	if err := s.sealPlainHeaders(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes every connection; in-flight calls finish first.

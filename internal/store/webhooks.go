@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -14,9 +15,10 @@ import (
 const secretPrefixLen = 10
 
 // CreateWebhook stores a new webhook, its settings in canonical form
-// (webhook.Settings.Canonical). The caller sets w.ID and w.Secret (stored sealed);
-// SecretPrefix defaults to the secret's first 10 characters, Status to ENABLED and
-// EventsPolicy to include. Counters and timestamps are the store's.
+// (webhook.Settings.Canonical), those among webhook.Secrets sealed. The caller sets w.ID
+// and w.Secret (stored sealed); SecretPrefix defaults to the secret's first 10
+// characters, Status to ENABLED and EventsPolicy to include. Counters and timestamps are
+// the store's.
 func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 	if w.ID == "" || w.Secret == "" {
 		return Webhook{}, fmt.Errorf("create webhook: id and secret are required")
@@ -29,13 +31,17 @@ func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 		w.SecretPrefix = w.Secret[:min(len(w.Secret), secretPrefixLen)]
 	}
 	settings := storedSettings(w.Settings)
+	secrets, err := s.box.SealJSON(settings.Secrets())
+	if err != nil {
+		return Webhook{}, fmt.Errorf("seal webhook secrets: %w", err)
+	}
 	var r webhookRow
 	err = s.pool.QueryRow(ctx, `
-        INSERT INTO webhooks AS w (id, org_id, settings, events, events_policy, status, secret_enc, secret_prefix)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        INSERT INTO webhooks AS w (id, org_id, settings, events, events_policy, status, secret_enc, secret_prefix, secrets_enc)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         RETURNING `+webhookCols,
 		w.ID, w.OrgID, settings, settings.Events, settings.EventsPolicy, cmp.Or(w.Status, WebhookEnabled),
-		sealed, w.SecretPrefix,
+		sealed, w.SecretPrefix, secrets,
 	).Scan(r.dest()...)
 	if err != nil {
 		return Webhook{}, wrap("create webhook", err)
@@ -71,20 +77,25 @@ func (s *Store) GetWebhook(ctx context.Context, orgID, id string) (Webhook, erro
 		`SELECT `+webhookCols+` FROM webhooks w WHERE w.org_id = $1 AND w.id = $2`, orgID, id)
 }
 
-// UpdateWebhook replaces the settings of a webhook (in canonical form, as CreateWebhook
-// stores them) and its status; the secret and counters are not touched, except that
-// setting status ENABLED on a webhook that was not enabled clears its consecutive failure
-// count. ErrNotFound if it does not exist.
+// UpdateWebhook replaces the settings of a webhook (in canonical form, sealed where
+// secret, as CreateWebhook stores them) and its status; the signing secret and counters
+// are not touched, except that setting status ENABLED on a webhook that was not enabled
+// clears its consecutive failure count. ErrNotFound if it does not exist.
 func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 	settings := storedSettings(w.Settings)
+	secrets, err := s.box.SealJSON(settings.Secrets())
+	if err != nil {
+		return Webhook{}, fmt.Errorf("seal webhook secrets: %w", err)
+	}
 	return s.queryWebhook(ctx, "update webhook", `
         UPDATE webhooks w SET settings = $3, events = $4, events_policy = $5, status = $6,
+            secrets_enc = $7,
             consecutive_failures = CASE WHEN $6 = 'ENABLED' AND w.status <> 'ENABLED' THEN 0
                                         ELSE w.consecutive_failures END,
             updated_at = now()
         WHERE w.org_id = $1 AND w.id = $2
         RETURNING `+webhookCols,
-		w.OrgID, w.ID, settings, settings.Events, settings.EventsPolicy, cmp.Or(w.Status, WebhookEnabled))
+		w.OrgID, w.ID, settings, settings.Events, settings.EventsPolicy, cmp.Or(w.Status, WebhookEnabled), secrets)
 }
 
 // DeleteWebhook deletes a webhook with its deliveries and their attempts; ErrNotFound if
@@ -115,4 +126,68 @@ func storedSettings(s webhook.Settings) webhook.Settings {
 	s.EventsPolicy = cmp.Or(s.EventsPolicy, webhook.EventsInclude)
 	s.Headers = cleanMap(s.Headers)
 	return s
+}
+
+// openSecrets opens the sealed secrets of webhook id; none sealed (NULL) gives none.
+func (s *Store) openSecrets(id string, sealed []byte) (webhook.Secrets, error) {
+	var sec webhook.Secrets
+	if sealed == nil {
+		return sec, nil
+	}
+	if err := s.box.OpenJSON(sealed, &sec); err != nil {
+		return webhook.Secrets{}, fmt.Errorf("open secrets of webhook %s: %w", id, err)
+	}
+	return sec, nil
+}
+
+// sealPlainHeaders seals the custom headers that webhooks rows still hold in plaintext in
+// their settings column (written before migration 005, which cannot seal without the key,
+// or by an older hookd during an upgrade) into their sealed secrets, and removes them from
+// settings. Open runs it, so no plaintext header value outlives the first start of this
+// version. It is safe to run concurrently with itself and with writes: a row is changed
+// only if it still holds the headers that were sealed. A row it cannot read (its sealed
+// secrets do not open because HOOKD_SECRET_KEY changed, or its headers are not a map of
+// strings) is left as it is, since sealing it would lose what it holds; reads of it fail
+// as they do.
+func (s *Store) sealPlainHeaders(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `
+        SELECT w.id, w.settings->'headers', w.secrets_enc FROM webhooks w WHERE w.settings ? 'headers'`)
+	if err != nil {
+		return wrap("find plaintext headers", err)
+	}
+	type plainRow struct {
+		id      string
+		headers []byte // the JSON as stored, to compare with when sealing
+		secrets []byte
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (plainRow, error) {
+		var r plainRow
+		return r, row.Scan(&r.id, &r.headers, &r.secrets)
+	})
+	if err != nil {
+		return wrap("find plaintext headers", err)
+	}
+	var batch pgx.Batch
+	for _, r := range found {
+		sec, err := s.openSecrets(r.id, r.secrets)
+		if err != nil {
+			continue
+		}
+		var headers map[string]string
+		if err := json.Unmarshal(r.headers, &headers); err != nil {
+			continue
+		}
+		sec.Headers = cleanMap(headers)
+		sealed, err := s.box.SealJSON(sec)
+		if err != nil {
+			return fmt.Errorf("seal headers of webhook %s: %w", r.id, err)
+		}
+		batch.Queue(`
+            UPDATE webhooks SET secrets_enc = $2, settings = settings - 'headers'
+            WHERE id = $1 AND settings->'headers' = $3::jsonb`, r.id, sealed, string(r.headers))
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	return wrap("seal plaintext headers", s.pool.SendBatch(ctx, &batch).Close())
 }

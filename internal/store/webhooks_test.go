@@ -147,8 +147,9 @@ func TestListWebhooksPages(t *testing.T) {
 	wantErr(t, err, store.ErrInvalidCursor)
 }
 
-// TestWebhookSettingsColumn: every setting round-trips through the settings column, in
-// canonical form, and the column holds the API's field names and durations.
+// TestWebhookSettingsColumn: every setting round-trips through the settings column (the
+// headers through the sealed secrets), in canonical form, and the column holds the API's
+// field names and durations.
 func TestWebhookSettingsColumn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -188,7 +189,7 @@ func TestWebhookSettingsColumn(t *testing.T) {
 	}
 	wantColumn := map[string]any{
 		"name": "orders ✓", "description": "line one\nline \"two\"", "url": "https://example.com/hooks/{eventType}?q=1&r=ü",
-		"headers": map[string]any{"X-Api-Key": "k", "X-Tenant": "t1"}, "timeoutSeconds": 7.0, "maxRetries": 11.0,
+		"timeoutSeconds": 7.0, "maxRetries": 11.0,
 		"retrySchedule": []any{"30s", "1m30s", "1.5s", "24h"},
 	}
 	if !reflect.DeepEqual(column, wantColumn) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/redact"
 	"github.com/hookd/hookd/internal/validation"
 )
 
@@ -24,7 +25,8 @@ import (
 //
 // The JSON form is what the store keeps in the webhooks.settings column: the API's field
 // names, durations as the API writes them ("1m"). Events and EventsPolicy are columns of
-// their own there, because the fan-out filters on them, so they are left out of it.
+// their own there, because the fan-out filters on them, so they are left out of it, and
+// so are Headers, whose values are kept sealed (see Secrets).
 type Settings struct {
 	// Name labels the webhook: not blank, at most 100 characters.
 	Name string `json:"name"`
@@ -41,8 +43,9 @@ type Settings struct {
 	EventsPolicy string `json:"-"`
 	// Headers are extra request headers, at most 32, each value at most 4096 bytes; not
 	// Host, Content-Length or another header the transport sets, nor webhook-* (the
-	// signature's).
-	Headers map[string]string `json:"headers"`
+	// signature's); a credential's (redact.Sensitive) value is not redact.Masked. They are
+	// among the Secrets.
+	Headers map[string]string `json:"-"`
 	// TimeoutSeconds bounds each attempt: 1 to 60 seconds.
 	TimeoutSeconds int `json:"timeoutSeconds"`
 	// MaxRetries is the number of automatic retries after the first attempt: 0 to 20.
@@ -192,6 +195,8 @@ func checkHeaders(v *validation.Errors, headers map[string]string) {
 			v.Add(field, "has a value with characters not allowed in a header")
 		case len(value) > maxHeaderValueLen:
 			v.Add(field, "must be at most %d bytes", maxHeaderValueLen)
+		case value == redact.Masked && redact.Sensitive(name):
+			v.Add(field, "is the mask reads show in place of a value; give the value itself")
 		case seen[canon]:
 			v.Add(field, "is given twice (header names are case-insensitive)")
 		default:

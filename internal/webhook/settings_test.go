@@ -213,7 +213,8 @@ func TestPolicy(t *testing.T) {
 }
 
 // TestJSON: the stored form has the API's field names and durations, leaves out the
-// events (columns of their own), and reads back what was written.
+// events (columns of their own) and the headers (sealed, see Secrets), and reads back
+// what was written.
 func TestJSON(t *testing.T) {
 	t.Parallel()
 	s := valid()
@@ -225,7 +226,7 @@ func TestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	const want = `{"name":"receiver","description":"","url":"https://example.com/hook",` +
-		`"headers":{"X-Team":"core"},"timeoutSeconds":30,"maxRetries":5,"retrySchedule":["1m30s","1h","1.5s"]}`
+		`"timeoutSeconds":30,"maxRetries":5,"retrySchedule":["1m30s","1h","1.5s"]}`
 	if string(b) != want {
 		t.Fatalf("JSON\n%s\nwant\n%s", b, want)
 	}
@@ -233,7 +234,7 @@ func TestJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	back.Events, back.EventsPolicy = s.Events, s.EventsPolicy
+	back.Events, back.EventsPolicy, back.Headers = s.Events, s.EventsPolicy, s.Headers
 	if !reflect.DeepEqual(back, s) {
 		t.Fatalf("read back %+v, want %+v", back, s)
 	}
