@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/redact"
 	"github.com/hookd/hookd/internal/store"
 )
 
@@ -88,25 +89,16 @@ type webhookView struct {
 	UpdatedAt           string            `json:"updatedAt"`
 }
 
-// maskedValue replaces header values for callers who may read webhooks but not manage
-// them: custom headers often carry credentials.
-const maskedValue = "********"
-
-func viewWebhook(w store.Webhook, showHeaderValues bool) webhookView {
-	headers := make(map[string]string, len(w.Headers))
-	for k, v := range w.Headers {
-		if !showHeaderValues {
-			v = maskedValue
-		}
-		headers[k] = v
-	}
+// viewWebhook shows w to any role: the values of credential headers masked (redact),
+// never the signing secret (which create adds, once).
+func viewWebhook(w store.Webhook) webhookView {
 	events := w.Events
 	if events == nil {
 		events = []string{}
 	}
 	return webhookView{
 		ID: w.ID, Name: w.Name, Description: w.Description, URL: w.URL,
-		Events: events, EventsPolicy: w.EventsPolicy, Headers: headers,
+		Events: events, EventsPolicy: w.EventsPolicy, Headers: redact.Headers(w.Headers),
 		TimeoutSeconds: w.TimeoutSeconds, MaxRetries: w.MaxRetries,
 		RetrySchedule: delivery.FormatSchedule(w.RetrySchedule), Status: w.Status,
 		SecretPrefix: w.SecretPrefix, AttemptCount: w.AttemptCount,
@@ -219,7 +211,8 @@ type attemptResponse struct {
 func viewAttempt(a store.Attempt) attemptView {
 	v := attemptView{
 		ID: a.ID, Number: a.Number, Trigger: a.Trigger, State: a.State, RequestedAt: timestamp(a.RequestedAt),
-		Request: attemptRequest{URL: a.RequestURL, Method: a.RequestMethod, Headers: nonNil(a.RequestHeaders)},
+		// Masked when recorded; masked again for records made under an older rule.
+		Request: attemptRequest{URL: a.RequestURL, Method: a.RequestMethod, Headers: redact.Headers(a.RequestHeaders)},
 		Error:   optString(a.Error),
 	}
 	if a.State == store.AttemptCompleted {

@@ -45,7 +45,10 @@ func (in webhookInput) apply(w *store.Webhook, creating bool, v *ValidationError
 	set(&s.URL, in.URL)
 	set(&s.Events, in.Events)
 	set(&s.EventsPolicy, in.EventsPolicy)
-	set(&s.Headers, in.Headers)
+	if in.Headers != nil {
+		// A masked value sent back keeps the stored one (see webhook.KeepMaskedHeaders).
+		s.Headers = webhook.KeepMaskedHeaders(*in.Headers, s.Headers)
+	}
 	set(&s.TimeoutSeconds, in.TimeoutSeconds)
 	set(&s.MaxRetries, in.MaxRetries)
 	if in.RetrySchedule != nil {

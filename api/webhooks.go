@@ -85,7 +85,7 @@ func (s *server) createWebhook(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	view := viewWebhook(created, true)
+	view := viewWebhook(created)
 	view.Secret = secret // shown once, here; reads show secretPrefix only
 	c.Header("Location", "/v1/webhooks/"+created.ID)
 	c.JSON(http.StatusCreated, view)
@@ -102,8 +102,7 @@ func (s *server) listWebhooks(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	admin := caller(c).Role == store.RoleAdmin
-	c.JSON(http.StatusOK, newList(rows, next, func(w store.Webhook) webhookView { return viewWebhook(w, admin) }))
+	c.JSON(http.StatusOK, newList(rows, next, viewWebhook))
 }
 
 func (s *server) getWebhook(c *gin.Context) {
@@ -113,7 +112,7 @@ func (s *server) getWebhook(c *gin.Context) {
 		fail(c, describe(err, "no webhook %q", id))
 		return
 	}
-	c.JSON(http.StatusOK, viewWebhook(w, caller(c).Role == store.RoleAdmin))
+	c.JSON(http.StatusOK, viewWebhook(w))
 }
 
 // updateWebhook changes the given fields; absent (or null) fields keep their value.
@@ -142,7 +141,7 @@ func (s *server) updateWebhook(c *gin.Context) {
 		fail(c, describe(err, "no webhook %q", id))
 		return
 	}
-	c.JSON(http.StatusOK, viewWebhook(updated, true))
+	c.JSON(http.StatusOK, viewWebhook(updated))
 }
 
 func (s *server) deleteWebhook(c *gin.Context) {

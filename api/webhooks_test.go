@@ -37,12 +37,12 @@ func TestWebhookLifecycle(t *testing.T) {
 	wantJSON(t, w, map[string]any{
 		"name": "receiver", "description": "", "url": "https://example.com/hook",
 		"events": []any{"device.created", "device.deleted"}, "eventsPolicy": "include",
-		"headers": map[string]any{"X-Api-Key": "s3cret"}, "timeoutSeconds": 30.0, "maxRetries": 5.0,
+		"headers": map[string]any{"X-Api-Key": "********"}, "timeoutSeconds": 30.0, "maxRetries": 5.0,
 		"retrySchedule": []any{"30s", "1m30s"}, "status": "ENABLED", "attemptCount": 0.0,
 		"consecutiveFailures": 0.0, "lastTriggeredAt": nil,
 	})
 
-	// Reads never show the secret; viewers see header names but not values.
+	// Reads never show the secret, nor a credential header's value (webhook_headers_test.go).
 	if _, ok := created["secret"]; ok {
 		t.Error("GET shows the secret")
 	}
