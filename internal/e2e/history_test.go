@@ -13,6 +13,21 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
+// workflowHistory reads the whole history of a workflow run ("" for the latest run).
+func (in *instance) workflowHistory(workflowID, runID string) *history.History {
+	in.t.Helper()
+	iter := in.temporalClient().GetWorkflowHistory(context.Background(), workflowID, runID, false, 0)
+	var h history.History
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			in.t.Fatalf("read history: %v", err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	return &h
+}
+
 // saveHistory writes a workflow's history to workflows/testdata/<name>.json when
 // HOOKD_UPDATE_HISTORIES is set, so workflows' replay test runs over real histories.
 // Regenerate after an intentional, versioned workflow change:
@@ -35,16 +50,8 @@ func saveHistory(t *testing.T, in *instance, workflowID, name string) {
 	execs := runs.GetExecutions()
 	slices.Reverse(execs)
 	for i, ex := range execs {
-		iter := tc.GetWorkflowHistory(ctx, workflowID, ex.GetExecution().GetRunId(), false, 0)
-		var h history.History
-		for iter.HasNext() {
-			ev, err := iter.Next()
-			if err != nil {
-				t.Fatalf("read history: %v", err)
-			}
-			h.Events = append(h.Events, ev)
-		}
-		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&h)
+		h := in.workflowHistory(workflowID, ex.GetExecution().GetRunId())
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
 		if err != nil {
 			t.Fatal(err)
 		}
