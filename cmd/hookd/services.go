@@ -166,7 +166,11 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		defer w.Stop()
+		defer func() {
+			s.log.Info("stopping the worker: attempts in flight may finish first (a second signal stops at once)",
+				"stop_timeout", s.cfg.WorkerStopTimeout)
+			w.Stop()
+		}()
 		g.Go(func() error {
 			svc.RunReconciler(gctx, reconcileEvery)
 			return nil
