@@ -24,8 +24,12 @@ const (
 )
 
 // depthOver reports whether the decoded JSON value doc nests objects and arrays more than
-// max levels, walking it without recursion.
+// max levels, walking it without recursion. A scalar is 0 levels deep, so any value is
+// over a negative max.
 func depthOver(doc any, max int) bool {
+	if max < 0 {
+		return true
+	}
 	type item struct {
 		v     any
 		depth int
