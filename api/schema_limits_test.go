@@ -37,6 +37,7 @@ func TestEventTypeSchemaLimits(t *testing.T) {
 		{"self $ref", `{"$ref":"#"}`, "schema.$ref", "is a reference cycle that consumes no input (#/$ref → #)"},
 		{"self $ref in $defs", `{"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}`, "schema.$defs.a.$ref", "(#/$defs/a/$ref → #/$defs/a)"},
 		{"mutual $ref", `{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}`, "schema.$defs.b.$ref", "#/$defs/a/$ref → #/$defs/b/$ref → #/$defs/a"},
+		{"huge exponent", `{"properties":{"n":{"multipleOf":1e-999999}}}`, "schema.properties.n.multipleOf", "is a number hookd does not validate"},
 	}
 	e.createEventType(e.admin, "device.created", map[string]any{"type": "object"})
 	before := e.counts()
@@ -125,6 +126,33 @@ func TestCostlyEventDataRefused(t *testing.T) {
 	p := decodeProblem(t, e.do("POST", "/v1/events", e.pub, raw(`{"type":"two.paths","data":`+deep+`}`)), http.StatusUnprocessableEntity)
 	if msg := problemMessage(t, p, "data"); !strings.Contains(msg, "would take more than") {
 		t.Errorf("data: %q", msg)
+	}
+	e.assertUnchanged(before)
+}
+
+// TestCostlyNumbersAndPatternsRefused: data within the size limits that the validator
+// would take seconds on (numbers read as exact fractions, patterns compiled to large
+// programs against long strings) is refused naming its path, storing nothing.
+func TestCostlyNumbersAndPatternsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createEventType(e.admin, "num.list", map[string]any{"type": "object",
+		"properties": map[string]any{"a": map[string]any{"type": "array", "items": map[string]any{"type": "integer"}}}})
+	e.createEventType(e.admin, "re.one", map[string]any{"type": "object",
+		"properties": map[string]any{"s": map[string]any{"pattern": "(?:a*){1000}z"}}})
+	e.must(http.StatusAccepted, "POST", "/v1/events", e.pub, raw(`{"type":"num.list","data":{"a":[1,1e400,-7]}}`))
+	e.must(http.StatusAccepted, "POST", "/v1/events", e.pub, raw(`{"type":"re.one","data":{"s":"aaaz"}}`))
+	before := e.counts()
+	tests := []struct{ name, body, field, message string }{
+		{"a huge exponent", `{"type":"num.list","data":{"a":[1,2,1e999999]}}`, "data.a[2]", "is a number hookd does not validate"},
+		{"a long number", `{"type":"num.list","data":{"a":[` + strings.Repeat("9", 500) + `]}}`, "data.a[0]", "is a number hookd does not validate"},
+		{"a large pattern on a long string", `{"type":"re.one","data":{"s":"` + strings.Repeat("a", 200_000) + `"}}`, "data", "would take more than"},
+	}
+	for _, tt := range tests {
+		p := decodeProblem(t, e.do("POST", "/v1/events", e.pub, raw(tt.body)), http.StatusUnprocessableEntity)
+		if msg := problemMessage(t, p, tt.field); !strings.Contains(msg, tt.message) {
+			t.Errorf("%s: %s: %q, want …%s…", tt.name, tt.field, msg, tt.message)
+		}
 	}
 	e.assertUnchanged(before)
 }

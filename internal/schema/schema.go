@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/sync/singleflight"
@@ -71,6 +72,10 @@ func Compile(raw json.RawMessage, field string) (*jsonschema.Schema, *validation
 		v.Add(field, "%s", depthMessage)
 		return nil, &v
 	}
+	if at, ok := costlyNumber(doc); ok {
+		v.Add(fieldPath(field, at), "%s", numberMessage)
+		return nil, &v
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(noRemoteRefs{})
@@ -117,11 +122,15 @@ func pointerTokens(ptr string) []string {
 
 // Validate checks an event's data against sch, reporting each failing path under
 // field ("data.device.id"). Data whose validation would take more than MaxWork subschema
-// applications is refused, naming field, without running the validator.
+// applications is refused, naming field, without running the validator, and so is a
+// number over MaxNumberLength or MaxNumberExponent, naming its path.
 func Validate(sch *jsonschema.Schema, data json.RawMessage, field string) error {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return &validation.Errors{Errors: []validation.FieldError{{Field: field, Message: "must be valid JSON"}}}
+	}
+	if at, ok := costlyNumber(doc); ok {
+		return &validation.Errors{Errors: []validation.FieldError{{Field: fieldPath(field, at), Message: numberMessage}}}
 	}
 	if work(sch, doc, MaxWork) > MaxWork {
 		return &validation.Errors{Errors: []validation.FieldError{{Field: field,
@@ -157,13 +166,25 @@ func addSchemaErrors(v *validation.Errors, field string, e *jsonschema.Validatio
 			}
 			return
 		}
-		fe := validation.FieldError{Field: fieldPath(field, e.InstanceLocation), Message: e.ErrorKind.LocalizedString(schemaPrinter)}
+		fe := validation.FieldError{Field: fieldPath(field, e.InstanceLocation), Message: shorten(e.ErrorKind.LocalizedString(schemaPrinter))}
 		if !seen[fe] {
 			seen[fe] = true
 			v.Errors = append(v.Errors, fe)
 		}
 	}
 	walk(e)
+}
+
+// maxMessage bounds a validation message in runes: the validator quotes the value it
+// refuses, which may be a string of 200,000 characters.
+const maxMessage = 300
+
+// shorten cuts msg to maxMessage runes, marking the cut with "…".
+func shorten(msg string) string {
+	if utf8.RuneCountInString(msg) <= maxMessage {
+		return msg
+	}
+	return string([]rune(msg)[:maxMessage-1]) + "…"
 }
 
 // fieldPath joins JSON pointer tokens onto field: numbers become [n], names .name.

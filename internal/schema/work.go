@@ -2,7 +2,8 @@ package schema
 
 import "github.com/santhosh-tekuri/jsonschema/v6"
 
-// MaxWork bounds the subschema applications that validating one event's data may take:
+// MaxWork bounds the subschema applications (or their equivalent in pattern matching,
+// see patternWork) that validating one event's data may take:
 // 4,194,304, a few seconds at the validator's microsecond or two each. A schema within the
 // limits can still cost more than the data is large: the validator shares no work between
 // paths, so a schema that reaches a property by two paths and recurses there
@@ -13,7 +14,10 @@ const MaxWork = 1 << 22
 
 // workCounter counts, from above, the subschema applications of a validation: at each
 // value, every schema that reaches it, by every path, with all that applies in place.
-// Dynamic references are followed to their static target only.
+// Dynamic references are followed to their static target only. Matching a pattern (or a
+// patternProperties name) counts as the steps of its regular expression over the string,
+// in the same unit (patternWork): a short pattern compiled to a large program, such as
+// (?:a*){1000}z, against a long string costs seconds.
 type workCounter struct {
 	limit    int
 	total    int
@@ -37,6 +41,9 @@ func work(sch *jsonschema.Schema, doc any, limit int) int {
 // capped adds or multiplies without passing limit+1, so counts never overflow.
 func (w *workCounter) capped(n int) int { return min(n, w.limit+1) }
 
+// add counts work units done n times.
+func (w *workCounter) add(n, units int) { w.total = w.capped(w.total + w.capped(n*units)) }
+
 // value counts the schemas in reach (each applied reach[sch] times) at doc and below.
 func (w *workCounter) value(doc any, reach map[*jsonschema.Schema]int) {
 	var all []weighted
@@ -50,8 +57,22 @@ func (w *workCounter) value(doc any, reach map[*jsonschema.Schema]int) {
 		return
 	}
 	switch doc := doc.(type) {
+	case string:
+		for _, a := range all {
+			if a.sch.Pattern != nil {
+				w.add(a.n, patternWork(a.sch.Pattern.String(), len(doc)))
+			}
+		}
 	case map[string]any:
 		for name, child := range doc {
+			for _, a := range all { // matching the name against patternProperties
+				for re := range a.sch.PatternProperties {
+					w.add(a.n, patternWork(re.String(), len(name)))
+				}
+			}
+			if w.total > w.limit {
+				return
+			}
 			next, keys := map[*jsonschema.Schema]int{}, map[*jsonschema.Schema]int{}
 			for _, a := range all {
 				for _, to := range propertySchemas(a.sch, name) {

@@ -25,13 +25,16 @@ func TestWork(t *testing.T) {
 	}{
 		{`{"properties":{"a":{}}}`, `{"a":1,"b":2}`, 2},
 		{`{"properties":{"a":{}},"additionalProperties":{"type":"string"}}`, `{"a":1,"b":2,"c":3}`, 4},
-		{`{"patternProperties":{"^a":{},"b$":{}}}`, `{"ab":1}`, 3},
+		{`{"patternProperties":{"^a":{},"b$":{}}}`, `{"ab":1}`, 5}, // 3 applications + 2 name matches
 		{`{"propertyNames":{"maxLength":3},"additionalProperties":false}`, `{"ab":1}`, 2},
 		{`{"prefixItems":[{},{}],"items":{"$ref":"#/$defs/s"},"contains":{},"$defs":{"s":{"type":"string"}}}`, `[1,2,3]`, 1 + 2 + 2 + 3},
 		{`{"allOf":[{},{"anyOf":[{},{}]}]}`, `1`, 5},
 		// Root: itself and allOf/0. Level k: 2^k paths, each the $ref, the root and
 		// allOf/0: 2 + 3·(2+4) for two levels.
 		{twoPaths, nestedX(2), 20},
+		// A pattern counts its program's steps over the string: short strings cost 1.
+		{`{"pattern":"^a"}`, `"abc"`, 2},
+		{`{"pattern":"(?:a*){1000}z"}`, `"` + strings.Repeat("a", 64_000) + `"`, 1 + 1000*patternSteps("(?:a*){1000}z")},
 	}
 	for _, tt := range tests {
 		sch, verr := Compile(json.RawMessage(tt.schema), "schema")
@@ -93,5 +96,35 @@ func TestWorkOfRealisticEvent(t *testing.T) {
 	}
 	if err := Validate(sch, json.RawMessage(data), "data"); err != nil {
 		t.Errorf("Validate: %v", err)
+	}
+}
+
+func TestNumberTooCostly(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[string]bool{
+		"1": false, "-0.5": false, "1e400": false, "1E-400": false, "1e+400": false,
+		"1.7976931348623157e308": false,
+		"1e401":                  true, "1e-401": true, "1e999999": true, "1e99999999999999999999": true,
+		strings.Repeat("9", MaxNumberLength): false, strings.Repeat("9", MaxNumberLength+1): true,
+	} {
+		if got := numberTooCostly(n); got != want {
+			t.Errorf("numberTooCostly(%.20s…) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+func TestValidationMessagesAreShort(t *testing.T) {
+	t.Parallel()
+	sch, verr := Compile(json.RawMessage(`{"properties":{"s":{"pattern":"^b"}}}`), "schema")
+	if verr != nil {
+		t.Fatal(verr)
+	}
+	err := Validate(sch, json.RawMessage(`{"s":"`+strings.Repeat("a", 10_000)+`"}`), "data")
+	var v *validation.Errors
+	if !errors.As(err, &v) || len(v.Errors) != 1 || v.Errors[0].Field != "data.s" {
+		t.Fatalf("Validate = %v, want one problem at data.s", err)
+	}
+	if n := len([]rune(v.Errors[0].Message)); n > maxMessage || !strings.HasSuffix(v.Errors[0].Message, "…") {
+		t.Fatalf("message of %d runes: %.80q…", n, v.Errors[0].Message)
 	}
 }
