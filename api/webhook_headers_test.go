@@ -101,6 +101,7 @@ func TestPatchKeepsMaskedHeaders(t *testing.T) {
 	read["X-Tenant"] = "acme-us"
 	read["x-api-key"] = read["X-Api-Key"]
 	delete(read, "X-Api-Key")
+	read["Authorization"] = " " + str(read["Authorization"]) // spaces a receiver would strip
 	patched := e.must(http.StatusOK, "PATCH", "/v1/webhooks/"+id, e.admin, map[string]any{"headers": read})
 	want := map[string]string{"Authorization": "Bearer s3cr3t-xyz", "X-Api-Key": "k-2f9e41", "X-Tenant": "acme-us"}
 	if got := storedHeaders(); !reflect.DeepEqual(got, want) {

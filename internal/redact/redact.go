@@ -15,18 +15,27 @@ import (
 // header's value keeps the value stored under that name (webhook.KeepMaskedHeaders).
 const Masked = "********"
 
+// IsMask reports whether value is Masked once the spaces and tabs around it are taken
+// away, as a receiver's HTTP parser takes them (RFC 9110 §5.5): " ********" sent back is
+// the mask too, never a value to store and deliver.
+func IsMask(value string) bool { return strings.Trim(value, " \t") == Masked }
+
 // sensitiveWords mark a header name as a credential's when the lower-cased name contains
 // one: Authorization, Proxy-Authorization and Cookie, and names such as X-Api-Key,
-// X-Auth-Token, X-Client-Secret, X-Signature, X-Password or X-Session-Id.
-var sensitiveWords = []string{"auth", "cookie", "key", "password", "secret", "session", "signature", "token"}
+// X-Auth-Token, X-Client-Secret, X-Signature, X-Sig, X-Hmac, X-Jwt, X-Bearer,
+// X-Password, X-Passphrase, X-Pwd, X-Credential, X-Private-Key, X-Access or
+// X-Session-Id.
+var sensitiveWords = []string{"access", "auth", "bearer", "cookie", "credential", "hmac", "jwt", "key",
+	"pass", "private", "pwd", "secret", "session", "sig", "token"}
 
 // signatureKept is how much of the Standard Webhooks signature Header shows: enough to
 // tell two apart ("v1," and seven characters of the HMAC), not enough to replay one.
 const signatureKept = 10
 
 // Sensitive reports whether a header named name (any case) carries a credential, so its
-// value is never shown: the name contains auth, cookie, key, password, secret, session,
-// signature or token. It errs on the side of hiding: Idempotency-Key is hidden too.
+// value is never shown: the name contains access, auth, bearer, cookie, credential, hmac,
+// jwt, key, pass, private, pwd, secret, session, sig or token. It errs on the side of
+// hiding: Idempotency-Key is hidden too.
 func Sensitive(name string) bool {
 	lower := strings.ToLower(name)
 	for _, w := range sensitiveWords {

@@ -14,11 +14,25 @@ func TestSensitive(t *testing.T) {
 		"X-Api-Key": true, "X-API-KEY": true, "X-Auth-Token": true, "X-Signature-Token": true,
 		"X-Client-Secret": true, "X-Password": true, "X-Session-Id": true, "X-Hub-Signature-256": true,
 		"Webhook-Signature": true, "Idempotency-Key": true,
+		"X-Pwd": true, "X-Passphrase": true, "X-Credential": true, "X-Hmac": true, "X-Sig": true,
+		"X-Jwt": true, "X-Bearer": true, "X-Private": true, "X-Access": true,
 		"X-Tenant": false, "Content-Type": false, "User-Agent": false, "Webhook-Id": false,
 		"Accept": false, "X-Request-Id": false, "": false,
 	} {
 		if got := Sensitive(name); got != want {
 			t.Errorf("Sensitive(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestIsMask(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]bool{
+		Masked: true, " " + Masked: true, Masked + " ": true, "\t" + Masked + "\t": true,
+		"": false, "*******": false, Masked + "x": false, "x " + Masked: false,
+	} {
+		if got := IsMask(value); got != want {
+			t.Errorf("IsMask(%q) = %v, want %v", value, got, want)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func (s Settings) WithSecrets(sec Secrets) Settings {
 }
 
 // KeepMaskedHeaders returns the custom headers an admin gave, with each value a read shows
-// masked (redact.Masked under a redact.Sensitive name) replaced by the value stored under
+// masked (redact.IsMask under a redact.Sensitive name) replaced by the value stored under
 // the same name, in any case: sending back what GET answered changes no credential. A
 // masked value with no stored value to keep stays as given, for Validate to refuse.
 func KeepMaskedHeaders(given, stored map[string]string) map[string]string {
@@ -46,7 +46,7 @@ func KeepMaskedHeaders(given, stored map[string]string) map[string]string {
 	}
 	out := maps.Clone(given)
 	for name, value := range given {
-		if value != redact.Masked || !redact.Sensitive(name) {
+		if !redact.IsMask(value) || !redact.Sensitive(name) {
 			continue
 		}
 		if kept, ok := canonical[http.CanonicalHeaderKey(name)]; ok {

@@ -19,6 +19,8 @@ func TestKeepMaskedHeaders(t *testing.T) {
 		{"absent", nil, nil},
 		{"sent back as read", map[string]string{"Authorization": redact.Masked, "X-Api-Key": redact.Masked, "X-Tenant": "t1"}, stored},
 		{"any case", map[string]string{"authorization": redact.Masked}, map[string]string{"authorization": "Bearer s3cr3t-xyz"}},
+		{"with spaces around (a receiver would strip them)", map[string]string{"Authorization": " " + redact.Masked + "\t"},
+			map[string]string{"Authorization": "Bearer s3cr3t-xyz"}},
 		{"new value", map[string]string{"Authorization": "Bearer new", "X-Api-Key": redact.Masked},
 			map[string]string{"Authorization": "Bearer new", "X-Api-Key": "k1"}},
 		{"dropped", map[string]string{"X-Tenant": "t2"}, map[string]string{"X-Tenant": "t2"}},
@@ -43,9 +45,12 @@ func TestKeepMaskedHeaders(t *testing.T) {
 func TestValidateRefusesMaskedCredential(t *testing.T) {
 	t.Parallel()
 	s := valid()
-	s.Headers = map[string]string{"X-Auth-Token": redact.Masked, "X-Tenant": redact.Masked}
+	s.Headers = map[string]string{"X-Auth-Token": redact.Masked, "X-Tenant": redact.Masked, "X-Api-Key": redact.Masked + " "}
 	got := problems(t, s.Validate(netguard.Options{}))
-	want := []string{"headers.X-Auth-Token: is the mask reads show in place of a value; give the value itself"}
+	want := []string{
+		"headers.X-Api-Key: is the mask reads show in place of a value; give the value itself",
+		"headers.X-Auth-Token: is the mask reads show in place of a value; give the value itself",
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Validate: %q, want %q", got, want)
 	}

@@ -195,7 +195,7 @@ func checkHeaders(v *validation.Errors, headers map[string]string) {
 			v.Add(field, "has a value with characters not allowed in a header")
 		case len(value) > maxHeaderValueLen:
 			v.Add(field, "must be at most %d bytes", maxHeaderValueLen)
-		case value == redact.Masked && redact.Sensitive(name):
+		case redact.IsMask(value) && redact.Sensitive(name):
 			v.Add(field, "is the mask reads show in place of a value; give the value itself")
 		case seen[canon]:
 			v.Add(field, "is given twice (header names are case-insensitive)")
