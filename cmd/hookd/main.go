@@ -37,12 +37,6 @@ A production build (-tags nodev) has no dev tools: no hookd dev, no hookd bench.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// The first signal starts a clean stop, which may wait for requests in flight
-		// (HOOKD_WORKER_STOP_TIMEOUT); a second one ends the process at once.
-		<-ctx.Done()
-		stop()
-	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {

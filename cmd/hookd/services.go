@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -166,11 +168,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		defer func() {
-			s.log.Info("stopping the worker: attempts in flight may finish first (a second signal stops at once)",
-				"stop_timeout", s.cfg.WorkerStopTimeout)
-			w.Stop()
-		}()
+		defer s.stopWorker(w)
 		g.Go(func() error {
 			svc.RunReconciler(gctx, reconcileEvery)
 			return nil
@@ -246,3 +244,26 @@ func (s *services) serveListener(ctx context.Context, g *errgroup.Group, what st
 }
 
 var _ api.Service = (*dispatch.Service)(nil)
+
+// stopWorker stops w, which lets attempts in flight finish for up to the worker stop
+// timeout; a second SIGINT or SIGTERM meanwhile gives up the wait, so that the rest of
+// the stop (the PostgreSQL pool, and in hookd dev the embedded servers) still runs
+// cleanly. An attempt given up on is sent again after the restart and recorded as
+// interrupted.
+func (s *services) stopWorker(w sdkworker.Worker) {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	s.log.Info("stopping the worker: attempts in flight may finish first; signal again to stop at once",
+		"stop_timeout", s.cfg.WorkerStopTimeout)
+	stopped := make(chan struct{})
+	go func() {
+		w.Stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case sig := <-again:
+		s.log.Warn("stopping without waiting for attempts in flight", "signal", sig.String())
+	}
+}

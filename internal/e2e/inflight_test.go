@@ -3,11 +3,15 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/devenv"
 	"github.com/hookd/hookd/internal/store"
 )
 
@@ -108,5 +112,42 @@ func TestHardStopLeavesTheHistoryTheReceiverSaw(t *testing.T) {
 	}
 	if atts[1]["state"] != store.AttemptCompleted || atts[1]["number"] != float64(2) {
 		t.Fatalf("second attempt %v, want number 2 completed", atts[1])
+	}
+}
+
+// TestSecondSignalStopsAtOnce: a second SIGTERM while the worker waits for an attempt in
+// flight gives up that wait, and the rest of the stop still runs: hookd exits and its
+// private PostgreSQL is shut down, not left behind.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	in := startHookd(t, options{ownPostgres: true, env: []string{"HOOKD_WORKER_STOP_TIMEOUT=10m", "HOOKD_LOG_LEVEL=info"}})
+	rc, _ := heldReceiver(t, 0)
+	in.postHeld(rc, "held-at-second-signal")
+
+	pid := in.dev.PID()
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, func() string {
+		if log := in.dev.LogTail(0); !strings.Contains(log, "signal again to stop at once") {
+			return "the worker has not begun to stop:\n" + log[max(len(log)-3000, 0):]
+		}
+		return ""
+	})
+	if in.dev.Exited() {
+		t.Fatal("hookd exited on the first signal with a request in flight and a 10 minute stop timeout")
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Without the second signal the stop would wait up to 10 minutes.
+	eventually(t, 90*time.Second, func() string {
+		if !in.dev.Exited() {
+			return "hookd still running after the second SIGTERM"
+		}
+		return ""
+	})
+	if pg, err := devenv.PostmasterPID(filepath.Join(in.dataDir, "postgres")); err == nil {
+		t.Fatalf("hookd left its PostgreSQL running (pid %d):\n%s", pg, in.dev.LogTail(4000))
 	}
 }
