@@ -206,8 +206,16 @@ func FuzzParseIPv4(f *testing.F) {
 // when it is spelled canonically.
 func agreesWithGuard(t *testing.T, host string, ip netip.Addr) {
 	t.Helper()
-	err := CheckURL("https://"+host+"/", production)
-	if refused := dialRefused(ip); refused != errors.Is(err, ErrBlocked) {
+	url := "https://" + host + "/"
+	err := CheckURL(url, production)
+	refused := dialRefused(ip)
+	switch {
+	case len(url) > MaxURLLength:
+		// Refused for its length before its host is read.
+		if err == nil {
+			t.Fatalf("CheckURL accepted a URL of %d characters", len(url))
+		}
+	case refused != errors.Is(err, ErrBlocked):
 		t.Fatalf("%q is %v: the dial guard refuses it: %v; CheckURL: %v", host, ip, refused, err)
 	}
 	if err == nil && strings.ToLower(host) != ip.String() {
