@@ -74,6 +74,10 @@ func decodeObject(body []byte, dst any, verr *ValidationError) error {
 	if raw == nil {
 		return errorf(http.StatusBadRequest, "the request body must be a JSON object")
 	}
+	for _, key := range repeatedMembers(body) {
+		verr.Add(key, "%s", "appears more than once in the request body (RFC 7493 §2.3)")
+		delete(raw, key) // which one was meant is unknown: leave the field unset
+	}
 	v := reflect.ValueOf(dst).Elem()
 	fields := jsonFields(v.Type())
 	for _, key := range slices.Sorted(maps.Keys(raw)) {
@@ -92,6 +96,34 @@ func decodeObject(body []byte, dst any, verr *ValidationError) error {
 		}
 	}
 	return nil
+}
+
+// repeatedMembers lists the member names that the JSON object body, already parsed,
+// gives more than once, in order; json.Unmarshal would keep the last silently. Repeats
+// deeper in the body are validation.CheckJSON's.
+func repeatedMembers(body []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for dec.More() {
+		tok, err := dec.Token()
+		name, ok := tok.(string)
+		if err != nil || !ok {
+			return out
+		}
+		if seen[name] && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return out
+		}
+	}
+	return out
 }
 
 var fieldCache sync.Map // reflect.Type → map[string]int

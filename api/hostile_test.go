@@ -145,6 +145,12 @@ func TestHostileInputIsRefusedNamingTheField(t *testing.T) {
 		body("POST", "/v1/events", "{\"type\": \"device.seen\", \"data\": {\"\xc3\x28\": 1}}", "data"),
 		body("POST", "/v1/events", `{"type": "device.seen", "data": {"`+nul+`": 1}}`, "data"),
 		body("POST", "/v1/events", `{"`+nul+`": 1, "type": "device.seen", "data": {}}`, "\x00"),
+		// A repeated name: what is stored would differ from what a parser reads.
+		body("POST", "/v1/events", `{"type": "device.seen", "data": {"a": 1, "a": "s"}}`, "data.a"),
+		body("POST", "/v1/events", `{"type": "device.seen", "data": {"d": [{"x": 1, "x": 2}]}}`, "data.d[0].x"),
+		body("POST", "/v1/events", `{"type": "device.seen", "type": "other.type", "data": {}}`, "type"),
+		body("PATCH", wh, `{"headers": {"X-A": "1", "X-A": "2"}}`, "headers.X-A"),
+		body("POST", "/v1/event-types", `{"name": "a.b", "schema": {"type": "object", "type": "string"}}`, "schema.type"),
 	)
 
 	before := e.counts()

@@ -23,6 +23,11 @@ const (
 	hasSurrogate = "must not contain an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)"
 	keyPrefix    = "has a key that "
 	notValidJSON = "must be valid JSON"
+	// repeated: RFC 8259 §4 says names within an object SHOULD be unique and leaves what a
+	// repeat means to each parser; I-JSON (RFC 7493 §2.3) refuses them, and so does hookd:
+	// it stores data as given but validates and delivers what a parser reads, and with a
+	// repeated name those differ from one parser to the next.
+	repeated = "appears more than once in its object (RFC 7493 §2.3)"
 )
 
 // TextProblem says why PostgreSQL cannot store s in a text column: "" when it can, else a
@@ -46,17 +51,24 @@ func TextProblem(s string) string {
 // NUL, which text refuses), or an unpaired surrogate escape such as "\ud800" (RFC 8259
 // §8.2; PostgreSQL refuses it). The problem is named by its path under field:
 // "data.device.name", "events[2]"; a bad member name is reported at its object's path
-// ("data: has a key that must be valid UTF-8"). It reports whether doc is storable. It
+// ("data: has a key that must be valid UTF-8"). A member name repeated within one object
+// is refused too, named by its path ("data.device.id: appears more than once …"), as
+// what is stored would differ from what is read. With field "", a top-level member is
+// named by its name alone ("type"). It reports whether doc is storable. It
 // checks strings, not syntax: parse doc first (a walk that meets bad syntax stops there,
 // reporting "must be valid JSON").
 func CheckJSON(v *Errors, field string, doc []byte) bool {
-	// Fast path: nothing to look into without invalid UTF-8 or a \u escape.
-	if utf8.Valid(doc) && !bytes.Contains(doc, []byte(`\u`)) {
+	// Fast path: nothing to look into without invalid UTF-8, a \u escape or an object
+	// (whose member names could repeat).
+	if utf8.Valid(doc) && !bytes.Contains(doc, []byte(`\u`)) && bytes.IndexByte(doc, '{') < 0 {
 		return true
 	}
 	path, problem := firstUnstorable(doc)
 	if problem == "" {
 		return true
+	}
+	if field == "" {
+		path = strings.TrimPrefix(path, ".")
 	}
 	v.Add(field+path, "%s", problem)
 	return false
@@ -65,9 +77,11 @@ func CheckJSON(v *Errors, field string, doc []byte) bool {
 // frame is one open object or array while walking a JSON text.
 type frame struct {
 	object  bool
-	wantKey bool   // in an object: the next string is a member name
-	key     string // in an object: the current member's name
-	index   int    // in an array: the current element's index
+	wantKey bool                // in an object: the next string is a member name
+	key     string              // in an object: the current member's name
+	members int                 // in an object: the members begun
+	keys    map[string]struct{} // in an object with two members or more: their names
+	index   int                 // in an array: the current element's index
 }
 
 // firstUnstorable walks doc token by token and returns the path (relative, such as
@@ -105,6 +119,17 @@ func firstUnstorable(doc []byte) (path, problem string) {
 				return pathOf(stack, true), p
 			}
 			if isKey {
+				if top.members > 0 {
+					if top.keys == nil { // the second name: remember the first too
+						top.keys = map[string]struct{}{top.key: {}}
+					}
+					if _, dup := top.keys[s]; dup {
+						top.key = s
+						return pathOf(stack, true), repeated
+					}
+					top.keys[s] = struct{}{}
+				}
+				top.members++
 				top.key, top.wantKey = s, false
 				continue
 			}

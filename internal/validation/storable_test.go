@@ -51,6 +51,11 @@ func TestCheckJSON(t *testing.T) {
 		{"lone high surrogate", `["\ud800"]`, "data[0]", "must not contain an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)"},
 		{"high surrogate then a letter", `["\ud800\u0041"]`, "data[0]", "must not contain an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)"},
 		{"lone low surrogate", `"\uDC00"`, "data", "must not contain an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)"},
+		{"the same names in sibling objects", `[{"a":1,"b":2},{"a":3,"b":4}]`, "", ""},
+		{"the same name at two depths", `{"a":{"a":{"a":1}}}`, "", ""},
+		{"a repeated name", `{"a":1,"b":2,"a":"s"}`, "data.a", "appears more than once in its object (RFC 7493 §2.3)"},
+		{"a repeated name deeper", `{"x":[{"b":1},{"b":1,"c":2,"b":3}]}`, "data.x[1].b", "appears more than once in its object (RFC 7493 §2.3)"},
+		{"a repeated empty name", `{"":1,"":2}`, "data.", "appears more than once in its object (RFC 7493 §2.3)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
