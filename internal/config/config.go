@@ -42,10 +42,14 @@ type Config struct {
 	WorkerStopTimeout time.Duration `flag:"worker-stop-timeout" env:"HOOKD_WORKER_STOP_TIMEOUT" default:"65s" cmd:"dev,serve,worker" desc:"on SIGTERM/SIGINT, how long the worker lets attempts in flight finish before it stops (0: at once)"`
 
 	// Admission control of the API, per process (see api.Config.RateLimit and
-	// dispatch.Options.MaxInFlight).
+	// dispatch.Options.MaxInFlight). The ingest defaults come from `hookd bench` at
+	// 150 events/s offered on 2 cores, just past what the engine starts
+	// (bench/results/2026-11-30-hardening.md): 32 in flight and a 100 ms wait delivered
+	// 147-150/s with API p99 0.31-0.36 s and 0.1-1.4% refused; a 250 ms wait let a queue
+	// build (130/s, p99 0.65 s, 11% refused); no bound, 88/s and p99 3.5 s.
 	APIRateLimit      int           `flag:"api-rate-limit" env:"HOOKD_API_RATE_LIMIT" default:"1000" cmd:"dev,serve,api" desc:"requests per second each API key may make to this process (burst the same); past it 429; 0: no limit"`
 	IngestMaxInFlight int           `flag:"ingest-max-in-flight" env:"HOOKD_INGEST_MAX_IN_FLIGHT" default:"32" cmd:"dev,serve,api" desc:"publishes (events, pings) storing and starting workflows at once in this process; one more waits HOOKD_INGEST_QUEUE_WAIT, then gets 429; 0: no bound"`
-	IngestQueueWait   time.Duration `flag:"ingest-queue-wait" env:"HOOKD_INGEST_QUEUE_WAIT" default:"250ms" cmd:"dev,serve,api" desc:"how long a publish waits for one of HOOKD_INGEST_MAX_IN_FLIGHT slots before 429 (0: not at all)"`
+	IngestQueueWait   time.Duration `flag:"ingest-queue-wait" env:"HOOKD_INGEST_QUEUE_WAIT" default:"100ms" cmd:"dev,serve,api" desc:"how long a publish waits for one of HOOKD_INGEST_MAX_IN_FLIGHT slots before 429 (0: not at all)"`
 
 	DataDir      string `flag:"data-dir" env:"HOOKD_DATA_DIR" default:".hookd" cmd:"dev,keys create" desc:"where hookd dev keeps its state (PostgreSQL, Temporal, keys)"`
 	AdminKey     string `flag:"admin-key" env:"HOOKD_ADMIN_KEY" cmd:"dev" desc:"bootstrap admin API key (default: one made once and kept in the data dir)"`

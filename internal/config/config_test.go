@@ -47,7 +47,7 @@ func TestLoadDefaultsPerCommand(t *testing.T) {
 		TemporalAddress: "127.0.0.1:7233", TemporalNamespace: "default",
 		APIAddr: "127.0.0.1:8080", MetricsAddr: "127.0.0.1:9090", AllowHTTP: true, AllowPrivate: true,
 		LogLevel: slog.LevelInfo, ReconcileInterval: 30 * time.Second, EagerStart: true, WorkflowCacheSize: 500,
-		WorkerStopTimeout: 65 * time.Second, APIRateLimit: 1000, IngestMaxInFlight: 32, IngestQueueWait: 250 * time.Millisecond,
+		WorkerStopTimeout: 65 * time.Second, APIRateLimit: 1000, IngestMaxInFlight: 32, IngestQueueWait: 100 * time.Millisecond,
 		DataDir: ".hookd", TemporalPort: 7233, UIPort: 8233, TemporalStore: TemporalStoreSQLite,
 	}
 	if dev != want {
