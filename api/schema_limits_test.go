@@ -140,6 +140,11 @@ func TestCostlyNumbersAndPatternsRefused(t *testing.T) {
 		"properties": map[string]any{"a": map[string]any{"type": "array", "items": map[string]any{"type": "integer"}}}})
 	e.createEventType(e.admin, "re.one", map[string]any{"type": "object",
 		"properties": map[string]any{"s": map[string]any{"pattern": "(?:a*){1000}z"}}})
+	var fourWays map[string]any // an array whose items may be any of four references to it
+	if err := json.Unmarshal([]byte(`{"$defs":{"d":{"type":"array","minItems":1,"items":{"anyOf":[{"$ref":"#/$defs/d"},{"$ref":"#/$defs/d"},{"$ref":"#/$defs/d"},{"$ref":"#/$defs/d"}]}}},"type":"object","properties":{"a":{"$ref":"#/$defs/d"}}}`), &fourWays); err != nil {
+		t.Fatal(err)
+	}
+	e.createEventType(e.admin, "four.ways", fourWays)
 	e.must(http.StatusAccepted, "POST", "/v1/events", e.pub, raw(`{"type":"num.list","data":{"a":[1,1e400,-7]}}`))
 	e.must(http.StatusAccepted, "POST", "/v1/events", e.pub, raw(`{"type":"re.one","data":{"s":"aaaz"}}`))
 	before := e.counts()
@@ -147,6 +152,8 @@ func TestCostlyNumbersAndPatternsRefused(t *testing.T) {
 		{"a huge exponent", `{"type":"num.list","data":{"a":[1,2,1e999999]}}`, "data.a[2]", "is a number hookd does not validate"},
 		{"a long number", `{"type":"num.list","data":{"a":[` + strings.Repeat("9", 500) + `]}}`, "data.a[0]", "is a number hookd does not validate"},
 		{"a large pattern on a long string", `{"type":"re.one","data":{"s":"` + strings.Repeat("a", 200_000) + `"}}`, "data", "would take more than"},
+		// 4^11 branches for 100 bytes: took 4-6 s and 1.5 GB before MaxWork was lowered.
+		{"an anyOf that recurses", `{"type":"four.ways","data":{"a":` + strings.Repeat("[", 11) + strings.Repeat("]", 11) + `}}`, "data", "would take more than"},
 	}
 	for _, tt := range tests {
 		p := decodeProblem(t, e.do("POST", "/v1/events", e.pub, raw(tt.body)), http.StatusUnprocessableEntity)

@@ -71,7 +71,10 @@ func (s *Service) checkType(ctx context.Context, ev store.Event, v *validation.E
 		return err
 	}
 	var dv *validation.Errors
-	if errors.As(schema.Validate(sch, ev.Data, "data"), &dv) {
+	switch err := schema.Validate(sch, ev.Data, "data"); {
+	case errors.Is(err, schema.ErrBusy):
+		return fmt.Errorf("%w: %w", ErrOverloaded, err)
+	case errors.As(err, &dv):
 		v.Merge(dv)
 	}
 	return nil

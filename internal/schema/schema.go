@@ -123,7 +123,8 @@ func pointerTokens(ptr string) []string {
 // Validate checks an event's data against sch, reporting each failing path under
 // field ("data.device.id"). Data whose validation would take more than MaxWork subschema
 // applications is refused, naming field, without running the validator, and so is a
-// number over MaxNumberLength or MaxNumberExponent, naming its path.
+// number over MaxNumberLength or MaxNumberExponent, naming its path. Validations
+// estimated over CostlyWork run one at a time: ErrBusy if one cannot start soon.
 func Validate(sch *jsonschema.Schema, data json.RawMessage, field string) error {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
@@ -132,11 +133,17 @@ func Validate(sch *jsonschema.Schema, data json.RawMessage, field string) error 
 	if at, ok := costlyNumber(doc); ok {
 		return &validation.Errors{Errors: []validation.FieldError{{Field: fieldPath(field, at), Message: numberMessage}}}
 	}
-	if work(sch, doc, MaxWork) > MaxWork {
+	w := work(sch, doc, MaxWork)
+	if w > MaxWork {
 		return &validation.Errors{Errors: []validation.FieldError{{Field: field,
 			Message: fmt.Sprintf("would take more than %d schema checks to validate against the event type's schema; send less deeply nested data or simplify the schema", MaxWork)}}}
 	}
+	release, err := admitCostly(w)
+	if err != nil {
+		return err
+	}
 	err = sch.Validate(doc)
+	release()
 	if err == nil {
 		return nil
 	}

@@ -1,16 +1,52 @@
 package schema
 
-import "github.com/santhosh-tekuri/jsonschema/v6"
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/sync/semaphore"
+)
 
 // MaxWork bounds the subschema applications (or their equivalent in pattern matching,
-// see patternWork) that validating one event's data may take:
-// 4,194,304, a few seconds at the validator's microsecond or two each. A schema within the
+// see patternWork) that validating one event's data may take: 1,048,576, up to a second
+// or so and some hundreds of MB, as the validator keeps every failing branch of an anyOf
+// (4,194,304 took 4-6 s and 1.5 GB for a 100-byte event). A schema within the
 // limits can still cost more than the data is large: the validator shares no work between
 // paths, so a schema that reaches a property by two paths and recurses there
 // ({"properties":{"x":{"$ref":"#"}},"allOf":[{"properties":{"x":{"$ref":"#"}}}]}) costs
 // 2^depth for data nested depth levels. Validate counts first (linear in the data) and
 // refuses such data instead of running the validator.
-const MaxWork = 1 << 22
+const MaxWork = 1 << 20
+
+// CostlyWork is the estimated work past which a validation is costly: costly validations
+// run one at a time in a process, so that concurrent events cannot multiply their memory
+// and CPU; one that cannot start within costlyWait is refused with ErrBusy.
+const CostlyWork = 1 << 14
+
+const costlyWait = 2 * time.Second
+
+var costly = semaphore.NewWeighted(1)
+
+// ErrBusy is returned by Validate for data whose validation is costly (CostlyWork) while
+// another costly validation keeps the process busy past a short wait: nothing is wrong
+// with the data; send it again later (the API answers 429).
+var ErrBusy = errors.New("another costly schema validation is running")
+
+// admitCostly takes the costly-validation slot for work w, if w needs it, and returns
+// the func that gives it back; ErrBusy if the slot stays taken for costlyWait.
+func admitCostly(w int) (release func(), err error) {
+	if w <= CostlyWork {
+		return func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), costlyWait)
+	defer cancel()
+	if costly.Acquire(ctx, 1) != nil {
+		return nil, ErrBusy
+	}
+	return func() { costly.Release(1) }, nil
+}
 
 // workCounter counts, from above, the subschema applications of a validation: at each
 // value, every schema that reaches it, by every path, with all that applies in place.

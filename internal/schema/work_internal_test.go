@@ -34,7 +34,7 @@ func TestWork(t *testing.T) {
 		{twoPaths, nestedX(2), 20},
 		// A pattern counts its program's steps over the string: short strings cost 1.
 		{`{"pattern":"^a"}`, `"abc"`, 2},
-		{`{"pattern":"(?:a*){1000}z"}`, `"` + strings.Repeat("a", 64_000) + `"`, 1 + 1000*patternSteps("(?:a*){1000}z")},
+		{`{"pattern":"(?:a*){1000}z"}`, `"` + strings.Repeat("a", 8_000) + `"`, 1 + 125*patternSteps("(?:a*){1000}z")},
 	}
 	for _, tt := range tests {
 		sch, verr := Compile(json.RawMessage(tt.schema), "schema")
@@ -63,7 +63,7 @@ func TestValidateRefusesCostlyData(t *testing.T) {
 	// 2^40 paths: the validator would run for days.
 	err := Validate(sch, json.RawMessage(nestedX(40)), "data")
 	var v *validation.Errors
-	if !errors.As(err, &v) || !v.Has("data") || !strings.Contains(err.Error(), "would take more than 4194304 schema checks") {
+	if !errors.As(err, &v) || !v.Has("data") || !strings.Contains(err.Error(), "would take more than 1048576 schema checks") {
 		t.Fatalf("Validate = %v, want data refused as too costly", err)
 	}
 }
@@ -91,8 +91,8 @@ func TestWorkOfRealisticEvent(t *testing.T) {
 	if err := json.Unmarshal([]byte(data), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if n := work(sch, doc, MaxWork); n > MaxWork/100 {
-		t.Errorf("work = %d, over a hundredth of MaxWork", n)
+	if n := work(sch, doc, MaxWork); n > CostlyWork {
+		t.Errorf("work = %d: a realistic 500-line order would be a costly validation (over %d)", n, CostlyWork)
 	}
 	if err := Validate(sch, json.RawMessage(data), "data"); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -126,5 +126,41 @@ func TestValidationMessagesAreShort(t *testing.T) {
 	}
 	if n := len([]rune(v.Errors[0].Message)); n > maxMessage || !strings.HasSuffix(v.Errors[0].Message, "…") {
 		t.Fatalf("message of %d runes: %.80q…", n, v.Errors[0].Message)
+	}
+}
+
+// TestCostlyValidationsRunOneAtATime: data whose validation is costly waits for the one
+// costly slot and is refused with ErrBusy while another holds it; cheap data does not wait.
+func TestCostlyValidationsRunOneAtATime(t *testing.T) {
+	sch, verr := Compile(json.RawMessage(`{"$defs":{"d":{"type":"array","items":{"anyOf":[{"$ref":"#/$defs/d"},{"$ref":"#/$defs/d"},{"$ref":"#/$defs/d"},{"$ref":"#/$defs/d"}]}}},"$ref":"#/$defs/d"}`), "schema")
+	if verr != nil {
+		t.Fatal(verr)
+	}
+	var data json.RawMessage
+	for depth := 1; ; depth++ {
+		data = json.RawMessage(strings.Repeat("[", depth) + strings.Repeat("]", depth))
+		var doc any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if w := work(sch, doc, MaxWork); w > CostlyWork {
+			if w > MaxWork {
+				t.Fatalf("no depth between CostlyWork and MaxWork (depth %d: %d)", depth, w)
+			}
+			break
+		}
+	}
+	if !costly.TryAcquire(1) {
+		t.Fatal("the costly slot is taken")
+	}
+	if err := Validate(sch, json.RawMessage(`[]`), "data"); err != nil {
+		t.Fatalf("cheap data while the slot is taken: %v", err)
+	}
+	if err := Validate(sch, data, "data"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("costly data while the slot is taken: %v, want ErrBusy", err)
+	}
+	costly.Release(1)
+	if err := Validate(sch, data, "data"); err != nil {
+		t.Fatalf("costly data with the slot free: %v", err)
 	}
 }
