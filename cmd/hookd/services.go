@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -168,7 +169,9 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		defer s.stopWorker(w)
+		again, release := secondSignal(ctx)
+		defer release()
+		defer s.stopWorker(w, again)
 		g.Go(func() error {
 			svc.RunReconciler(gctx, reconcileEvery)
 			return nil
@@ -245,15 +248,35 @@ func (s *services) serveListener(ctx context.Context, g *errgroup.Group, what st
 
 var _ api.Service = (*dispatch.Service)(nil)
 
+// secondSignal returns a channel closed when SIGINT or SIGTERM arrives after ctx ended
+// (which the first one does), whatever the stop is doing then, such as draining the API;
+// release stops listening.
+func secondSignal(ctx context.Context) (again <-chan struct{}, release func()) {
+	ch, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		select {
+		case <-sigs:
+			close(ch)
+		case <-done:
+		}
+	}()
+	return ch, sync.OnceFunc(func() { close(done) })
+}
+
 // stopWorker stops w, which lets attempts in flight finish for up to the worker stop
-// timeout; a second SIGINT or SIGTERM meanwhile gives up the wait, so that the rest of
-// the stop (the PostgreSQL pool, and in hookd dev the embedded servers) still runs
-// cleanly. An attempt given up on is sent again after the restart and recorded as
-// interrupted.
-func (s *services) stopWorker(w sdkworker.Worker) {
-	again := make(chan os.Signal, 1)
-	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(again)
+// timeout; a second SIGINT or SIGTERM (again), before or during that wait, gives it up,
+// so that the rest of the stop (the PostgreSQL pool, and in hookd dev the embedded
+// servers) still runs cleanly. An attempt given up on is sent again after the restart
+// and recorded as interrupted.
+func (s *services) stopWorker(w sdkworker.Worker, again <-chan struct{}) {
 	s.log.Info("stopping the worker: attempts in flight may finish first; signal again to stop at once",
 		"stop_timeout", s.cfg.WorkerStopTimeout)
 	stopped := make(chan struct{})
@@ -263,7 +286,7 @@ func (s *services) stopWorker(w sdkworker.Worker) {
 	}()
 	select {
 	case <-stopped:
-	case sig := <-again:
-		s.log.Warn("stopping without waiting for attempts in flight", "signal", sig.String())
+	case <-again:
+		s.log.Warn("second signal: stopping without waiting for attempts in flight")
 	}
 }
