@@ -45,11 +45,13 @@ func TestKeepMaskedHeaders(t *testing.T) {
 func TestValidateRefusesMaskedCredential(t *testing.T) {
 	t.Parallel()
 	s := valid()
-	s.Headers = map[string]string{"X-Auth-Token": redact.Masked, "X-Tenant": redact.Masked, "X-Api-Key": redact.Masked + " "}
+	s.Headers = map[string]string{"X-Auth-Token": redact.Masked, "X-Tenant": redact.Masked, "X-Api-Key": redact.Masked + " ",
+		"X-Jwt": "\u00a0" + redact.Masked + "\u200b"}
 	got := problems(t, s.Validate(netguard.Options{}))
 	want := []string{
-		"headers.X-Api-Key: is the mask reads show in place of a value; give the value itself",
-		"headers.X-Auth-Token: is the mask reads show in place of a value; give the value itself",
+		"headers.X-Api-Key: is or holds the mask reads show in place of a value; give the value itself",
+		"headers.X-Auth-Token: is or holds the mask reads show in place of a value; give the value itself",
+		"headers.X-Jwt: is or holds the mask reads show in place of a value; give the value itself",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Validate: %q, want %q", got, want)
