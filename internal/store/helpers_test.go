@@ -16,6 +16,21 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
+// migrateAndOpen migrates the database at url to the latest version and opens a store on
+// it (which seals what the upgrade leaves to it), closed when the test ends.
+func migrateAndOpen(t *testing.T, ctx context.Context, url string) *store.Store {
+	t.Helper()
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(ctx, url, storetest.Box())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
 func newOrg(t *testing.T, s *store.Store) store.Organization {
 	t.Helper()
 	o, err := s.CreateOrganization(context.Background(), "acme")

@@ -124,14 +124,7 @@ func TestMigrateWebhookSettings(t *testing.T) {
 		}
 	}
 
-	if err := store.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	s, err := store.Open(ctx, url, storetest.Box())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := migrateAndOpen(t, ctx, url)
 
 	for _, r := range rows {
 		t.Run(r.id, func(t *testing.T) {

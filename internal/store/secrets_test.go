@@ -115,14 +115,7 @@ func TestPlainHeadersAreSealedOnOpen(t *testing.T) {
 	insert("wh_old", `{"Authorization": "`+credential+`", "X-Tenant": "t1"}`)
 	insert("wh_none", `{}`)
 
-	if err := store.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	s, err := store.Open(ctx, url, storetest.Box())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := migrateAndOpen(t, ctx, url)
 	wantHeaders := map[string]map[string]string{
 		"wh_old":  {"Authorization": credential, "X-Tenant": "t1"},
 		"wh_none": {},
