@@ -155,43 +155,23 @@ func (s *Service) BeginAttempt(ctx context.Context, a store.Attempt, runID strin
 // store.ErrNotFound if the delivery is gone, store.ErrConflict if the attempt is no longer
 // sending (it was closed as interrupted).
 func (s *Service) CompleteAttempt(ctx context.Context, wh store.Webhook, o Outcome) error {
-	_, err := s.settle(ctx, wh, o, func(u store.DeliveryUpdate) (int, error) {
-		return o.Attempt.Number, s.store.CompleteAttempt(ctx, o.Attempt, u)
-	})
-	return err
-}
-
-// RecordAttempt records a whole attempt and its decision in one transaction, as
-// BeginAttempt and CompleteAttempt would, and returns its number. Errors are the store's:
-// store.ErrNotFound if the delivery is gone, store.ErrConflict if the attempt's activity
-// key was recorded already.
-func (s *Service) RecordAttempt(ctx context.Context, wh store.Webhook, o Outcome) (int, error) {
-	return s.settle(ctx, wh, o, func(u store.DeliveryUpdate) (int, error) {
-		return s.store.RecordAttempt(ctx, o.Attempt, u)
-	})
-}
-
-// settle turns o's decision into the delivery's update, has record store it, and
-// announces a webhook the decision disabled.
-func (s *Service) settle(ctx context.Context, wh store.Webhook, o Outcome, record func(store.DeliveryUpdate) (int, error)) (int, error) {
 	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook, WorkflowRunID: o.RunID}
 	if o.Decision.Status == delivery.StatusRetrying {
 		next := s.now().Add(o.Decision.Delay)
 		update.NextAttemptAt = &next
 	}
-	number, err := record(update)
-	if err != nil {
-		return 0, err
+	if err := s.store.CompleteAttempt(ctx, o.Attempt, update); err != nil {
+		return err
 	}
 	if !o.Decision.DisableWebhook {
-		return number, nil
+		return nil
 	}
 	// Read again: the attempt, or a concurrent one of another delivery, disabled it.
 	now, err := s.store.GetWebhook(ctx, wh.OrgID, wh.ID)
 	if err != nil {
-		return number, fmt.Errorf("read disabled webhook: %w", err)
+		return fmt.Errorf("read disabled webhook: %w", err)
 	}
-	return number, s.WebhookGone(ctx, now, o.Attempt.Error)
+	return s.WebhookGone(ctx, now, o.Attempt.Error)
 }
 
 // WebhookGone announces that hookd disabled wh (as it is now) because its receiver

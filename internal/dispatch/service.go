@@ -49,7 +49,6 @@ type Store interface {
 	GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error)
 	BeginAttempt(ctx context.Context, a store.Attempt, runID string) (int, error)
 	CompleteAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) error
-	RecordAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (int, error)
 	CloseStaleAttempts(ctx context.Context, requestedBefore time.Time) (int64, error)
 	EndDelivery(ctx context.Context, id, status, reason string) error
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/dispatch"
+	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
@@ -63,6 +64,18 @@ func (e *engine) calls() (started, retried, ended []string) {
 
 // fixture is one organization with event type order.created (its data must have a
 // string orderId) and one webhook subscribed to it, on a fresh database.
+// record begins and completes an attempt of the fixture's webhook, as the attempt
+// activity does, and returns its number.
+func (f *fixture) record(ctx context.Context, o dispatch.Outcome) (int, error) {
+	o.Attempt.ID = ids.New(ids.Attempt)
+	n, err := f.svc.BeginAttempt(ctx, o.Attempt, o.RunID)
+	if err != nil {
+		return 0, err
+	}
+	o.Attempt.Number = n
+	return n, f.svc.CompleteAttempt(ctx, f.hook, o)
+}
+
 type fixture struct {
 	st     *store.Store
 	eng    *engine
@@ -390,7 +403,7 @@ func TestGoneAttemptDisablesTheWebhookAndEmitsOnce(t *testing.T) {
 	attempt := store.Attempt{DeliveryID: d.ID, OrgID: f.org, Trigger: delivery.TriggerAuto, RequestedAt: time.Now(),
 		RequestURL: f.hook.URL, RequestMethod: "POST", ResponseStatus: &code, Error: "receiver answered 410"}
 	decision := delivery.Decide(f.hook.Policy(), "dlv_gone", 1, delivery.TriggerAuto, delivery.OutcomeGone, 0)
-	number, err := f.svc.RecordAttempt(ctx, f.hook, dispatch.Outcome{Attempt: attempt, Decision: decision})
+	number, err := f.record(ctx, dispatch.Outcome{Attempt: attempt, Decision: decision})
 	if err != nil || number != 1 {
 		t.Fatalf("record: %d, %v", number, err)
 	}
@@ -446,7 +459,7 @@ func TestConcurrentGoneAttemptsAnnounceOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			code := 410
-			_, err := f.svc.RecordAttempt(ctx, f.hook, dispatch.Outcome{
+			_, err := f.record(ctx, dispatch.Outcome{
 				Attempt:  store.Attempt{DeliveryID: d.ID, OrgID: f.org, ResponseStatus: &code, Error: "receiver answered 410"},
 				Decision: delivery.Decide(f.hook.Policy(), "dlv_gone", 1, delivery.TriggerAuto, delivery.OutcomeGone, 0),
 			})
