@@ -1,11 +1,9 @@
 package activities
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,11 +14,8 @@ import (
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/dispatch"
-	"github.com/hookd/hookd/internal/ids"
-	"github.com/hookd/hookd/internal/netguard"
-	"github.com/hookd/hookd/internal/render"
+	"github.com/hookd/hookd/internal/endpointauth"
 	"github.com/hookd/hookd/internal/secretbox"
-	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
 )
 
@@ -102,9 +97,14 @@ type Observer interface {
 
 // Activities holds the dependencies of hookd's activities; the worker registers one.
 type Activities struct {
-	Store     attemptStore
-	Service   attemptService
-	Client    *http.Client // SSRF-safe, follows no redirects (netguard)
+	Store   attemptStore
+	Service attemptService
+	Client  *http.Client // SSRF-safe, follows no redirects (netguard)
+	// InsecureClient is Client without TLS verification, for the webhooks that allow
+	// invalid certificates; nil sends them through Client.
+	InsecureClient *http.Client
+	// Tokens caches the OAuth2 tokens of webhooks; nil makes one over Client.
+	Tokens    *endpointauth.Cache
 	UserAgent string
 	Metrics   Observer         // nil records nothing
 	Logger    *slog.Logger     // nil means slog.Default()
@@ -183,11 +183,11 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	}
 	if req != nil {
 		stop := keepHeartbeating(ctx)
-		sent = a.send(req, time.Duration(ac.Webhook.TimeoutSeconds)*time.Second, sent)
+		sent = a.send(req, ac.Webhook, sent)
 		stop()
 	}
 
-	decision := delivery.Decide(ac.Webhook.Policy(), in.DeliveryID, number, in.Trigger, sent.outcome, sent.retryAfter)
+	decision := delivery.Decide(policyOf(ac), in.DeliveryID, number, in.Trigger, sent.outcome, sent.retryAfter)
 	sent.attempt.Number = number
 	sent.attempt.Outcome = string(sent.outcome)
 	// A conflict here means the attempt was closed as interrupted meanwhile (this worker
@@ -257,7 +257,7 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 	if rec.RetryAfterMs != nil {
 		res.RetryAfter = time.Duration(*rec.RetryAfterMs) * time.Millisecond
 	}
-	d := delivery.Decide(ac.Webhook.Policy(), in.DeliveryID, rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
+	d := delivery.Decide(policyOf(ac), in.DeliveryID, rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
 	res.Status, res.Delay = d.Status, d.Delay
 	if d.DisableWebhook {
 		if err := a.Service.WebhookGone(ctx, ac.Webhook, rec.Error); err != nil {
@@ -265,116 +265,6 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 		}
 	}
 	return res, nil
-}
-
-// abandonReason says why a delivery must not be sent, "" if it may (see
-// store.Webhook.Receives).
-func abandonReason(ac store.AttemptContext) string {
-	switch {
-	case ac.Delivery.Status == store.StatusCanceled:
-		return "delivery was canceled"
-	case !ac.Webhook.Receives(ac.Event.Type):
-		return "webhook is " + strings.ToLower(ac.Webhook.Status)
-	}
-	return ""
-}
-
-type sendResult struct {
-	attempt    store.Attempt
-	outcome    delivery.Outcome
-	statusCode int
-	retryAfter time.Duration
-}
-
-// prepare renders and signs the delivery and builds its request, stamped with the time of
-// the attempt. The result describes the request; when there is none to send (rendering
-// or signing failed) req is nil and the result is the attempt's outcome, with the error.
-func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigger string) (req *http.Request, res sendResult) {
-	wh, ev := ac.Webhook, ac.Event
-	started := a.now()
-	res = sendResult{outcome: delivery.OutcomeRetry, attempt: store.Attempt{
-		ID:            ids.New(ids.Attempt),
-		DeliveryID:    ac.Delivery.ID,
-		OrgID:         ac.Delivery.OrgID,
-		Trigger:       trigger,
-		RequestedAt:   started.UTC(),
-		RequestURL:    wh.URL,
-		RequestMethod: http.MethodPost,
-	}}
-	fail := func(err error) (*http.Request, sendResult) {
-		res.attempt.Error = err.Error()
-		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
-		return nil, res
-	}
-
-	body, err := render.Envelope(render.EventInput{
-		ID: ev.ID, Type: ev.Type, Timestamp: ev.Timestamp, Data: ev.Data,
-	}, wh.ID, started)
-	if err != nil {
-		return fail(fmt.Errorf("render body: %w", err))
-	}
-	sig, err := signing.Sign(ac.Delivery.ID, started, body, wh.Secret)
-	if err != nil {
-		return fail(fmt.Errorf("sign body: %w", err))
-	}
-	req, err = http.NewRequestWithContext(ctx, http.MethodPost, wh.URL, bytes.NewReader(body))
-	if err != nil {
-		return fail(fmt.Errorf("build request: %w", err))
-	}
-	for k, v := range wh.Headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", a.UserAgent)
-	req.Header.Set(signing.HeaderID, ac.Delivery.ID)
-	req.Header.Set(signing.HeaderTimestamp, signing.Timestamp(started))
-	req.Header.Set(signing.HeaderSignature, sig)
-	res.attempt.RequestHeaders = maskHeaders(req.Header)
-	return req, res
-}
-
-// send POSTs req once, allowing the receiver timeout to answer, and completes res, which
-// describes req (see prepare), with what happened. The duration runs from the send.
-func (a *Activities) send(req *http.Request, timeout time.Duration, res sendResult) sendResult {
-	ctx, cancel := context.WithTimeout(req.Context(), timeout)
-	defer cancel()
-	started := a.now()
-	resp, err := a.Client.Do(req.WithContext(ctx))
-	if err != nil {
-		if errors.Is(err, netguard.ErrBlocked) {
-			// The target resolves to an address hookd must not reach: retrying won't help.
-			res.outcome = delivery.OutcomeFailed
-		}
-		res.attempt.Error = err.Error()
-		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
-		return res
-	}
-	defer resp.Body.Close()
-	kept, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	// Drain a little more so the connection can be reused; a huge body is cut off.
-	_, _ = io.CopyN(io.Discard, resp.Body, maxResponseBody)
-
-	res.statusCode = resp.StatusCode
-	res.outcome = delivery.Classify(resp.StatusCode)
-	code := resp.StatusCode
-	res.attempt.ResponseStatus = &code
-	res.attempt.ResponseHeaders = flattenHeaders(resp.Header)
-	res.attempt.ResponseBody = string(kept) // the store makes it valid UTF-8
-	res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
-	if readErr != nil {
-		res.attempt.Error = fmt.Sprintf("read response body: %v", readErr)
-	}
-	if res.outcome != delivery.OutcomeSucceeded {
-		if res.attempt.Error == "" {
-			res.attempt.Error = fmt.Sprintf("receiver answered %d", resp.StatusCode)
-		}
-		if d, ok := delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), a.now()); ok {
-			res.retryAfter = d
-			ms := d.Milliseconds()
-			res.attempt.RetryAfterMs = &ms
-		}
-	}
-	return res
 }
 
 // keepHeartbeating tells Temporal the attempt is alive while a slow receiver answers, so

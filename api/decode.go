@@ -17,7 +17,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookd/hookd/internal/validation"
-	"github.com/hookd/hookd/internal/webhook"
 )
 
 // maxBodyBytes caps every request body (events, schemas, webhooks): 256 KiB.
@@ -151,15 +150,10 @@ var readOnlyFields = map[string]bool{
 	"updatedAt": true, "builtin": true, "deliveries": true,
 }
 
-// unknownFieldMessage says why key is refused. A webhook setting that API.md documents
-// but this version lacks (webhook.NotYetSupported) is named as such: refusing it beats
-// silently ignoring a setting the caller relies on.
+// unknownFieldMessage says why key is refused.
 func unknownFieldMessage(key string) string {
-	switch {
-	case readOnlyFields[key]:
+	if readOnlyFields[key] {
 		return "is read-only"
-	case slices.Contains(webhook.NotYetSupported, key):
-		return "is not supported by this server yet"
 	}
 	return "is not a known field"
 }

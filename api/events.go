@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // eventInput is the body of POST /v1/events.
@@ -17,6 +20,7 @@ type eventInput struct {
 	ID        *string         `json:"id"`
 	Type      *string         `json:"type"`
 	Timestamp *string         `json:"timestamp"`
+	Level     *string         `json:"level"`
 	Data      json.RawMessage `json:"data"`
 }
 
@@ -52,6 +56,14 @@ func (s *server) eventOf(orgID string, in eventInput, v *ValidationError) store.
 	if in.Timestamp != nil {
 		if t, ok := parseTime(v, "timestamp", *in.Timestamp); ok {
 			ev.Timestamp = t
+		}
+	}
+	ev.Level = webhook.DefaultEventLevel
+	if in.Level != nil {
+		if slices.Contains(webhook.Levels, *in.Level) {
+			ev.Level = *in.Level
+		} else {
+			v.Add("level", "must be one of %s", strings.Join(webhook.Levels, ", "))
 		}
 	}
 	switch trimmed := bytes.TrimSpace(in.Data); {

@@ -8,6 +8,7 @@ import (
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/redact"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // This file holds the JSON shapes of answers: camelCase, RFC 3339 UTC times, null for
@@ -79,6 +80,17 @@ type webhookView struct {
 	TimeoutSeconds      int               `json:"timeoutSeconds"`
 	MaxRetries          int               `json:"maxRetries"`
 	RetrySchedule       []string          `json:"retrySchedule"`
+	Method              string            `json:"method"`
+	ContentType         string            `json:"contentType"`
+	BodyTemplate        *string           `json:"bodyTemplate"`
+	Auth                webhook.Auth      `json:"auth"`
+	Signature           webhook.Signature `json:"signature"`
+	FailureLimit        int               `json:"failureLimit"`
+	Throttle            webhook.Duration  `json:"throttle"`
+	DiscardAfter        webhook.Duration  `json:"discardAfter"`
+	Lossy               bool              `json:"lossy"`
+	AllowInvalidCerts   bool              `json:"allowInvalidCerts"`
+	Level               string            `json:"level"`
 	Status              string            `json:"status"`
 	Secret              string            `json:"secret,omitempty"` // create only
 	SecretPrefix        string            `json:"secretPrefix"`
@@ -100,7 +112,12 @@ func viewWebhook(w store.Webhook) webhookView {
 		ID: w.ID, Name: w.Name, Description: w.Description, URL: w.URL,
 		Events: events, EventsPolicy: w.EventsPolicy, Headers: redact.Headers(w.Headers),
 		TimeoutSeconds: w.TimeoutSeconds, MaxRetries: w.MaxRetries,
-		RetrySchedule: delivery.FormatSchedule(w.RetrySchedule), Status: w.Status,
+		RetrySchedule: delivery.FormatSchedule(w.RetrySchedule),
+		Method:        w.Method, ContentType: w.ContentType, BodyTemplate: optString(w.BodyTemplate),
+		Auth: webhook.MaskedAuth(w.Auth), Signature: w.Signature, FailureLimit: w.FailureLimit,
+		Throttle: w.Throttle, DiscardAfter: w.DiscardAfter, Lossy: w.Lossy,
+		AllowInvalidCerts: w.AllowInvalidCerts, Level: w.Level,
+		Status:       w.Status,
 		SecretPrefix: w.SecretPrefix, AttemptCount: w.AttemptCount,
 		ConsecutiveFailures: w.ConsecutiveFailures, LastTriggeredAt: optTimestamp(w.LastTriggeredAt),
 		CreatedAt: timestamp(w.CreatedAt), UpdatedAt: timestamp(w.UpdatedAt),
@@ -111,6 +128,7 @@ type eventView struct {
 	ID        string          `json:"id"`
 	Type      string          `json:"type"`
 	Timestamp string          `json:"timestamp"`
+	Level     string          `json:"level"`
 	Data      json.RawMessage `json:"data"`
 	CreatedAt string          `json:"createdAt"`
 }
@@ -120,7 +138,7 @@ func viewEvent(ev store.Event) eventView {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
-	return eventView{ID: ev.ID, Type: ev.Type, Timestamp: timestamp(ev.Timestamp), Data: data, CreatedAt: timestamp(ev.CreatedAt)}
+	return eventView{ID: ev.ID, Type: ev.Type, Timestamp: timestamp(ev.Timestamp), Level: ev.Level, Data: data, CreatedAt: timestamp(ev.CreatedAt)}
 }
 
 type eventDetailView struct {

@@ -25,7 +25,21 @@ type webhookInput struct {
 	TimeoutSeconds *int               `json:"timeoutSeconds"`
 	MaxRetries     *int               `json:"maxRetries"`
 	RetrySchedule  *[]string          `json:"retrySchedule"`
-	Status         *string            `json:"status"`
+
+	Method            *string            `json:"method"`
+	ContentType       *string            `json:"contentType"`
+	BodyTemplate      *string            `json:"bodyTemplate"`
+	Auth              *webhook.Auth      `json:"auth"`
+	Signature         *webhook.Signature `json:"signature"`
+	FailureLimit      *int               `json:"failureLimit"`
+	Throttle          *string            `json:"throttle"`
+	DiscardAfter      *string            `json:"discardAfter"`
+	Lossy             *bool              `json:"lossy"`
+	AllowInvalidCerts *bool              `json:"allowInvalidCerts"`
+	Level             *string            `json:"level"`
+	Status            *string            `json:"status"`
+	// Secret is the signing secret a new webhook keeps (create only; see signing).
+	Secret *string `json:"secret"`
 }
 
 // apply copies the given fields onto w: onto the defaults on create, onto the stored
@@ -60,6 +74,35 @@ func (in webhookInput) apply(w *store.Webhook, creating bool, v *ValidationError
 		}
 	}
 	set(&w.Status, in.Status)
+
+	set(&s.Method, in.Method)
+	set(&s.ContentType, in.ContentType)
+	set(&s.BodyTemplate, in.BodyTemplate)
+	if in.Auth != nil {
+		// A masked credential sent back keeps the stored one (see webhook.KeepMaskedAuth).
+		s.Auth = webhook.KeepMaskedAuth(*in.Auth, s.Auth)
+	}
+	set(&s.Signature, in.Signature)
+	set(&s.FailureLimit, in.FailureLimit)
+	setDuration(&s.Throttle, "throttle", in.Throttle, v)
+	setDuration(&s.DiscardAfter, "discardAfter", in.DiscardAfter, v)
+	set(&s.Lossy, in.Lossy)
+	set(&s.AllowInvalidCerts, in.AllowInvalidCerts)
+	set(&s.Level, in.Level)
+}
+
+// setDuration reads a given duration setting onto dst ("" is none); nil leaves dst as it
+// is.
+func setDuration(dst *webhook.Duration, field string, given *string, v *ValidationError) {
+	if given == nil {
+		return
+	}
+	d, err := webhook.ParseDuration(field, *given)
+	if err != nil {
+		v.Merge(fieldErrors(err))
+		return
+	}
+	*dst = d
 }
 
 // set copies a given field onto dst; nil (absent) leaves dst as it is.

@@ -19,13 +19,13 @@ func TestWebhookInputCoversSettings(t *testing.T) {
 	for f := range reflect.TypeFor[webhook.Settings]().Fields() {
 		settings = append(settings, f.Name)
 	}
-	settings = append(settings, "Status")
+	settings = append(settings, "Status", "Secret")
 	var inputs []string
 	for f := range reflect.TypeFor[webhookInput]().Fields() {
 		inputs = append(inputs, f.Name)
 	}
 	if !slices.Equal(inputs, settings) {
-		t.Errorf("webhookInput fields %q, want webhook.Settings' and Status, in order: %q", inputs, settings)
+		t.Errorf("webhookInput fields %q, want webhook.Settings', Status and Secret, in order: %q", inputs, settings)
 	}
 
 	names := slices.Sorted(maps.Keys(jsonFields(reflect.TypeFor[webhookInput]())))

@@ -70,11 +70,14 @@ func (s *server) createWebhook(c *gin.Context) {
 	}
 	ctx, org := c.Request.Context(), caller(c).OrgID
 	w := store.Webhook{Settings: webhook.Defaults(), Status: webhook.StatusEnabled}
+	if in.Secret != nil && !signing.ValidSecret(*in.Secret) {
+		v.Add("secret", "must be %q followed by the base64 of %d to %d bytes", signing.SecretPrefix, signing.MinSecretBytes, signing.MaxSecretBytes)
+	}
 	if err := s.applyWebhookInput(ctx, org, in, &w, true, &v); err != nil {
 		fail(c, err)
 		return
 	}
-	secret, err := signing.NewSecret()
+	secret, err := newOrGivenSecret(in.Secret)
 	if err != nil {
 		fail(c, err)
 		return
@@ -89,6 +92,15 @@ func (s *server) createWebhook(c *gin.Context) {
 	view.Secret = secret // shown once, here; reads show secretPrefix only
 	c.Header("Location", "/v1/webhooks/"+created.ID)
 	c.JSON(http.StatusCreated, view)
+}
+
+// newOrGivenSecret is the secret a new webhook signs with: the one the admin gave (a
+// migration keeps its receivers' secret), else a fresh one.
+func newOrGivenSecret(given *string) (string, error) {
+	if given != nil {
+		return *given, nil
+	}
+	return signing.NewSecret()
 }
 
 func (s *server) listWebhooks(c *gin.Context) {
@@ -125,6 +137,9 @@ func (s *server) updateWebhook(c *gin.Context) {
 	if err := bindObject(c, &in, &v); err != nil {
 		fail(c, err)
 		return
+	}
+	if in.Secret != nil {
+		v.Add("secret", "cannot be changed; rotate it with POST /v1/webhooks/{id}/rotate-secret")
 	}
 	ctx, org := c.Request.Context(), caller(c).OrgID
 	w, err := s.store.GetWebhook(ctx, org, id)

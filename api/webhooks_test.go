@@ -115,7 +115,8 @@ func TestWebhookValidation(t *testing.T) {
 		{"schedule empty", with(map[string]any{"retrySchedule": []string{}}), []string{"retrySchedule"}},
 		{"status by hookd", with(map[string]any{"status": "DISABLED_DUE_TO_ERRORS"}), []string{"status"}},
 		{"status unknown", with(map[string]any{"status": "PAUSED"}), []string{"status"}},
-		{"read-only and later fields", with(map[string]any{"secret": "whsec_x", "method": "PUT", "colour": "red"}), []string{"secret", "method", "colour"}},
+		{"read-only and unknown fields", with(map[string]any{"secretPrefix": "whsec_x", "colour": "red"}), []string{"secretPrefix", "colour"}},
+		{"secret not whsec", with(map[string]any{"secret": "whsec_x"}), []string{"secret"}},
 		{"many at once", with(map[string]any{"name": 5, "url": "ftp://x", "events": []string{"nope.nope"}, "timeoutSeconds": 0, "maxRetries": 99, "headers": map[string]any{"Host": "h"}}),
 			[]string{"name", "url", "events[0]", "timeoutSeconds", "maxRetries", "headers.Host"}},
 	}

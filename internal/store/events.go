@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // IngestResult is what IngestEvent did.
@@ -21,23 +23,32 @@ type IngestResult struct {
 
 // insertEventSQL inserts the event unless its id exists in the organization and, only when
 // it did insert, returns it with the ids of the enabled webhooks subscribed to its type
-// (never for ping, which goes only to the webhook it was sent to).
+// whose level it reaches (never for ping, which goes only to the webhook it was sent to),
+// and for each whether its notification is dropped: the webhook is lossy and failing.
 var insertEventSQL = `
 WITH e AS (
-    INSERT INTO events AS e (org_id, id, type, occurred_at, data) VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO events AS e (org_id, id, type, occurred_at, data, level) VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (org_id, id) DO NOTHING
     RETURNING ` + eventCols + `
-)
-SELECT ` + eventCols + `, ARRAY(
-    SELECT w.id FROM webhooks w
+), m AS (
+    SELECT w.id, w.seq, COALESCE((w.settings->>'lossy')::boolean, false) AND w.failing AS dropped
+    FROM webhooks w
     WHERE w.org_id = $1 AND w.status = 'ENABLED' AND $3 <> 'ping'
       AND (CASE w.events_policy WHEN 'include' THEN $3 = ANY (w.events) ELSE NOT ($3 = ANY (w.events)) END)
-    ORDER BY w.seq)
+      AND array_position($7::text[], COALESCE(NULLIF(w.settings->>'level', ''), $7[1])) <= array_position($7::text[], $6)
+)
+SELECT ` + eventCols + `, ARRAY(SELECT m.id FROM m ORDER BY m.seq), ARRAY(SELECT m.dropped FROM m ORDER BY m.seq)
 FROM e`
 
+// DroppedReason is the last error of a notification a lossy webhook dropped.
+const DroppedReason = "dropped: the webhook is lossy and was failing when the event arrived"
+
 var insertDeliveriesSQL = `
-INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type)
-SELECT n.id, $1, n.webhook_id, $2, $3 FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS n (id, webhook_id, i)
+INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type, status, last_error)
+SELECT n.id, $1, n.webhook_id, $2, $3,
+    CASE WHEN n.dropped THEN 'canceled' ELSE 'pending' END,
+    CASE WHEN n.dropped THEN $7 ELSE '' END
+FROM unnest($4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS n (id, webhook_id, dropped, i)
 ORDER BY n.i
 RETURNING ` + deliveryCols
 
@@ -45,8 +56,10 @@ var eventDeliveriesSQL = `SELECT ` + deliveryCols + ` FROM deliveries d WHERE d.
 
 // IngestEvent stores an event and fans it out, in one transaction: it inserts the event
 // and one pending delivery per enabled webhook of the organization whose policy matches
-// the type (include: the type is listed; exclude: it is not). An empty ev.ID gets a new
-// evt_ id, a zero Timestamp the current time, nil Data an empty object. If the
+// the type (include: the type is listed; exclude: it is not) and whose level the event's
+// reaches; a lossy webhook that is failing gets its delivery canceled, with
+// DroppedReason. An empty ev.ID gets a new evt_ id, a zero Timestamp the current time,
+// nil Data an empty object, an empty Level webhook.DefaultEventLevel. If the
 // organization already has an event with ev.ID, nothing is written and the stored event
 // and its deliveries come back with Created false, whatever ev's other fields say.
 func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error) {
@@ -59,15 +72,17 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 	if len(ev.Data) == 0 {
 		ev.Data = json.RawMessage(`{}`)
 	}
+	ev.Level = cmp.Or(ev.Level, webhook.DefaultEventLevel)
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{}) // saves the round trip of a separate BEGIN
 	var (
 		res        IngestResult
 		webhookIDs []string
+		dropped    []bool
 	)
-	b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data)).
+	b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data), ev.Level, webhook.Levels).
 		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(append(eventDest(&res.Event), &webhookIDs)...)
+			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped)...)
 			if err == nil {
 				res.Created = true
 				return nil
@@ -102,7 +117,7 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 		for i := range deliveryIDs {
 			deliveryIDs[i] = ids.New(ids.Delivery)
 		}
-		rows, err := tx.Query(ctx, insertDeliveriesSQL, ev.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs)
+		rows, err := tx.Query(ctx, insertDeliveriesSQL, ev.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs, dropped, DroppedReason)
 		if err != nil {
 			return IngestResult{}, wrap("insert deliveries", err)
 		}

@@ -134,7 +134,7 @@ func TestMigrateWebhookSettings(t *testing.T) {
 					Name: r.name, Description: r.description, URL: r.url, Events: r.events, EventsPolicy: r.policy,
 					Headers: r.headers, TimeoutSeconds: r.timeout, MaxRetries: r.retries,
 					RetrySchedule: webhook.Schedule{},
-				},
+				}.WithSecrets(webhook.Secrets{Headers: r.headers}).WithDefaults(),
 				Status: r.status, Secret: secret, SecretPrefix: "whsec_MfKQ",
 				AttemptCount: r.attempts, ConsecutiveFailures: r.failures, LastTriggeredAt: r.lastTriggered,
 				CreatedAt: created, UpdatedAt: created,
@@ -168,7 +168,7 @@ func TestMigrateWebhookSettings(t *testing.T) {
         WHERE table_name = 'webhooks'`).Scan(&columns); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"attempt_count", "consecutive_failures", "created_at", "events", "events_policy", "id",
+	if want := []string{"attempt_count", "consecutive_failures", "created_at", "events", "events_policy", "failing", "id",
 		"last_triggered_at", "org_id", "secret_enc", "secret_prefix", "secrets_enc", "seq", "settings", "status", "updated_at",
 	}; !slices.Equal(columns, want) {
 		t.Errorf("webhooks columns %q, want %q", columns, want)

@@ -95,6 +95,9 @@ type Event struct {
 	Timestamp time.Time
 	Data      json.RawMessage // a JSON object
 	CreatedAt time.Time
+	// Level is the event's severity, one of webhook.Levels; "" is stored as
+	// webhook.DefaultEventLevel.
+	Level string
 }
 
 // Delivery statuses.

@@ -56,17 +56,17 @@ func (s *Store) webhookOf(r *webhookRow) (Webhook, error) {
 		// Written before migration 005 or by an older hookd since: newer than any sealed.
 		sec.Headers = r.plainHeaders
 	}
-	w.Settings = w.Settings.WithSecrets(sec)
+	w.Settings = w.Settings.WithSecrets(sec).WithDefaults()
 	if w.Events == nil {
 		w.Events = []string{}
 	}
 	return w, nil
 }
 
-const eventCols = "e.org_id, e.id, e.type, e.occurred_at, e.data, e.created_at"
+const eventCols = "e.org_id, e.id, e.type, e.occurred_at, e.data, e.created_at, e.level"
 
 func eventDest(e *Event) []any {
-	return []any{&e.OrgID, &e.ID, &e.Type, &e.Timestamp, &e.Data, &e.CreatedAt}
+	return []any{&e.OrgID, &e.ID, &e.Type, &e.Timestamp, &e.Data, &e.CreatedAt, &e.Level}
 }
 
 const deliveryCols = "d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempt_count, " +

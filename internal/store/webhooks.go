@@ -122,7 +122,7 @@ func (s *Store) queryWebhook(ctx context.Context, op, sql string, args ...any) (
 // storedSettings is s as the webhooks row holds it: canonical, with the default events
 // policy (include) and header text PostgreSQL can store.
 func storedSettings(s webhook.Settings) webhook.Settings {
-	s = s.Canonical()
+	s = s.Canonical().WithDefaults()
 	s.EventsPolicy = cmp.Or(s.EventsPolicy, webhook.EventsInclude)
 	s.Headers = cleanMap(s.Headers)
 	return s

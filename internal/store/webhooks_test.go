@@ -156,15 +156,26 @@ func TestWebhookSettingsColumn(t *testing.T) {
 	s := storetest.New(t)
 	o := newOrg(t, s)
 	settings := webhook.Settings{
-		Name:           "orders ✓",
-		Description:    "line one\nline \"two\"",
-		URL:            "https://example.com/hooks/{eventType}?q=1&r=ü",
-		Events:         []string{"b.b", "a.a", "b.b"},
-		EventsPolicy:   webhook.EventsExclude,
-		Headers:        map[string]string{"x-api-key": "k", "X-Tenant": "t1"},
-		TimeoutSeconds: 7,
-		MaxRetries:     11,
-		RetrySchedule:  webhook.Schedule{30 * time.Second, 90 * time.Second, 1500 * time.Millisecond, 24 * time.Hour},
+		Name:              "orders ✓",
+		Description:       "line one\nline \"two\"",
+		URL:               "https://example.com/hooks/{eventType}?q=1&r=ü",
+		Events:            []string{"b.b", "a.a", "b.b"},
+		EventsPolicy:      webhook.EventsExclude,
+		Headers:           map[string]string{"x-api-key": "k", "X-Tenant": "t1"},
+		TimeoutSeconds:    7,
+		MaxRetries:        11,
+		RetrySchedule:     webhook.Schedule{30 * time.Second, 90 * time.Second, 1500 * time.Millisecond, 24 * time.Hour},
+		Method:            webhook.MethodPut,
+		ContentType:       webhook.ContentTypeForm,
+		BodyTemplate:      `{"id": "{eventId}"}`,
+		Auth:              webhook.Auth{Type: webhook.AuthBasic, Username: "account", Password: "pw"},
+		Signature:         webhook.Signature{Scheme: "hmac-body", Header: "X-Signature", Encoding: "base64"},
+		FailureLimit:      3,
+		Throttle:          webhook.Duration(2 * time.Second),
+		DiscardAfter:      webhook.Duration(5 * time.Minute),
+		Lossy:             true,
+		AllowInvalidCerts: true,
+		Level:             "warn",
 	}
 	w := newWebhook(t, s, o.ID, func(w *store.Webhook) { w.Settings = settings })
 	want := settings.Canonical()
@@ -191,6 +202,10 @@ func TestWebhookSettingsColumn(t *testing.T) {
 		"name": "orders ✓", "description": "line one\nline \"two\"", "url": "https://example.com/hooks/{eventType}?q=1&r=ü",
 		"timeoutSeconds": 7.0, "maxRetries": 11.0,
 		"retrySchedule": []any{"30s", "1m30s", "1.5s", "24h"},
+		"method":        "PUT", "contentType": "form", "bodyTemplate": `{"id": "{eventId}"}`,
+		"signature":    map[string]any{"scheme": "hmac-body", "header": "X-Signature", "encoding": "base64"},
+		"failureLimit": 3.0, "throttle": "2s", "discardAfter": "5m", "lossy": true, "allowInvalidCerts": true,
+		"level": "warn",
 	}
 	if !reflect.DeepEqual(column, wantColumn) {
 		t.Errorf("settings column\n%v\nwant\n%v", column, wantColumn)

@@ -15,11 +15,17 @@ import (
 // and `json:"-"` in Settings.
 type Secrets struct {
 	Headers map[string]string `json:"headers,omitempty"`
+	Auth    *Auth             `json:"auth,omitempty"`
 }
 
 // Secrets returns the settings of s that are kept sealed.
 func (s Settings) Secrets() Secrets {
-	return Secrets{Headers: s.Headers}
+	sec := Secrets{Headers: s.Headers}
+	if s.Auth.Type != "" && s.Auth.Type != AuthNone {
+		auth := s.Auth
+		sec.Auth = &auth
+	}
+	return sec
 }
 
 // WithSecrets returns s with the sealed settings sec, as the store reads them back; an
@@ -28,6 +34,10 @@ func (s Settings) WithSecrets(sec Secrets) Settings {
 	s.Headers = sec.Headers
 	if s.Headers == nil {
 		s.Headers = map[string]string{}
+	}
+	s.Auth = Auth{Type: AuthNone}
+	if sec.Auth != nil {
+		s.Auth = *sec.Auth
 	}
 	return s
 }

@@ -5,6 +5,7 @@
 package webhook
 
 import (
+	"cmp"
 	"maps"
 	"net/http"
 	"slices"
@@ -53,15 +54,105 @@ type Settings struct {
 	// RetrySchedule holds the delay before retry n, the last entry repeating: 1 to 20
 	// entries of 1s to 24h (delivery.ParseSchedule).
 	RetrySchedule Schedule `json:"retrySchedule"`
+
+	// Method is the request's method: MethodPost, MethodPut or MethodPatch (seed 002).
+	Method string `json:"method"`
+	// ContentType is ContentTypeJSON or ContentTypeForm (API.md "contentType").
+	ContentType string `json:"contentType"`
+	// BodyTemplate renders the body from the event (seed 002's syntax, internal/render);
+	// "" sends the standard envelope. At most 1024 characters.
+	BodyTemplate string `json:"bodyTemplate,omitempty"`
+	// Auth is how hookd authenticates to the endpoint (API.md "auth"). Its credentials
+	// are among the Secrets.
+	Auth Auth `json:"-"`
+	// Signature is the signature scheme: the Standard Webhooks headers, and optionally a
+	// body-only HMAC header (API.md "signature").
+	Signature Signature `json:"signature"`
+	// FailureLimit is how many consecutive deliveries may end failed before hookd sets the
+	// webhook DISABLED_DUE_TO_ERRORS; 0 never does. 0 to 1000.
+	FailureLimit int `json:"failureLimit"`
+	// Throttle, when not 0, batches the notifications that fall in one window of this
+	// length into one request (seed 003): 1s to 1h.
+	Throttle Duration `json:"throttle,omitempty"`
+	// DiscardAfter, when not 0, ends a delivery not succeeded this long after it was
+	// created as failed (seed 003): 1s to 30 days.
+	DiscardAfter Duration `json:"discardAfter,omitempty"`
+	// Lossy drops (records canceled) new notifications while the webhook is failing,
+	// instead of queueing them (seed 003).
+	Lossy bool `json:"lossy"`
+	// AllowInvalidCerts skips TLS verification of the target (seed 003).
+	AllowInvalidCerts bool `json:"allowInvalidCerts"`
+	// Level is the minimum severity of the events delivered (seed 003), one of Levels.
+	Level string `json:"level"`
 }
 
-// NotYetSupported names, by their API names, the settings API.md documents that this
-// version does not have yet. The API refuses them rather than ignore a setting the caller
-// relies on; implementing one moves it from here into Settings.
-var NotYetSupported = []string{
-	"method", "contentType", "auth", "bodyTemplate", "failureLimit", "throttle",
-	"discardAfter", "lossy", "allowInvalidCerts", "signature",
+// Values of Method.
+const (
+	MethodPost  = "POST"
+	MethodPut   = "PUT"
+	MethodPatch = "PATCH"
+)
+
+// Values of ContentType.
+const (
+	ContentTypeJSON = "json"
+	ContentTypeForm = "form"
+)
+
+// Levels are the severities of events, lowest first (seed 003's `level`). An event has
+// DefaultEventLevel unless it says; a webhook receives events of its Level and above.
+var Levels = []string{"trace", "debug", "info", "warn", "error"}
+
+// Default levels of webhooks and events (API.md).
+const (
+	DefaultLevel      = "trace"
+	DefaultEventLevel = "info"
+)
+
+// DefaultFailureLimit is the failure limit of a new webhook that sets none (API.md).
+const DefaultFailureLimit = 10
+
+// Auth is how hookd authenticates to a webhook's endpoint (API.md "auth"): Type is one of
+// the AuthNone, AuthBasic, AuthBearer and AuthOAuth2, and the fields that type uses are
+// set. Password, Token and ClientSecret are credentials: reads show them as
+// redact.Masked, and an admin sending the mask back keeps the stored value
+// (KeepMaskedAuth).
+type Auth struct {
+	Type     string `json:"type"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Token    string `json:"token,omitempty"`
+	// OAuth2 client credentials (RFC 6749 §4.4).
+	TokenURL     string   `json:"tokenUrl,omitempty"`
+	ClientID     string   `json:"clientId,omitempty"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
 }
+
+// Values of Auth.Type.
+const (
+	AuthNone   = "none"
+	AuthBasic  = "basic"
+	AuthBearer = "bearer"
+	AuthOAuth2 = "oauth2"
+)
+
+// Signature is a webhook's signature scheme (API.md "signature"): SchemeStandard sends
+// the Standard Webhooks headers only; SchemeHMACBody adds Header carrying the
+// HMAC-SHA256 of the body, keyed with the webhook's secret string, in Encoding.
+type Signature struct {
+	Scheme   string `json:"scheme"`
+	Header   string `json:"header,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+}
+
+// Values of Signature.Scheme and Signature.Encoding.
+const (
+	SchemeStandard = "standard"
+	SchemeHMACBody = "hmac-body"
+	EncodingHex    = "hex"
+	EncodingBase64 = "base64"
+)
 
 // Values of EventsPolicy.
 const (
@@ -95,7 +186,25 @@ func Defaults() Settings {
 		TimeoutSeconds: DefaultTimeoutSeconds,
 		MaxRetries:     delivery.DefaultMaxRetries,
 		RetrySchedule:  slices.Clone(delivery.DefaultSchedule),
+		Method:         MethodPost,
+		ContentType:    ContentTypeJSON,
+		Auth:           Auth{Type: AuthNone},
+		Signature:      Signature{Scheme: SchemeStandard},
+		FailureLimit:   DefaultFailureLimit,
+		Level:          DefaultLevel,
 	}
+}
+
+// WithDefaults returns s with the defaults of the settings it leaves empty: those added
+// after s was stored read as the webhook behaved before them (POST, json, no auth, the
+// standard signature, level trace; a failure limit of 0, never).
+func (s Settings) WithDefaults() Settings {
+	s.Method = cmp.Or(s.Method, MethodPost)
+	s.ContentType = cmp.Or(s.ContentType, ContentTypeJSON)
+	s.Auth.Type = cmp.Or(s.Auth.Type, AuthNone)
+	s.Signature.Scheme = cmp.Or(s.Signature.Scheme, SchemeStandard)
+	s.Level = cmp.Or(s.Level, DefaultLevel)
+	return s
 }
 
 // Policy is the webhook's automatic retry policy.
@@ -155,6 +264,10 @@ func (s Settings) Validate(opts netguard.Options) error {
 	// The schedule's rule is delivery.ParseSchedule's; reading the schedule's written form
 	// applies it, with its messages, however the durations were made.
 	parseSchedule(&v, delivery.FormatSchedule(s.RetrySchedule))
+	s.checkRequest(&v, opts)
+	s.checkAuth(&v, opts)
+	s.checkSignature(&v)
+	s.checkControls(&v)
 	return v.Err()
 }
 

@@ -1,0 +1,143 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/ids"
+	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/render"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// message is what one request of an attempt carries.
+type message struct {
+	ID          string // the Standard Webhooks message id: the delivery id (or a batch's)
+	URL         string // the target, placeholders filled
+	Body        []byte
+	ContentType string // the Content-Type header's value
+}
+
+type sendResult struct {
+	attempt    store.Attempt
+	outcome    delivery.Outcome
+	statusCode int
+	retryAfter time.Duration
+}
+
+// prepare renders, signs and authenticates the delivery and builds its request, stamped
+// with the time of the attempt. The result describes the request; when there is none to
+// send (rendering, signing or authenticating failed) req is nil and the result is the
+// attempt's outcome, with the error.
+func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigger string) (req *http.Request, res sendResult) {
+	wh := ac.Webhook
+	started := a.now()
+	res = sendResult{outcome: delivery.OutcomeRetry, attempt: store.Attempt{
+		ID:            ids.New(ids.Attempt),
+		DeliveryID:    ac.Delivery.ID,
+		OrgID:         ac.Delivery.OrgID,
+		Trigger:       trigger,
+		RequestedAt:   started.UTC(),
+		RequestURL:    wh.URL,
+		RequestMethod: wh.Method,
+	}}
+	fail := func(err error) (*http.Request, sendResult) {
+		res.attempt.Error = err.Error()
+		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
+		return nil, res
+	}
+	m, err := renderMessage(ac, started)
+	if err != nil {
+		if missing := (*render.MissingError)(nil); errors.As(err, &missing) {
+			res.outcome = delivery.OutcomeFailed // no retry brings the value
+		}
+		return fail(err)
+	}
+	res.attempt.RequestURL = m.URL
+	req, err = a.newRequest(ctx, wh, m, started)
+	if err != nil {
+		return fail(err)
+	}
+	res.attempt.RequestHeaders = maskHeaders(req.Header)
+	return req, res
+}
+
+// newRequest builds the signed, authenticated request of message m of webhook wh at time
+// at: its method, custom headers, Content-Type and User-Agent, signature headers and
+// credentials.
+func (a *Activities) newRequest(ctx context.Context, wh store.Webhook, m message, at time.Time) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, wh.Method, m.URL, bytes.NewReader(m.Body))
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, v := range wh.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", m.ContentType)
+	req.Header.Set("User-Agent", a.UserAgent)
+	if err := signRequest(req, wh, m.ID, at, m.Body); err != nil {
+		return nil, fmt.Errorf("sign body: %w", err)
+	}
+	if err := a.authorize(ctx, req, wh); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// client is the HTTP client for wh's target.
+func (a *Activities) client(wh store.Webhook) *http.Client {
+	if wh.AllowInvalidCerts && a.InsecureClient != nil {
+		return a.InsecureClient
+	}
+	return a.Client
+}
+
+// send sends req once, allowing wh's timeout to answer, and completes res, which
+// describes req (see prepare), with what happened. The duration runs from the send.
+func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) sendResult {
+	ctx, cancel := context.WithTimeout(req.Context(), time.Duration(wh.TimeoutSeconds)*time.Second)
+	defer cancel()
+	started := a.now()
+	resp, err := a.client(wh).Do(req.WithContext(ctx))
+	if err != nil {
+		if errors.Is(err, netguard.ErrBlocked) {
+			// The target resolves to an address hookd must not reach: retrying won't help.
+			res.outcome = delivery.OutcomeFailed
+		}
+		res.attempt.Error = err.Error()
+		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
+		return res
+	}
+	defer resp.Body.Close()
+	kept, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	// Drain a little more so the connection can be reused; a huge body is cut off.
+	_, _ = io.CopyN(io.Discard, resp.Body, maxResponseBody)
+
+	res.statusCode = resp.StatusCode
+	res.outcome = delivery.Classify(resp.StatusCode)
+	code := resp.StatusCode
+	res.attempt.ResponseStatus = &code
+	res.attempt.ResponseHeaders = flattenHeaders(resp.Header)
+	res.attempt.ResponseBody = string(kept) // the store makes it valid UTF-8
+	res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
+	if readErr != nil {
+		res.attempt.Error = fmt.Sprintf("read response body: %v", readErr)
+	}
+	if res.outcome != delivery.OutcomeSucceeded {
+		if res.attempt.Error == "" {
+			res.attempt.Error = fmt.Sprintf("receiver answered %d", resp.StatusCode)
+		}
+		if d, ok := delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), a.now()); ok {
+			res.retryAfter = d
+			ms := d.Milliseconds()
+			res.attempt.RetryAfterMs = &ms
+		}
+	}
+	return res
+}
