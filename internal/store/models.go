@@ -70,9 +70,12 @@ type Webhook struct {
 	ID    string
 	OrgID string
 	webhook.Settings
-	Status              string // WebhookEnabled, WebhookDisabled or WebhookDisabledDueToErrors
-	Secret              string // "whsec_..." plaintext; stored encrypted
-	SecretPrefix        string
+	Status       string // WebhookEnabled, WebhookDisabled or WebhookDisabledDueToErrors
+	Secret       string // "whsec_..." plaintext; stored encrypted
+	SecretPrefix string
+	// GraceSecrets are the webhook's past secrets still in a rotation's grace period,
+	// newest first (plaintext; stored encrypted): each still signs, after Secret.
+	GraceSecrets        []string
 	AttemptCount        int64
 	ConsecutiveFailures int
 	LastTriggeredAt     *time.Time
@@ -126,6 +129,9 @@ type Delivery struct {
 	WorkflowRunID   string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// BatchID names the batch a throttled webhook's delivery went out in ("" if none):
+	// the delivery shares the batch's attempts and outcome.
+	BatchID string
 }
 
 // Attempt is one HTTP request of a delivery, with what came back.

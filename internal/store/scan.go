@@ -23,7 +23,9 @@ func eventTypeDest(t *EventType) []any {
 
 const webhookCols = "w.id, w.org_id, w.settings, w.events, w.events_policy, w.status, w.secret_enc, " +
 	"w.secret_prefix, w.attempt_count, w.consecutive_failures, w.last_triggered_at, w.created_at, w.updated_at, " +
-	"w.secrets_enc, w.settings->'headers'"
+	"w.secrets_enc, w.settings->'headers', " +
+	"ARRAY(SELECT ws.secret_enc FROM webhook_secrets ws WHERE ws.webhook_id = w.id AND ws.expires_at > now() " +
+	"ORDER BY ws.id DESC)"
 
 // webhookRow holds a scanned webhook before its secrets are opened.
 type webhookRow struct {
@@ -32,13 +34,15 @@ type webhookRow struct {
 	secrets []byte
 	// plainHeaders are headers still in the settings column (see sealPlainHeaders).
 	plainHeaders map[string]string
+	// grace are the sealed past secrets still in their grace period, newest first.
+	grace [][]byte
 }
 
 func (r *webhookRow) dest() []any {
 	w := &r.w
 	return []any{&w.ID, &w.OrgID, &w.Settings, &w.Events, &w.EventsPolicy, &w.Status, &r.secret,
 		&w.SecretPrefix, &w.AttemptCount, &w.ConsecutiveFailures, &w.LastTriggeredAt, &w.CreatedAt, &w.UpdatedAt,
-		&r.secrets, &r.plainHeaders}
+		&r.secrets, &r.plainHeaders, &r.grace}
 }
 
 func (s *Store) webhookOf(r *webhookRow) (Webhook, error) {
@@ -48,6 +52,13 @@ func (s *Store) webhookOf(r *webhookRow) (Webhook, error) {
 		return Webhook{}, fmt.Errorf("open secret of webhook %s: %w", w.ID, err)
 	}
 	w.Secret = string(plain)
+	for _, sealed := range r.grace {
+		past, err := s.box.Open(sealed)
+		if err != nil {
+			return Webhook{}, fmt.Errorf("open past secret of webhook %s: %w", w.ID, err)
+		}
+		w.GraceSecrets = append(w.GraceSecrets, string(past))
+	}
 	sec, err := s.openSecrets(w.ID, r.secrets)
 	if err != nil {
 		return Webhook{}, err
@@ -71,12 +82,12 @@ func eventDest(e *Event) []any {
 
 const deliveryCols = "d.id, d.org_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempt_count, " +
 	"d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.last_error, d.workflow_started, " +
-	"d.workflow_run_id, d.created_at, d.updated_at"
+	"d.workflow_run_id, d.created_at, d.updated_at, COALESCE(d.batch_id, '')"
 
 func deliveryDest(d *Delivery) []any {
 	return []any{&d.ID, &d.OrgID, &d.WebhookID, &d.EventID, &d.EventType, &d.Status, &d.AttemptCount,
 		&d.NextAttemptAt, &d.LastAttemptAt, &d.LastStatusCode, &d.LastError, &d.WorkflowStarted,
-		&d.WorkflowRunID, &d.CreatedAt, &d.UpdatedAt}
+		&d.WorkflowRunID, &d.CreatedAt, &d.UpdatedAt, &d.BatchID}
 }
 
 const attemptCols = "a.id, a.delivery_id, a.org_id, a.number, a.trigger, a.requested_at, a.duration_ms, " +
