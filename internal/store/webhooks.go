@@ -80,7 +80,8 @@ func (s *Store) GetWebhook(ctx context.Context, orgID, id string) (Webhook, erro
 // UpdateWebhook replaces the settings of a webhook (in canonical form, sealed where
 // secret, as CreateWebhook stores them) and its status; the signing secret and counters
 // are not touched, except that setting status ENABLED on a webhook that was not enabled
-// clears its consecutive failure count. ErrNotFound if it does not exist.
+// clears its consecutive failure count and its failing flag (a lossy webhook queues
+// again). ErrNotFound if it does not exist.
 func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 	settings := storedSettings(w.Settings)
 	secrets, err := s.box.SealJSON(settings.Secrets())
@@ -92,6 +93,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
             secrets_enc = $7,
             consecutive_failures = CASE WHEN $6 = 'ENABLED' AND w.status <> 'ENABLED' THEN 0
                                         ELSE w.consecutive_failures END,
+            failing = CASE WHEN $6 = 'ENABLED' AND w.status <> 'ENABLED' THEN false ELSE w.failing END,
             updated_at = now()
         WHERE w.org_id = $1 AND w.id = $2
         RETURNING `+webhookCols,
