@@ -4,7 +4,8 @@
 //
 // The HMAC itself comes from the Standard Webhooks reference library; this package adds
 // secret generation and validation, signing with several secrets at once (for rotation
-// grace periods) and verification at an injectable time.
+// grace periods) and verification at an injectable time. It also makes the body-only
+// HMAC of hmac-body webhooks (BodySignature, API.md "hmac-body").
 package signing
 
 import (
