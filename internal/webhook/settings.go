@@ -42,10 +42,15 @@ type Settings struct {
 	Events []string `json:"-"`
 	// EventsPolicy is EventsInclude (only Events) or EventsExclude (every type but those).
 	EventsPolicy string `json:"-"`
-	// Headers are extra request headers, at most 32, each value at most 4096 bytes; not
-	// Host, Content-Length or another header the transport sets, nor webhook-* (the
-	// signature's); a credential's (redact.Sensitive) value is not redact.Masked. They are
-	// among the Secrets.
+	// Headers are extra request headers, at most 32, each value at most 4096 bytes; a
+	// credential's (redact.Sensitive) value is not redact.Masked. They are among the
+	// Secrets. Of the headers hookd sets itself, Content-Type and User-Agent may be given
+	// here and then replace hookd's (a receiver may want application/cloudevents+json, or
+	// its own agent string), as sent and as the attempt records them. The others are
+	// refused: Host, Content-Length and the other headers the HTTP transport sets
+	// (forbiddenHeaders), webhook-* (the Standard Webhooks signature's), the hmac-body
+	// signature header (Signature.Header, checkSignature) and Authorization when Auth sets
+	// it (checkAuth).
 	Headers map[string]string `json:"-"`
 	// TimeoutSeconds bounds each attempt: 1 to 60 seconds.
 	TimeoutSeconds int `json:"timeoutSeconds"`
@@ -280,14 +285,18 @@ func urlMessage(err error) string {
 	return msg
 }
 
-// forbiddenHeaders are set by hookd or by the HTTP transport and cannot be overridden.
+// forbiddenHeaders are set by the HTTP transport from the request itself (its host, its
+// body's length and framing, the connection's management) and cannot be given: the
+// transport would ignore or contradict them.
 var forbiddenHeaders = map[string]bool{
 	"Host": true, "Content-Length": true, "Transfer-Encoding": true, "Connection": true,
 	"Keep-Alive": true, "Upgrade": true, "Te": true, "Trailer": true, "Proxy-Connection": true,
 }
 
 // checkHeaders adds a problem for each custom header that cannot be sent, named as given
-// ("headers.x-api-key"), in the order of the names.
+// ("headers.x-api-key"), in the order of the names. It judges the headers alone: that one
+// collides with another setting (signature.header, auth) is for that setting's check.
+// Content-Type and User-Agent pass: given, they replace hookd's (see Headers).
 func checkHeaders(v *validation.Errors, headers map[string]string) {
 	if len(headers) > maxHeaders {
 		v.Add("headers", "must have at most %d entries", maxHeaders)
