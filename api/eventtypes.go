@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -135,10 +137,16 @@ func (s *server) updateEventType(c *gin.Context) {
 	c.JSON(http.StatusOK, viewEventType(et))
 }
 
+// deleteEventType deletes an event type no webhook names. One that webhooks name (in an
+// include or an exclude list) is a 409 naming them in the detail and, for programs, in
+// the problem's `webhooks` member; nothing is deleted.
 func (s *server) deleteEventType(c *gin.Context) {
 	name := c.Param("name")
 	err := s.store.DeleteEventType(c.Request.Context(), caller(c).OrgID, name)
+	var inUse *store.EventTypeInUseError
 	switch {
+	case errors.As(err, &inUse):
+		writeInUse(c, inUse)
 	case errors.Is(err, store.ErrConflict):
 		fail(c, describe(err, "event type %q is built in and cannot be deleted", name))
 	case err != nil:
@@ -146,4 +154,51 @@ func (s *server) deleteEventType(c *gin.Context) {
 	default:
 		c.Status(http.StatusNoContent)
 	}
+}
+
+// maxNamedInDetail is how many webhooks a 409's detail names; its `webhooks` member lists
+// them all.
+const maxNamedInDetail = 10
+
+// webhookRef is a webhook named in a problem: its id and name.
+type webhookRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// inUseProblem is the 409 of deleting an event type that webhooks name: a problem with
+// the extension member `webhooks` (RFC 9457 §3.2).
+type inUseProblem struct {
+	problem
+	Webhooks []webhookRef `json:"webhooks"`
+}
+
+// writeInUse answers the 409 of an event type in use. It writes the problem itself, since
+// the shared problem shape has no extension members.
+func writeInUse(c *gin.Context, e *store.EventTypeInUseError) {
+	refs := make([]webhookRef, len(e.Webhooks))
+	named := make([]string, 0, min(len(e.Webhooks), maxNamedInDetail))
+	for i, w := range e.Webhooks {
+		refs[i] = webhookRef{ID: w.ID, Name: w.Name}
+		if i < maxNamedInDetail {
+			named = append(named, fmt.Sprintf("%s (%q)", w.ID, w.Name))
+		}
+	}
+	list := strings.Join(named, ", ")
+	if more := len(e.Webhooks) - len(named); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	p := inUseProblem{
+		problem: newProblem(http.StatusConflict, fmt.Sprintf(
+			"event type %q is named in the events of %d webhook(s): %s; remove it from their events (or delete them) first",
+			e.Name, len(e.Webhooks), list)),
+		Webhooks: refs,
+	}
+	body, err := json.Marshal(p)
+	if err != nil { // cannot happen for this type
+		fail(c, err)
+		return
+	}
+	c.Data(http.StatusConflict, problemContentType, body)
+	c.Abort()
 }

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -94,5 +96,64 @@ func TestEventTypeValidation(t *testing.T) {
 			wantFields(t, p, tt.fields...)
 			e.assertUnchanged(before)
 		})
+	}
+}
+
+// TestDeleteEventTypeInUse: deleting a type that webhooks name, in an include or an
+// exclude list, is a 409 naming them (detail and `webhooks`) that changes nothing, so
+// they still save back as read; once no webhook names it, it is deleted.
+func TestDeleteEventTypeInUse(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createEventType(e.admin, "mail.sent", nil)
+	e.createEventType(e.admin, "mail.bounced", nil)
+	sentBody := webhookBody("mail.sent")
+	sentBody["name"] = "sent only"
+	sent := e.createWebhook(e.admin, sentBody)
+	allButBody := webhookBody("mail.sent", "mail.bounced")
+	allButBody["name"], allButBody["eventsPolicy"] = "all but sent", "exclude"
+	allBut := e.createWebhook(e.admin, allButBody)
+	e.createWebhook(e.admin, map[string]any{"name": "everything", "url": "https://example.com/all", "eventsPolicy": "exclude"})
+
+	before := e.counts()
+	rec := e.do("DELETE", "/v1/event-types/mail.sent", e.admin, nil)
+	p := decodeProblem(t, rec, http.StatusConflict)
+	var refs struct {
+		Webhooks []struct{ ID, Name string } `json:"webhooks"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &refs); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ ID, Name string }{{str(sent["id"]), "sent only"}, {str(allBut["id"]), "all but sent"}}
+	if !slices.Equal(refs.Webhooks, want) {
+		t.Errorf("webhooks = %+v, want %+v", refs.Webhooks, want)
+	}
+	for _, w := range want {
+		if !strings.Contains(p.Detail, w.ID) || !strings.Contains(p.Detail, w.Name) {
+			t.Errorf("detail %q does not name %s (%s)", p.Detail, w.ID, w.Name)
+		}
+	}
+	e.assertUnchanged(before)
+	e.must(http.StatusOK, "GET", "/v1/event-types/mail.sent", e.admin, nil)
+	for _, w := range []map[string]any{sent, allBut} { // they save back as read
+		id := str(w["id"])
+		got := e.must(http.StatusOK, "GET", "/v1/webhooks/"+id, e.admin, nil)
+		e.must(http.StatusOK, "PATCH", "/v1/webhooks/"+id, e.admin, map[string]any{"events": got["events"], "eventsPolicy": got["eventsPolicy"]})
+	}
+
+	e.must(http.StatusOK, "PATCH", "/v1/webhooks/"+str(sent["id"]), e.admin, map[string]any{"events": []string{"mail.bounced"}})
+	rec = e.do("DELETE", "/v1/event-types/mail.sent", e.admin, nil)
+	p = decodeProblem(t, rec, http.StatusConflict)
+	if !strings.Contains(p.Detail, str(allBut["id"])) || strings.Contains(p.Detail, str(sent["id"])) {
+		t.Errorf("detail %q, want only %s named", p.Detail, allBut["id"])
+	}
+	e.must(http.StatusOK, "PATCH", "/v1/webhooks/"+str(allBut["id"]), e.admin, map[string]any{"events": []string{"mail.bounced"}})
+	if rec := e.do("DELETE", "/v1/event-types/mail.sent", e.admin, nil); rec.Code != http.StatusNoContent {
+		t.Fatalf("delete once no webhook names it: %d %s", rec.Code, rec.Body)
+	}
+	decodeProblem(t, e.do("GET", "/v1/event-types/mail.sent", e.admin, nil), http.StatusNotFound)
+	p = decodeProblem(t, e.do("DELETE", "/v1/event-types/mail.bounced", e.admin, nil), http.StatusConflict)
+	if !strings.Contains(p.Detail, "2 webhook") {
+		t.Errorf("detail %q, want both webhooks counted", p.Detail)
 	}
 }

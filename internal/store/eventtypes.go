@@ -60,21 +60,75 @@ func (s *Store) UpdateEventType(ctx context.Context, et EventType) (EventType, e
 	return out, wrap("update event type", err)
 }
 
-// DeleteEventType deletes an event type: ErrNotFound if it does not exist, ErrConflict for
-// a built-in. Events and webhook subscriptions naming the type are left as they are.
+// WebhookRef names a webhook in an answer about something else: its id and name.
+type WebhookRef struct {
+	ID   string
+	Name string
+}
+
+// EventTypeInUseError is DeleteEventType's refusal of an event type that webhooks name in
+// their events: with policy include they receive it, with exclude they name it to be left
+// out; either way the webhook could not be saved back as read once the type is gone
+// (issue 8 item 7). It wraps ErrConflict.
+type EventTypeInUseError struct {
+	Name     string
+	Webhooks []WebhookRef // oldest first
+}
+
+func (e *EventTypeInUseError) Error() string {
+	return fmt.Sprintf("event type %s is named by %d webhooks", e.Name, len(e.Webhooks))
+}
+
+func (e *EventTypeInUseError) Unwrap() error { return ErrConflict }
+
+// DeleteEventType deletes an event type that no webhook names: ErrNotFound if it does not
+// exist, ErrConflict for a built-in, *EventTypeInUseError (an ErrConflict) naming every
+// webhook of the organization whose events list it, whatever their policy and status.
+// A refusal deletes nothing. Events of the type are left as they are.
+//
+// It takes the type's row lock (FOR UPDATE) before it looks for webhooks, so a webhook
+// write that holds the rows of the types it names (FOR KEY SHARE, taken by the statement
+// that writes the webhook) either committed before the look, and is seen, or waits for
+// this deletion and then finds the type gone.
 func (s *Store) DeleteEventType(ctx context.Context, orgID, name string) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return wrap("delete event type", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 	var builtin bool
-	err := s.pool.QueryRow(ctx, `
-        WITH t AS (SELECT builtin FROM event_types WHERE org_id = $1 AND name = $2),
-             del AS (DELETE FROM event_types WHERE org_id = $1 AND name = $2 AND NOT builtin)
-        SELECT builtin FROM t`, orgID, name).Scan(&builtin)
+	err = tx.QueryRow(ctx, `SELECT builtin FROM event_types WHERE org_id = $1 AND name = $2 FOR UPDATE`,
+		orgID, name).Scan(&builtin)
 	if err != nil {
 		return wrap("delete event type", err)
 	}
 	if builtin {
 		return fmt.Errorf("delete event type %s: built-in: %w", name, ErrConflict)
 	}
-	return nil
+	// A new statement: under READ COMMITTED it sees every webhook committed while the
+	// lock above waited.
+	rows, err := tx.Query(ctx, `
+        WITH refs AS (
+            SELECT w.id, w.settings->>'name' AS name, w.seq FROM webhooks w
+            WHERE w.org_id = $1 AND $2 = ANY (w.events)
+        ), del AS (
+            DELETE FROM event_types t WHERE t.org_id = $1 AND t.name = $2 AND NOT EXISTS (SELECT 1 FROM refs)
+        )
+        SELECT refs.id, COALESCE(refs.name, '') FROM refs ORDER BY refs.seq`, orgID, name)
+	if err != nil {
+		return wrap("delete event type", err)
+	}
+	refs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (WebhookRef, error) {
+		var r WebhookRef
+		return r, row.Scan(&r.ID, &r.Name)
+	})
+	if err != nil {
+		return wrap("delete event type", err)
+	}
+	if len(refs) > 0 {
+		return &EventTypeInUseError{Name: name, Webhooks: refs}
+	}
+	return wrap("delete event type", tx.Commit(ctx))
 }
 
 // MissingEventTypes returns the names (deduplicated, in the order given) that are not

@@ -2,12 +2,15 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 func TestEventTypes(t *testing.T) {
@@ -137,5 +140,134 @@ func TestListEventTypesPages(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("listed %q, want %q", got, want)
+	}
+}
+
+// TestDeleteEventTypeInUse: a type named in any webhook's events, include or exclude,
+// enabled or not, is not deleted, and the refusal names those webhooks of the
+// organization (oldest first) and no others; once no webhook names it, it is deleted.
+func TestDeleteEventTypeInUse(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o, other := newOrg(t, s), newOrg(t, s)
+	for _, name := range []string{"mail.sent", "mail.bounced", "mail.queued"} {
+		newEventType(t, s, o.ID, name)
+	}
+	newEventType(t, s, other.ID, "mail.sent")
+	exclude := func(w *store.Webhook) { w.EventsPolicy = webhook.EventsExclude }
+	named := func(name string) func(*store.Webhook) { return func(w *store.Webhook) { w.Name = name } }
+	sent := newWebhook(t, s, o.ID, named("sent only"), "mail.sent")
+	allBut := newWebhook(t, s, o.ID, func(w *store.Webhook) { exclude(w); w.Name = "all but" }, "mail.sent", "mail.bounced")
+	disabled := newWebhook(t, s, o.ID, func(w *store.Webhook) { w.Status = store.WebhookDisabled; w.Name = "off" }, "mail.bounced")
+	newWebhook(t, s, o.ID, exclude)                   // receives every type but names none
+	newWebhook(t, s, other.ID, nil, "mail.sent")      // another organization's
+	newWebhook(t, s, o.ID, nil, "ping", "mail.sent2") // names similar to, but not, the type
+
+	wantInUse := func(t *testing.T, name string, want ...store.Webhook) {
+		t.Helper()
+		err := s.DeleteEventType(ctx, o.ID, name)
+		wantErr(t, err, store.ErrConflict)
+		var inUse *store.EventTypeInUseError
+		if !errors.As(err, &inUse) {
+			t.Fatalf("err = %v, want an *EventTypeInUseError", err)
+		}
+		var wantRefs []store.WebhookRef
+		for _, w := range want {
+			wantRefs = append(wantRefs, store.WebhookRef{ID: w.ID, Name: w.Name})
+		}
+		if inUse.Name != name || !slices.Equal(inUse.Webhooks, wantRefs) {
+			t.Fatalf("in use = %+v, want %s named by %+v", inUse, name, wantRefs)
+		}
+		if _, err := s.GetEventType(ctx, o.ID, name); err != nil {
+			t.Fatalf("%s after the refused delete: %v", name, err)
+		}
+	}
+	wantInUse(t, "mail.sent", sent, allBut)
+	wantInUse(t, "mail.bounced", allBut, disabled)
+
+	if err := s.DeleteEventType(ctx, o.ID, "mail.queued"); err != nil {
+		t.Fatalf("delete a type no webhook names: %v", err)
+	}
+	_, err := s.GetEventType(ctx, o.ID, "mail.queued")
+	wantErr(t, err, store.ErrNotFound)
+
+	// Unsubscribed, the type goes; the other organization's type of that name stays.
+	for _, w := range []store.Webhook{sent, allBut} {
+		w.Events = slices.DeleteFunc(slices.Clone(w.Events), func(n string) bool { return n == "mail.sent" })
+		if _, err := s.UpdateWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteEventType(ctx, o.ID, "mail.sent"); err != nil {
+		t.Fatalf("delete once unsubscribed: %v", err)
+	}
+	if _, err := s.GetEventType(ctx, other.ID, "mail.sent"); err != nil {
+		t.Fatalf("the other organization's type: %v", err)
+	}
+
+	// A built-in stays built in, whoever subscribes to it.
+	newWebhook(t, s, o.ID, nil, store.EventTypeWebhookDisabled)
+	err = s.DeleteEventType(ctx, o.ID, store.EventTypeWebhookDisabled)
+	var inUse *store.EventTypeInUseError
+	if !errors.Is(err, store.ErrConflict) || errors.As(err, &inUse) {
+		t.Fatalf("delete a subscribed built-in: %v, want the built-in conflict", err)
+	}
+}
+
+// TestDeleteEventTypeWaitsForWebhookWrite: a webhook write that holds the rows of the
+// types it names (FOR KEY SHARE, as the statement writing a webhook takes them) and
+// commits while a deletion of one of them waits is seen by that deletion, which then
+// refuses: no webhook ends up naming a deleted type.
+func TestDeleteEventTypeWaitsForWebhookWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o := newOrg(t, s)
+	newEventType(t, s, o.ID, "mail.sent")
+	w := newWebhook(t, s, o.ID, nil)
+
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, `
+        WITH types AS (SELECT name FROM event_types WHERE org_id = $1 AND name = 'mail.sent' FOR KEY SHARE)
+        UPDATE webhooks SET events = ARRAY(SELECT name FROM types) WHERE id = $2`, o.ID, w.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- s.DeleteEventType(ctx, o.ID, "mail.sent") }()
+	waitForLockWait(t, s)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	var inUse *store.EventTypeInUseError
+	if !errors.As(err, &inUse) || len(inUse.Webhooks) != 1 || inUse.Webhooks[0].ID != w.ID {
+		t.Fatalf("delete while the webhook write was open: %v, want in use by %s", err, w.ID)
+	}
+	if _, err := s.GetEventType(ctx, o.ID, "mail.sent"); err != nil {
+		t.Fatalf("the type after the refused delete: %v", err)
+	}
+}
+
+// waitForLockWait returns once a session of the test's database waits on a lock.
+func waitForLockWait(t *testing.T, s *store.Store) {
+	t.Helper()
+	for {
+		var waiting int
+		err := s.Pool().QueryRow(context.Background(), `
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
