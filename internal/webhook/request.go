@@ -1,13 +1,22 @@
 package webhook
 
 import (
+	"unicode/utf8"
+
 	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/render"
 	"github.com/hookd/hookd/internal/validation"
 )
 
+// maxBodyTemplateRunes bounds bodyTemplate (API.md; seed 002's `body`, max 1024).
+const maxBodyTemplateRunes = 1024
+
 // checkRequest checks the request's shape: method, contentType, the url's placeholders
-// and bodyTemplate (internal/render).
-func (s Settings) checkRequest(v *validation.Errors, opts netguard.Options) {
+// and bodyTemplate (internal/render). A url placeholder must be well-formed and stand in
+// the path or query (render.CheckURL); a bodyTemplate is at most 1024 characters and
+// renders valid JSON whatever the event (render.CheckTemplate), and for contentType form
+// a JSON object, whose members are the form's fields (render.CheckFormTemplate).
+func (s Settings) checkRequest(v *validation.Errors, _ netguard.Options) {
 	switch s.Method {
 	case MethodPost, MethodPut, MethodPatch:
 	default:
@@ -18,5 +27,25 @@ func (s Settings) checkRequest(v *validation.Errors, opts netguard.Options) {
 	default:
 		v.Add("contentType", "must be \"json\" or \"form\"")
 	}
-	_ = opts // TODO(request shape): placeholders and bodyTemplate
+	if err := render.CheckURL(s.URL); err != nil {
+		v.Add("url", "%s", err)
+	}
+	if s.BodyTemplate == "" {
+		return
+	}
+	if problem := validation.TextProblem(s.BodyTemplate); problem != "" {
+		v.Add("bodyTemplate", "%s", problem)
+		return
+	}
+	if n := utf8.RuneCountInString(s.BodyTemplate); n > maxBodyTemplateRunes {
+		v.Add("bodyTemplate", "must be at most %d characters (it has %d)", maxBodyTemplateRunes, n)
+		return
+	}
+	check := render.CheckTemplate
+	if s.ContentType == ContentTypeForm {
+		check = render.CheckFormTemplate
+	}
+	if err := check(s.BodyTemplate); err != nil {
+		v.Add("bodyTemplate", "%s", err)
+	}
 }
