@@ -63,6 +63,9 @@ type Decision struct {
 	Status         string
 	Delay          time.Duration
 	DisableWebhook bool
+	// Reason is why the delivery ended when its attempt's error does not say it (it was
+	// discarded at its deadline: see DecideAt), else "".
+	Reason string `json:",omitempty"`
 }
 
 // Decide is the retry/outcome rule, applied once per attempt by the attempt activity,
@@ -92,4 +95,22 @@ func Decide(p Policy, deliveryID string, number int, trigger string, o Outcome, 
 	}
 	scheduled := Jitter(p.Delay(retriesDone), p.Jitter, deliveryID, number)
 	return Decision{Status: StatusRetrying, Delay: max(scheduled, min(retryAfter, MaxRetryAfter))}
+}
+
+// DecideAt is Decide for an attempt that ended at `at`, under a policy that may give the
+// delivery up (Policy.DiscardAfter; Decide ignores it): a retry Decide schedules at or
+// past p.Deadline() is not scheduled, and the delivery ends StatusFailed at once with
+// Reason saying why (API.md `discardAfter`: no attempt starts after that moment). Ending
+// at once, rather than waiting until the deadline for nothing, shows the delivery's end
+// when it is known. Only automatic retries are given up: an attempt of another trigger
+// is followed by none anyway, and a manual retry past the deadline is an admin's explicit
+// ask, which the deadline does not refuse.
+func DecideAt(p Policy, deliveryID string, number int, trigger string, o Outcome, retryAfter time.Duration, at time.Time) Decision {
+	d := Decide(p, deliveryID, number, trigger, o, retryAfter)
+	if d.Status == StatusRetrying {
+		if reason := p.Discarded(at.Add(d.Delay)); reason != "" {
+			return Decision{Status: StatusFailed, Reason: reason}
+		}
+	}
+	return d
 }

@@ -30,6 +30,34 @@ type Policy struct {
 	// Jitter spreads each scheduled delay by ±Jitter (0.2 = ±20%), fixed per delivery and
 	// attempt (see Jitter); 0 follows the schedule exactly. Retry-After is never cut.
 	Jitter float64 `json:",omitempty"`
+	// DiscardAfter, when not 0, gives the delivery up if it has not succeeded this long
+	// after Created (API.md `discardAfter`): no attempt starts at or past Deadline, and
+	// DecideAt ends the delivery failed rather than schedule a retry that would.
+	DiscardAfter time.Duration `json:",omitempty"`
+	// Created is when the delivery was created; it matters only with DiscardAfter.
+	Created time.Time `json:",omitzero"`
+}
+
+// Deadline is the moment the delivery is given up, and false when the policy sets none.
+func (p Policy) Deadline() (time.Time, bool) {
+	if p.DiscardAfter <= 0 {
+		return time.Time{}, false
+	}
+	return p.Created.Add(p.DiscardAfter), true
+}
+
+// Discarded returns why an attempt starting at t must not start, the delivery ending
+// failed instead (t is at or past the Deadline), and "" when it may.
+func (p Policy) Discarded(t time.Time) string {
+	if deadline, ok := p.Deadline(); ok && !t.Before(deadline) {
+		return p.discardReason()
+	}
+	return ""
+}
+
+// discardReason is the last error of a delivery given up at its Deadline.
+func (p Policy) discardReason() string {
+	return "discarded: not delivered within " + formatDuration(p.DiscardAfter) + " of the event (discardAfter)"
 }
 
 // Delay returns the delay before automatic retry n (0-based): Schedule[n], with the last

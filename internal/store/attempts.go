@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +32,9 @@ type RecordedAttempt struct {
 	Error          string
 	RetryAfterMs   *int64
 	Outcome        string // a delivery.Outcome; "" if recorded without one
+	// DisabledWebhook is why the attempt disabled its webhook, "" if it did not (or was
+	// recorded before hookd kept it): see Settled.
+	DisabledWebhook string
 }
 
 // LoadAttempt reads a delivery with its webhook and event in one query, for the attempt
@@ -46,16 +51,17 @@ func (s *Store) LoadAttempt(ctx context.Context, deliveryID, activityKey string)
 	)
 	dest := append(deliveryDest(&ac.Delivery), wr.dest()...)
 	dest = append(dest, eventDest(&ac.Event)...)
-	dest = append(dest, &number, &rec.ResponseStatus, &rec.Error, &rec.RetryAfterMs, &rec.Outcome)
+	dest = append(dest, &number, &rec.ResponseStatus, &rec.Error, &rec.RetryAfterMs, &rec.Outcome, &rec.DisabledWebhook)
 	// "" never matches: keys are stored as NULL when empty, and NULL equals nothing.
 	err := s.pool.QueryRow(ctx, `
         SELECT `+deliveryCols+`, `+webhookCols+`, `+eventCols+`,
-            r.number, r.response_status, COALESCE(r.error, ''), r.retry_after_ms, COALESCE(r.outcome, '')
+            r.number, r.response_status, COALESCE(r.error, ''), r.retry_after_ms, COALESCE(r.outcome, ''),
+            COALESCE(r.disabled_webhook, '')
         FROM deliveries d
         JOIN webhooks w ON w.id = d.webhook_id
         JOIN events e ON e.org_id = d.org_id AND e.id = d.event_id
         LEFT JOIN LATERAL (
-            SELECT a.number, a.response_status, a.error, a.retry_after_ms, a.outcome
+            SELECT a.number, a.response_status, a.error, a.retry_after_ms, a.outcome, a.disabled_webhook
             FROM attempts a
             WHERE a.delivery_id = d.id AND a.activity_key = NULLIF($2::text, '') AND a.state = 'completed'
         ) r ON true
@@ -79,8 +85,39 @@ type DeliveryUpdate struct {
 	NextAttemptAt *time.Time // when the next automatic attempt is due; nil if none
 	WorkflowRunID string     // "" keeps the stored one
 	// DisableWebhook sets an ENABLED webhook to DISABLED_DUE_TO_ERRORS (a webhook an
-	// admin disabled stays DISABLED).
+	// admin disabled stays DISABLED), for DisabledGone.
 	DisableWebhook bool
+	// LastError is the delivery's last error when it is not the attempt's own (a
+	// delivery discarded past its discardAfter); "" records the attempt's error.
+	LastError string
+}
+
+// Why hookd disabled a webhook (webhook.disabled's `reason`), as Settled.DisabledWebhook
+// and RecordedAttempt.DisabledWebhook say it.
+const (
+	// DisabledGone: the receiver answered 410 Gone (DeliveryUpdate.DisableWebhook).
+	DisabledGone = "the endpoint answered 410 Gone"
+	// disabledFailures is the reason of a webhook whose consecutive failed deliveries
+	// reached its failureLimit, for format() with their count.
+	disabledFailures = "%s consecutive deliveries failed (failureLimit)"
+)
+
+// DisabledFailures is the reason of a webhook disabled when n consecutive deliveries had
+// failed, n reaching its failureLimit.
+func DisabledFailures(n int) string {
+	return strings.Replace(disabledFailures, "%s", strconv.Itoa(n), 1)
+}
+
+// Settled is what CompleteAttempt did beyond recording the attempt.
+type Settled struct {
+	Number int // the attempt's number
+	// DisabledWebhook is why the attempt disabled its webhook (DisabledGone, or
+	// DisabledFailures with the count), "" if it did not: at most one attempt disables
+	// a webhook each time it is enabled, however many complete at once.
+	DisabledWebhook string
+	// WebhookUpdatedAt is the webhook's updated_at after the attempt: the time of the
+	// disabling when DisabledWebhook is set.
+	WebhookUpdatedAt time.Time
 }
 
 // rowQuerier is what pgxpool.Pool and pgx.Tx have in common for one-row statements.
@@ -113,7 +150,8 @@ WITH d AS (
     FROM d WHERE (SELECT count(*) FROM interrupted) >= 0
     RETURNING number
 ), w AS (
-    UPDATE webhooks w SET attempt_count = w.attempt_count + 1, last_triggered_at = $2
+    UPDATE webhooks w SET attempt_count = w.attempt_count + 1,
+        last_triggered_at = GREATEST(w.last_triggered_at, $2)
     FROM d WHERE w.id = d.webhook_id
 )
 SELECT number FROM a`
@@ -123,7 +161,8 @@ SELECT number FROM a`
 // (URL, method, masked headers) and a.ActivityKey; the response fields are ignored. It
 // returns the attempt's number, the delivery's attempt count plus one, and counts the
 // attempt on the delivery (attempt count, last attempt time, runID unless "") and on the
-// webhook (attempt count, last triggered time).
+// webhook (attempt count, and last triggered time unless a later attempt's is there:
+// attempts of many deliveries begin concurrently).
 //
 // Every attempt of the delivery still sending is closed first as interrupted, with
 // InterruptedError: attempts of one delivery are made one at a time, so an attempt
@@ -157,69 +196,119 @@ func beginAttempt(ctx context.Context, q rowQuerier, a Attempt, runID string) (i
 	return number, nil
 }
 
-// completeAttemptSQL does all of CompleteAttempt in one statement. It locks the delivery
-// before the attempt, in the order BeginAttempt takes them, so that the two never wait on
-// each other in a cycle.
+// completeAttemptSQL does all of CompleteAttempt in one statement. It locks the delivery,
+// then the attempt, then the webhook (cur, att, wl), in the order BeginAttempt takes
+// them, so that the two never wait on each other in a cycle; with the webhook locked the
+// verdict (v) on its failure count and status is computed once, from its latest
+// version, and written both on the webhook and on the attempt (disabled_webhook). Of
+// concurrent completions of one webhook's deliveries each counts on the count the one
+// before left, and only the first to reach the failure limit (or a 410) disables it.
 const completeAttemptSQL = `
-WITH lock AS (
-    SELECT 1 FROM deliveries WHERE id = $2 FOR NO KEY UPDATE
+WITH cur AS (
+    SELECT d.id, d.webhook_id,
+        CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN d.status ELSE $10::text END AS status
+    FROM deliveries d WHERE d.id = $2
+    FOR NO KEY UPDATE
+), att AS (
+    SELECT a.id FROM attempts a
+    WHERE a.id = $1 AND a.delivery_id = $2 AND a.state = 'sending' AND EXISTS (SELECT FROM cur)
+    FOR NO KEY UPDATE
+), wl AS (
+    SELECT w.id, w.status, w.consecutive_failures,
+        COALESCE((w.settings->>'failureLimit')::int, 0) AS failure_limit
+    FROM webhooks w JOIN cur ON w.id = cur.webhook_id
+    WHERE EXISTS (SELECT FROM att)
+    FOR NO KEY UPDATE OF w
+), v AS (
+    SELECT wl.id,
+        CASE cur.status WHEN 'failed' THEN wl.consecutive_failures + 1
+                        WHEN 'succeeded' THEN 0
+                        ELSE wl.consecutive_failures END AS failures,
+        CASE WHEN wl.status <> 'ENABLED' THEN NULL
+             WHEN $12::bool THEN $14::text
+             WHEN cur.status = 'failed' AND wl.failure_limit > 0
+                  AND wl.consecutive_failures + 1 >= wl.failure_limit
+                 THEN format($15::text, wl.consecutive_failures + 1)
+        END AS disabled
+    FROM wl, cur
 ), a AS (
     UPDATE attempts a SET state = 'completed', duration_ms = $3, response_status = $4,
         response_headers = $5, response_body = $6, error = $7, retry_after_ms = $8,
-        outcome = NULLIF($9::text, '')
-    WHERE a.id = $1 AND a.delivery_id = $2 AND a.state = 'sending' AND EXISTS (SELECT FROM lock)
+        outcome = NULLIF($9::text, ''), disabled_webhook = (SELECT v.disabled FROM v)
+    FROM att WHERE a.id = att.id
     RETURNING a.delivery_id, a.number
 ), d AS (
     UPDATE deliveries d SET
-        status = CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN d.status ELSE $10::text END,
-        next_attempt_at = CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN NULL
-                               ELSE $11::timestamptz END,
+        status = cur.status,
+        next_attempt_at = CASE WHEN cur.status = $10::text THEN $11::timestamptz END,
         last_status_code = $4,
-        last_error = $7,
+        last_error = COALESCE(NULLIF($13::text, ''), $7),
         updated_at = now()
-    FROM a WHERE d.id = a.delivery_id
-    RETURNING d.webhook_id, d.status
+    FROM cur, a WHERE d.id = cur.id
 ), w AS (
     UPDATE webhooks w SET
-        consecutive_failures = CASE d.status WHEN 'failed' THEN w.consecutive_failures + 1
-                                             WHEN 'succeeded' THEN 0
-                                             ELSE w.consecutive_failures END,
-        status = CASE WHEN $12::bool AND w.status = 'ENABLED' THEN 'DISABLED_DUE_TO_ERRORS' ELSE w.status END,
-        updated_at = CASE WHEN $12::bool AND w.status = 'ENABLED' THEN now() ELSE w.updated_at END
-    FROM d WHERE w.id = d.webhook_id
+        consecutive_failures = v.failures,
+        failing = CASE WHEN $9::text = '' THEN w.failing ELSE $9::text <> 'succeeded' END,
+        status = CASE WHEN v.disabled IS NULL THEN w.status ELSE 'DISABLED_DUE_TO_ERRORS' END,
+        updated_at = CASE WHEN v.disabled IS NULL THEN w.updated_at ELSE now() END
+    FROM v, a WHERE w.id = v.id
+    RETURNING w.updated_at
 )
-SELECT number FROM a`
+SELECT a.number, COALESCE((SELECT v.disabled FROM v), ''), (SELECT w.updated_at FROM w) FROM a`
 
 // CompleteAttempt records what came back for the sending attempt a.ID of delivery
-// a.DeliveryID (duration, response, error, Retry-After, outcome) and its consequences,
-// atomically. The delivery gets u's status and next attempt time and the attempt's status
-// code and error, except that a canceled delivery stays canceled unless the attempt
-// succeeded; u.WorkflowRunID is ignored (BeginAttempt took it). u.DisableWebhook sets an
-// ENABLED webhook DISABLED_DUE_TO_ERRORS and its updated_at to now, so that updated_at
-// names that disabling: of concurrent attempts that disable one webhook, only the first
-// changes it. A delivery now failed adds one to its webhook's consecutive failures and
-// one now succeeded resets them. ErrNotFound if the attempt (or its delivery) is gone;
-// ErrConflict if it is no longer sending (a later attempt, or the reconciler, closed it
-// as interrupted), in which case nothing changes.
+// a.DeliveryID and its consequences, atomically, as SettleAttempt does, for a caller
+// that needs none of what SettleAttempt returns.
 func (s *Store) CompleteAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) error {
+	_, err := completeAttempt(ctx, s.pool, a, u)
+	return err
+}
+
+// SettleAttempt records what came back for the sending attempt a.ID of delivery
+// a.DeliveryID (duration, response, error, Retry-After, outcome) and its consequences,
+// atomically, and returns what it did to the webhook.
+//
+// The delivery gets u's status and next attempt time, the attempt's status code and its
+// error (u.LastError instead, if set), except that a canceled delivery stays canceled
+// unless the attempt succeeded; u.WorkflowRunID is ignored (BeginAttempt took it).
+//
+// The webhook: a delivery now failed adds one to its consecutive failures and one now
+// succeeded resets them (API.md `failureLimit`); the attempt's outcome sets its failing
+// flag (any outcome but succeeded) or clears it (succeeded), which a lossy webhook's
+// fan-out reads. An ENABLED webhook becomes DISABLED_DUE_TO_ERRORS, its updated_at now,
+// when u.DisableWebhook (410 Gone) or when the failures reach its failureLimit (0, or a
+// webhook stored without one, never); the attempt records why (see Settled), so that
+// only the first of concurrent attempts that disable one webhook reports it. A webhook
+// an admin disabled stays DISABLED.
+//
+// ErrNotFound if the attempt (or its delivery) is gone; ErrConflict if it is no longer
+// sending (a later attempt, or the reconciler, closed it as interrupted), in which case
+// nothing changes.
+func (s *Store) SettleAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) (Settled, error) {
 	return completeAttempt(ctx, s.pool, a, u)
 }
 
-func completeAttempt(ctx context.Context, q rowQuerier, a Attempt, u DeliveryUpdate) error {
-	var number int
+func completeAttempt(ctx context.Context, q rowQuerier, a Attempt, u DeliveryUpdate) (Settled, error) {
+	var (
+		out       Settled
+		updatedAt *time.Time
+	)
 	err := q.QueryRow(ctx, completeAttemptSQL,
 		a.ID, a.DeliveryID, a.DurationMs, a.ResponseStatus, cleanMap(a.ResponseHeaders),
 		cleanText(a.ResponseBody), cleanText(a.Error), a.RetryAfterMs, a.Outcome,
-		u.Status, u.NextAttemptAt, u.DisableWebhook,
-	).Scan(&number)
+		u.Status, u.NextAttemptAt, u.DisableWebhook, cleanText(u.LastError), DisabledGone, disabledFailures,
+	).Scan(&out.Number, &out.DisabledWebhook, &updatedAt)
+	if updatedAt != nil {
+		out.WebhookUpdatedAt = *updatedAt
+	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return wrap("complete attempt", err)
+		return out, wrap("complete attempt", err)
 	}
 	var state string
 	if err := q.QueryRow(ctx, `SELECT state FROM attempts WHERE id = $1`, a.ID).Scan(&state); err != nil {
-		return wrap("complete attempt", err)
+		return Settled{}, wrap("complete attempt", err)
 	}
-	return fmt.Errorf("complete attempt %s: it is %s: %w", a.ID, state, ErrConflict)
+	return Settled{}, fmt.Errorf("complete attempt %s: it is %s: %w", a.ID, state, ErrConflict)
 }
 
 // RecordAttempt records an attempt and its consequences in one transaction, as
@@ -236,7 +325,8 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) 
 		if number, err = beginAttempt(ctx, tx, a, u.WorkflowRunID); err != nil {
 			return err
 		}
-		return completeAttempt(ctx, tx, a, u)
+		_, err = completeAttempt(ctx, tx, a, u)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("record attempt: %w", err)
@@ -256,4 +346,22 @@ func (s *Store) CloseStaleAttempts(ctx context.Context, requestedBefore time.Tim
 		return 0, wrap("close stale attempts", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// CancelWebhookDeliveries cancels every pending or retrying delivery of a webhook, pings
+// aside, with reason as its last error, and returns them canceled: what disabling the
+// webhook entails (API.md: retrying deliveries of a disabled webhook stop), so that the
+// caller tells their workflows. A ping stays, as it goes to a disabled webhook too
+// (Webhook.Receives). Not scoped to an organization (webhook ids are unique); a webhook
+// with none, or gone, returns none.
+func (s *Store) CancelWebhookDeliveries(ctx context.Context, webhookID, reason string) ([]Delivery, error) {
+	rows, err := s.pool.Query(ctx, `
+        UPDATE deliveries d SET status = 'canceled', last_error = $2, next_attempt_at = NULL, updated_at = now()
+        WHERE d.webhook_id = $1 AND d.status IN ('pending', 'retrying') AND d.event_type <> $3
+        RETURNING `+deliveryCols, webhookID, cleanText(reason), EventTypePing)
+	if err != nil {
+		return nil, wrap("cancel webhook deliveries", err)
+	}
+	ds, err := collectDeliveries(rows)
+	return ds, wrap("cancel webhook deliveries", err)
 }
