@@ -1,14 +1,76 @@
 package activities
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/hookd/hookd/internal/redact"
 )
+
+// setHeaders sets the headers of a request whose body is of contentType: hookd's
+// Content-Type and User-Agent first, then the webhook's custom headers, which replace
+// them where they name them (webhook.Settings.Headers: a receiver may want
+// application/cloudevents+json, or its own agent string). The signature headers and the
+// credentials come after, set by signRequest and authorize: validation refuses custom
+// headers that would collide with them, so nothing given is silently replaced.
+func setHeaders(h http.Header, custom map[string]string, contentType, userAgent string) {
+	h.Set("Content-Type", contentType)
+	h.Set("User-Agent", userAgent)
+	for name, value := range custom {
+		h.Set(name, value)
+	}
+}
 
 // maskHeaders copies the headers of a request for its attempt record as redact shows
 // them (credentials masked, the signature shortened), so an attempt record never holds a
 // usable secret. The request itself carries the real values.
 func maskHeaders(h http.Header) map[string]string {
 	return redact.Headers(flattenHeaders(h))
+}
+
+// maskURL is the target URL raw as an attempt record or an attempt error shows it: user
+// information ("https://user:pass@host/") replaced by redact.Masked whole (a lone user
+// name may be a token), and the value of each query parameter whose name is a
+// credential's (redact.Sensitive: "?api_key=…", "?access_token=…") by redact.Masked;
+// the rest as written. A URL that cannot be parsed is shown as redact.Masked. The request
+// itself carries the real values.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redact.Masked
+	}
+	if u.RawQuery != "" {
+		params := strings.Split(u.RawQuery, "&")
+		for i, param := range params {
+			name, _, hasValue := strings.Cut(param, "=")
+			if decoded, err := url.QueryUnescape(name); err == nil {
+				name = decoded
+			}
+			if hasValue && redact.Sensitive(name) {
+				params[i] = param[:strings.IndexByte(param, '=')+1] + redact.Masked
+			}
+		}
+		u.RawQuery = strings.Join(params, "&")
+	}
+	if u.User == nil {
+		return u.String()
+	}
+	// url.URL escapes the mask's asterisks in user information: write a plain stand-in,
+	// which String puts right after the first "//", and replace it.
+	u.User = url.User("x")
+	return strings.Replace(u.String(), "//x@", "//"+redact.Masked+"@", 1)
+}
+
+// maskURLError returns err with the URL a *url.Error names (net/http's "Post \"…\": …",
+// url.Parse's "parse \"…\": …") as maskURL shows it, so an attempt's error, which is also
+// the delivery's last error and part of the workflow's history, holds no credential
+// either. net/http hides only a password. Other errors are returned as they are.
+func maskURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = maskURL(ue.URL)
+	}
+	return err
 }

@@ -44,7 +44,7 @@ func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigg
 		OrgID:         ac.Delivery.OrgID,
 		Trigger:       trigger,
 		RequestedAt:   started.UTC(),
-		RequestURL:    wh.URL,
+		RequestURL:    maskURL(wh.URL),
 		RequestMethod: wh.Method,
 	}}
 	fail := func(err error) (*http.Request, sendResult) {
@@ -59,7 +59,7 @@ func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigg
 		}
 		return fail(err)
 	}
-	res.attempt.RequestURL = m.URL
+	res.attempt.RequestURL = maskURL(m.URL)
 	req, err = a.newRequest(ctx, wh, m, started)
 	if err != nil {
 		return fail(err)
@@ -69,18 +69,16 @@ func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigg
 }
 
 // newRequest builds the signed, authenticated request of message m of webhook wh at time
-// at: its method, custom headers, Content-Type and User-Agent, signature headers and
-// credentials.
+// at: wh's method to m's URL with m's body; Content-Type (m's) and User-Agent, which the
+// webhook's custom headers replace when they name them, then the custom headers (see
+// setHeaders); the signature headers; the credentials. m need not be one delivery's (a
+// batch is a message too). An error names no credential of the URL (maskURLError).
 func (a *Activities) newRequest(ctx context.Context, wh store.Webhook, m message, at time.Time) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, wh.Method, m.URL, bytes.NewReader(m.Body))
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
+		return nil, fmt.Errorf("build request: %w", maskURLError(err))
 	}
-	for k, v := range wh.Headers {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("Content-Type", m.ContentType)
-	req.Header.Set("User-Agent", a.UserAgent)
+	setHeaders(req.Header, wh.Headers, m.ContentType, a.UserAgent)
 	if err := signRequest(req, wh, m.ID, at, m.Body); err != nil {
 		return nil, fmt.Errorf("sign body: %w", err)
 	}
@@ -90,7 +88,9 @@ func (a *Activities) newRequest(ctx context.Context, wh store.Webhook, m message
 	return req, nil
 }
 
-// client is the HTTP client for wh's target.
+// client is the HTTP client for wh's target: InsecureClient, which verifies no TLS
+// certificate, for a webhook that allows invalid certificates (seed 003's
+// allowInvalidCerts), Client for the others. Both refuse the same addresses (netguard).
 func (a *Activities) client(wh store.Webhook) *http.Client {
 	if wh.AllowInvalidCerts && a.InsecureClient != nil {
 		return a.InsecureClient
@@ -110,7 +110,7 @@ func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) s
 			// The target resolves to an address hookd must not reach: retrying won't help.
 			res.outcome = delivery.OutcomeFailed
 		}
-		res.attempt.Error = err.Error()
+		res.attempt.Error = maskURLError(err).Error()
 		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
 		return res
 	}
