@@ -154,16 +154,17 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 	}
 
 	if r&roleWorker != 0 {
+		guard := netguard.Options{AllowPrivate: s.cfg.AllowPrivate, AllowHTTP: s.cfg.AllowHTTP}
+		insecure := guard
+		insecure.InsecureSkipVerify = true // for the webhooks that set allowInvalidCerts only
 		acts := &activities.Activities{
-			Store:   s.store,
-			Service: svc,
-			Client: netguard.NewClient(netguard.Options{
-				AllowPrivate: s.cfg.AllowPrivate,
-				AllowHTTP:    s.cfg.AllowHTTP,
-			}),
-			UserAgent: "hookd/" + version,
-			Logger:    s.log,
-			Metrics:   s.metrics,
+			Store:          s.store,
+			Service:        svc,
+			Client:         netguard.NewClient(guard),
+			InsecureClient: netguard.NewClient(insecure),
+			UserAgent:      "hookd/" + version,
+			Logger:         s.log,
+			Metrics:        s.metrics,
 		}
 		w := worker.New(s.temporal, workflows.TaskQueue, acts, workerOptions(s.cfg))
 		if err := w.Start(); err != nil {
