@@ -30,6 +30,7 @@ func (s *server) routes(r *gin.Engine, reg *prometheus.Registry) {
 	v1.PATCH("/webhooks/:id", manage, s.updateWebhook)
 	v1.DELETE("/webhooks/:id", manage, s.deleteWebhook)
 	v1.POST("/webhooks/:id/ping", manage, s.pingWebhook)
+	v1.POST("/webhooks/:id/rotate-secret", manage, s.rotateSecret)
 
 	v1.POST("/events", publish, s.createEvent)
 	v1.GET("/events", readEvents, s.listEvents)
