@@ -9,8 +9,9 @@ import (
 )
 
 // fuzzEvent is an event whose data holds s under "s" and under "o.s", and raw under "v"
-// when raw is valid JSON (else null), beside fixed values of every type.
-func fuzzEvent(s string, raw []byte) EventInput {
+// when raw is valid JSON (else null), beside fixed values of every type. It also returns
+// s as the data holds it (JSON text is UTF-8: encoding/json writes U+FFFD for bad bytes).
+func fuzzEvent(s string, raw []byte) (EventInput, string) {
 	v := json.RawMessage("null")
 	if json.Valid(raw) {
 		v = raw
@@ -19,7 +20,9 @@ func fuzzEvent(s string, raw []byte) EventInput {
 		"s": s, "v": v, "n": 12.5, "b": false, "z": nil,
 		"o": map[string]any{"s": s, "l": []any{1, "two"}}, "dot.key": s,
 	})
-	return testEvent(string(data))
+	var held struct{ S string }
+	_ = json.Unmarshal(data, &held)
+	return testEvent(string(data)), held.S
 }
 
 // FuzzTemplate: rendering never panics; a template CheckTemplate accepts renders valid
@@ -35,7 +38,7 @@ func FuzzTemplate(f *testing.F) {
 	}
 	f.Add(`"{s}"`, "\xff\x00", []byte(`-0.0e-0`))
 	f.Fuzz(func(t *testing.T, tmpl, s string, raw []byte) {
-		ev := fuzzEvent(s, raw)
+		ev, _ := fuzzEvent(s, raw)
 		out, err := Template(tmpl, ev, testVars)
 		checked := CheckTemplate(tmpl) == nil
 		if err != nil {
@@ -76,7 +79,7 @@ func FuzzURL(f *testing.F) {
 	}
 	f.Add("https://h.example/{s}", "..", []byte(`1`))
 	f.Fuzz(func(t *testing.T, target, s string, raw []byte) {
-		ev := fuzzEvent(s, raw)
+		ev, s := fuzzEvent(s, raw)
 		out, err := URL(target, ev, testVars)
 		if err != nil {
 			var missing *MissingError
