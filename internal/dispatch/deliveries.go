@@ -149,43 +149,30 @@ func (s *Service) BeginAttempt(ctx context.Context, a store.Attempt, runID strin
 
 // CompleteAttempt records what came back for an attempt begun with BeginAttempt
 // (o.Attempt with the ID it was begun with) and its decision atomically: the delivery's
-// status and next attempt time, the webhook's counters, and on 410 the webhook set to
-// DISABLED_DUE_TO_ERRORS, which is announced with a `webhook.disabled` event (see
-// WebhookGone). wh is the webhook as the attempt loaded it. Errors are the store's:
+// status and next attempt time (its last error the decision's Reason, if any, else the
+// attempt's), the webhook's counters and failing flag, and the webhook set to
+// DISABLED_DUE_TO_ERRORS on 410 or when its consecutive failed deliveries reach its
+// failureLimit (store.SettleAttempt). The attempt that disabled it then finishes the
+// disabling (FinishDisabling): its other deliveries are canceled and `webhook.disabled`
+// is emitted. wh is the webhook as the attempt loaded it. Errors are the store's:
 // store.ErrNotFound if the delivery is gone, store.ErrConflict if the attempt is no longer
-// sending (it was closed as interrupted).
+// sending (it was closed as interrupted); and FinishDisabling's, once the attempt is
+// recorded (its re-execution finishes the disabling: see store.RecordedAttempt).
 func (s *Service) CompleteAttempt(ctx context.Context, wh store.Webhook, o Outcome) error {
-	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook, WorkflowRunID: o.RunID}
+	update := store.DeliveryUpdate{
+		Status:         o.Decision.Status,
+		DisableWebhook: o.Decision.DisableWebhook,
+		WorkflowRunID:  o.RunID,
+		LastError:      o.Decision.Reason,
+	}
 	if o.Decision.Status == delivery.StatusRetrying {
 		next := s.now().Add(o.Decision.Delay)
 		update.NextAttemptAt = &next
 	}
-	if err := s.store.CompleteAttempt(ctx, o.Attempt, update); err != nil {
+	settled, err := s.fs().SettleAttempt(ctx, o.Attempt, update)
+	if err != nil || settled.DisabledWebhook == "" {
 		return err
 	}
-	if !o.Decision.DisableWebhook {
-		return nil
-	}
-	// Read again: the attempt, or a concurrent one of another delivery, disabled it.
-	now, err := s.store.GetWebhook(ctx, wh.OrgID, wh.ID)
-	if err != nil {
-		return fmt.Errorf("read disabled webhook: %w", err)
-	}
-	return s.WebhookGone(ctx, now, o.Attempt.Error)
-}
-
-// WebhookGone announces that hookd disabled wh (as it is now) because its receiver
-// answered 410 Gone: it emits `webhook.disabled` to the organization's webhooks
-// subscribed to that type, unless wh is not DISABLED_DUE_TO_ERRORS (an admin's DISABLED
-// webhook is not announced). The event id names the disabling (the webhook's id and
-// updated_at, which the disabling set), so concurrent 410s of one webhook, and an attempt
-// executed again, announce it once.
-func (s *Service) WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error {
-	if wh.Status != store.WebhookDisabledDueToErrors {
-		return nil
-	}
-	return s.emitWebhookDisabled(ctx, wh, WebhookDisabled{
-		Reason:    "the endpoint answered 410 Gone",
-		LastError: lastError,
-	})
+	wh.Status, wh.UpdatedAt = store.WebhookDisabledDueToErrors, settled.WebhookUpdatedAt
+	return s.FinishDisabling(ctx, wh, settled.DisabledWebhook, o.Attempt.Error)
 }
