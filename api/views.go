@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/redact"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/webhook"
@@ -179,19 +180,26 @@ type deliveryView struct {
 	LastAttemptAt  *string `json:"lastAttemptAt"`
 	LastStatusCode *int    `json:"lastStatusCode"`
 	LastError      *string `json:"lastError"`
-	WorkflowID     string  `json:"workflowId"`
-	WorkflowRunID  *string `json:"workflowRunId"`
-	CreatedAt      string  `json:"createdAt"`
-	UpdatedAt      string  `json:"updatedAt"`
+	// BatchID names the batch a throttled webhook's delivery went out in (null if none):
+	// its attempts and outcome are the batch's, and so is its workflow.
+	BatchID       *string `json:"batchId"`
+	WorkflowID    string  `json:"workflowId"`
+	WorkflowRunID *string `json:"workflowRunId"`
+	CreatedAt     string  `json:"createdAt"`
+	UpdatedAt     string  `json:"updatedAt"`
 }
 
 func viewDelivery(d store.Delivery) deliveryView {
+	workflowID := delivery.WorkflowID(d.ID)
+	if d.BatchID != "" {
+		workflowID = dispatch.BatchWorkflowID(d.BatchID)
+	}
 	return deliveryView{
 		ID: d.ID, WebhookID: d.WebhookID, EventID: d.EventID, EventType: d.EventType,
 		Status: d.Status, AttemptCount: d.AttemptCount,
 		NextAttemptAt: optTimestamp(d.NextAttemptAt), LastAttemptAt: optTimestamp(d.LastAttemptAt),
 		LastStatusCode: d.LastStatusCode, LastError: optString(d.LastError),
-		WorkflowID: delivery.WorkflowID(d.ID), WorkflowRunID: optString(d.WorkflowRunID),
+		BatchID: optString(d.BatchID), WorkflowID: workflowID, WorkflowRunID: optString(d.WorkflowRunID),
 		CreatedAt: timestamp(d.CreatedAt), UpdatedAt: timestamp(d.UpdatedAt),
 	}
 }

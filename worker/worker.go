@@ -27,6 +27,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts wo
 // replayer in tests).
 func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Delivery, workflow.RegisterOptions{Name: workflows.DeliveryWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.Batch, workflow.RegisterOptions{Name: workflows.BatchWorkflow})
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

@@ -11,15 +11,18 @@ const (
 	TaskQueue = "hookd"
 	// DeliveryWorkflow is the registered name of Delivery.
 	DeliveryWorkflow = "Delivery"
+	// BatchWorkflow is the registered name of Batch.
+	BatchWorkflow = "Batch"
 	// SignalRetry asks a delivery to attempt now; from then on it makes no automatic retries.
 	SignalRetry = "retry"
 	// SignalCancel stops a pending or retrying delivery.
 	SignalCancel = "cancel"
-	// QueryStatus answers a DeliveryState.
+	// QueryStatus answers a DeliveryState (a Batch's too: the state its members share).
 	QueryStatus = "status"
 )
 
-// Search attributes hookd sets on every Delivery so operators can filter in the Web UI.
+// Search attributes hookd sets on every Delivery (and Batch, all but the event type) so
+// operators can filter in the Web UI.
 // They must be registered on the namespace (hookd dev does it; production uses
 // `temporal operator search-attribute create`).
 var (

@@ -14,11 +14,15 @@ const (
 )
 
 // Reconcile starts a workflow for every pending delivery that has none, oldest first, and
-// returns how many it started: the deliveries of an event whose publisher crashed (or
-// whose engine was down) between the commit and the start. It starts them as Publish
-// does.
+// for every batch that has none, and returns how many it started: the deliveries and
+// batches of an event whose publisher crashed (or whose engine was down) between the
+// commit and the start, and the overflow batches a batch's attempt split off before its
+// worker died. It starts them as Publish does.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
-	total := 0
+	total, err := s.reconcileBatches(ctx)
+	if err != nil {
+		return total, err
+	}
 	for {
 		ds, err := s.store.UnstartedDeliveries(ctx, s.now().Add(-reconcileGrace), reconcileBatch)
 		if err != nil {
@@ -45,8 +49,8 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 // period (HOOKD_WORKER_STOP_TIMEOUT), and anything that answers for it now is too late.
 const StaleAttemptAge = 5 * time.Minute
 
-// CloseStaleAttempts closes as interrupted every attempt left sending for longer than
-// StaleAttemptAge, and returns how many: those of deliveries that made no attempt since
+// CloseStaleAttempts closes as interrupted every attempt (of a delivery or of a batch)
+// left sending for longer than StaleAttemptAge, and returns how many: those of deliveries that made no attempt since
 // (an attempt beginning closes the one before it), such as a delivery canceled, or ended
 // by a fault, while its worker was gone.
 func (s *Service) CloseStaleAttempts(ctx context.Context) (int64, error) {
@@ -54,7 +58,11 @@ func (s *Service) CloseStaleAttempts(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("close stale attempts: %w", err)
 	}
-	return n, nil
+	nb, err := s.store.CloseStaleBatchAttempts(ctx, s.now().Add(-StaleAttemptAge))
+	if err != nil {
+		return n, fmt.Errorf("close stale batch attempts: %w", err)
+	}
+	return n + nb, nil
 }
 
 // RunReconciler reconciles, and closes stale attempts, at once and then every interval

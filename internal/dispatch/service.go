@@ -51,17 +51,21 @@ type Store interface {
 	CompleteAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) error
 	CloseStaleAttempts(ctx context.Context, requestedBefore time.Time) (int64, error)
 	EndDelivery(ctx context.Context, id, status, reason string) error
+	batchStore
 }
 
 var _ Store = (*store.Store)(nil)
 
 // Engine runs deliveries as workflows; internal/engine's Temporal implements it.
 type Engine interface {
-	// Schedule starts one workflow per delivery; starting an existing one is a no-op.
+	// Schedule starts the workflow that drives each delivery, once: its own, or for a
+	// batched delivery (BatchID set) its batch's; starting an existing one is a no-op.
 	Schedule(ctx context.Context, ds []store.Delivery) error
-	// Retry asks a delivery to attempt now, in manual mode (signal-with-start).
+	// Retry asks a delivery to attempt now, in manual mode (signal-with-start); a batched
+	// delivery asks its batch.
 	Retry(ctx context.Context, d store.Delivery) error
-	// Cancel tells a delivery's workflow to stop; a finished workflow is fine.
+	// Cancel tells a delivery's workflow to stop; a finished workflow is fine. A batched
+	// delivery's batch goes on without it (it leaves out canceled members).
 	Cancel(ctx context.Context, d store.Delivery) error
 	// Ready reports whether the engine answers.
 	Ready(ctx context.Context) error

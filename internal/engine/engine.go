@@ -1,7 +1,8 @@
 // Package engine is hookd's adapter to Temporal for the service (internal/dispatch): it
-// starts a Delivery workflow per delivery under its deterministic workflow ID, signals
-// retries (signal-with-start for a finished delivery) and cancels, and checks that the
-// frontend answers. It decides nothing; the service says what to do.
+// starts a Delivery workflow per delivery (a Batch workflow per batch of a throttled
+// webhook) under its deterministic workflow ID, signals retries (signal-with-start for a
+// finished delivery) and cancels, and checks that the frontend answers. It decides
+// nothing; the service says what to do.
 package engine
 
 import (
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/workflows"
 )
@@ -56,16 +58,52 @@ func (d *Temporal) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReus
 	}
 }
 
-// Schedule starts a Delivery workflow for each delivery. A workflow that already exists
+// batchStartOptions are the start options of the Batch workflow of batched delivery del.
+// Its event type is left out: a batch mixes types.
+func (d *Temporal) batchStartOptions(del store.Delivery, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                                       dispatch.BatchWorkflowID(del.BatchID),
+		TaskQueue:                                d.taskQueue(),
+		WorkflowIDReusePolicy:                    reuse,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrWebhookID.ValueSet(del.WebhookID),
+			workflows.AttrOrgID.ValueSet(del.OrgID),
+			workflows.AttrStatus.ValueSet(delivery.StatusPending),
+			workflows.AttrAttempts.ValueSet(0),
+		),
+	}
+}
+
+// Schedule starts a Delivery workflow for each delivery, and a Batch workflow for each
+// batch of the batched ones (BatchID set), once per batch. A workflow that already exists
 // (a repeat, or a reconciler that got there first) counts as started.
 func (d *Temporal) Schedule(ctx context.Context, ds []store.Delivery) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(d.Parallel, 1))
+	batches := make(map[string]bool)
 	for _, del := range ds {
+		if del.BatchID != "" {
+			if batches[del.BatchID] {
+				continue
+			}
+			batches[del.BatchID] = true
+		}
 		g.Go(func() error {
-			opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+			var (
+				opts client.StartWorkflowOptions
+				wf   any
+				in   any
+			)
+			if del.BatchID != "" {
+				opts = d.batchStartOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+				wf, in = workflows.Batch, workflows.BatchInput{BatchID: del.BatchID}
+			} else {
+				opts = d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+				wf, in = workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID}
+			}
 			opts.EnableEagerStart = d.EagerStart
-			_, err := d.Client.ExecuteWorkflow(ctx, opts, workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID})
+			_, err := d.Client.ExecuteWorkflow(ctx, opts, wf, in)
 			var already *serviceerror.WorkflowExecutionAlreadyStarted
 			if err != nil && !errors.As(err, &already) {
 				return fmt.Errorf("start workflow for %s: %w", del.ID, err)
@@ -78,7 +116,20 @@ func (d *Temporal) Schedule(ctx context.Context, ds []store.Delivery) error {
 
 // Retry asks a delivery to attempt now, in manual mode. A delivery whose workflow has
 // finished gets a new run under the same workflow ID (signal-with-start).
+//
+// A batched delivery asks its batch instead: the batch attempts now, in manual mode, for
+// its members still to be sent (pending or retrying), which the retry made this one.
 func (d *Temporal) Retry(ctx context.Context, del store.Delivery) error {
+	if del.BatchID != "" {
+		opts := d.batchStartOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+		opts.WorkflowExecutionErrorWhenAlreadyStarted = false
+		_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, nil, opts,
+			workflows.Batch, workflows.BatchInput{BatchID: del.BatchID, Manual: true})
+		if err != nil {
+			return fmt.Errorf("signal-with-start retry for batch %s of %s: %w", del.BatchID, del.ID, err)
+		}
+		return nil
+	}
 	opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = false
 	_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, nil, opts,
@@ -90,7 +141,12 @@ func (d *Temporal) Retry(ctx context.Context, del store.Delivery) error {
 }
 
 // Cancel tells a running delivery to stop; a workflow that has already finished is fine.
+// A batched delivery sends no signal: its batch goes on for its other members and leaves
+// out the canceled one, which the service has already recorded canceled.
 func (d *Temporal) Cancel(ctx context.Context, del store.Delivery) error {
+	if del.BatchID != "" {
+		return nil
+	}
 	err := d.Client.SignalWorkflow(ctx, delivery.WorkflowID(del.ID), "", workflows.SignalCancel, nil)
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {

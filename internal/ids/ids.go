@@ -1,5 +1,5 @@
 // Package ids makes the opaque, prefixed, time-sortable identifiers the API hands out
-// (wh_…, evt_…, dlv_…, att_…, rpl_…, key_…, org_…).
+// (wh_…, evt_…, dlv_…, att_…, bat_…, rpl_…, key_…, org_…).
 package ids
 
 import (
@@ -16,6 +16,7 @@ const (
 	Event        = "evt"
 	Delivery     = "dlv"
 	Attempt      = "att"
+	Batch        = "bat"
 	Replay       = "rpl"
 	APIKey       = "key"
 	Organization = "org"

@@ -56,8 +56,20 @@ func (s *Store) ListDeliveries(ctx context.Context, orgID string, f DeliveryFilt
 	return out, next, wrap("list deliveries", err)
 }
 
+// deliveryAttemptsSQL lists a delivery's attempts by number: its own, or for a batched
+// delivery its batch's (batch_attempts, recorded once for every member).
+const deliveryAttemptsSQL = `
+SELECT ` + attemptCols + ` FROM attempts a WHERE a.org_id = $1 AND a.delivery_id = $2
+UNION ALL
+SELECT a.id, d.id, a.org_id, a.number, a.trigger, a.requested_at, a.duration_ms,
+    a.request_url, a.request_method, a.request_headers, a.response_status, a.response_headers,
+    a.response_body, a.error, a.retry_after_ms, COALESCE(a.activity_key, ''), COALESCE(a.outcome, ''), a.state
+FROM deliveries d JOIN batch_attempts a ON a.batch_id = d.batch_id
+WHERE d.org_id = $1 AND d.id = $2
+ORDER BY 4`
+
 // GetDelivery returns a delivery of the organization with its attempts by number, or
-// ErrNotFound.
+// ErrNotFound. A batched delivery's attempts are its batch's.
 func (s *Store) GetDelivery(ctx context.Context, orgID, id string) (Delivery, []Attempt, error) {
 	var (
 		d  Delivery
@@ -66,7 +78,7 @@ func (s *Store) GetDelivery(ctx context.Context, orgID, id string) (Delivery, []
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+deliveryCols+` FROM deliveries d WHERE d.org_id = $1 AND d.id = $2`, orgID, id).
 		QueryRow(func(row pgx.Row) error { return row.Scan(deliveryDest(&d)...) })
-	b.Queue(`SELECT `+attemptCols+` FROM attempts a WHERE a.org_id = $1 AND a.delivery_id = $2 ORDER BY a.number`, orgID, id).
+	b.Queue(deliveryAttemptsSQL, orgID, id).
 		Query(func(rows pgx.Rows) error {
 			var err error
 			as, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Attempt, error) {

@@ -31,24 +31,31 @@ WITH e AS (
     ON CONFLICT (org_id, id) DO NOTHING
     RETURNING ` + eventCols + `
 ), m AS (
-    SELECT w.id, w.seq, COALESCE((w.settings->>'lossy')::boolean, false) AND w.failing AS dropped
+    SELECT w.id, w.seq, COALESCE((w.settings->>'lossy')::boolean, false) AND w.failing AS dropped,
+        COALESCE(w.settings->>'throttle', '') AS throttle
     FROM webhooks w
     WHERE w.org_id = $1 AND w.status = 'ENABLED' AND $3 <> 'ping'
       AND (CASE w.events_policy WHEN 'include' THEN $3 = ANY (w.events) ELSE NOT ($3 = ANY (w.events)) END)
       AND array_position($7::text[], COALESCE(NULLIF(w.settings->>'level', ''), $7[1])) <= array_position($7::text[], $6)
 )
-SELECT ` + eventCols + `, ARRAY(SELECT m.id FROM m ORDER BY m.seq), ARRAY(SELECT m.dropped FROM m ORDER BY m.seq)
+SELECT ` + eventCols + `, ARRAY(SELECT m.id FROM m ORDER BY m.seq), ARRAY(SELECT m.dropped FROM m ORDER BY m.seq),
+    ARRAY(SELECT m.throttle FROM m ORDER BY m.seq)
 FROM e`
 
 // DroppedReason is the last error of a notification a lossy webhook dropped.
 const DroppedReason = "dropped: the webhook is lossy and was failing when the event arrived"
 
+// insertDeliveriesSQL inserts the deliveries of one event. A batched one ($8 not ”)
+// counts as started unless it opened its batch ($9): its batch's workflow is the one
+// that opened it to start (see IngestEvent).
 var insertDeliveriesSQL = `
-INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type, status, last_error)
+INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type, status, last_error, batch_id, workflow_started)
 SELECT n.id, $1, n.webhook_id, $2, $3,
     CASE WHEN n.dropped THEN 'canceled' ELSE 'pending' END,
-    CASE WHEN n.dropped THEN $7 ELSE '' END
-FROM unnest($4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS n (id, webhook_id, dropped, i)
+    CASE WHEN n.dropped THEN $7 ELSE '' END,
+    NULLIF(n.batch_id, ''), n.batch_id <> '' AND NOT n.opened
+FROM unnest($4::text[], $5::text[], $6::boolean[], $8::text[], $9::boolean[])
+    WITH ORDINALITY AS n (id, webhook_id, dropped, batch_id, opened, i)
 ORDER BY n.i
 RETURNING ` + deliveryCols
 
@@ -62,6 +69,12 @@ var eventDeliveriesSQL = `SELECT ` + deliveryCols + ` FROM deliveries d WHERE d.
 // nil Data an empty object, an empty Level webhook.DefaultEventLevel. If the
 // organization already has an event with ev.ID, nothing is written and the stored event
 // and its deliveries come back with Created false, whatever ev's other fields say.
+//
+// The delivery of a throttled webhook (not dropped) joins the webhook's open batch, or
+// opens one due a throttle from now (see Batch), and has its BatchID. It is inserted as
+// started (WorkflowStarted) unless it opened its batch: the batch's Batch workflow drives
+// it, and only the opener's caller starts that workflow, once per batch (the reconciler
+// starts batches whose workflow never started: UnstartedBatches).
 func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error) {
 	if ev.ID == "" {
 		ev.ID = ids.New(ids.Event)
@@ -79,10 +92,11 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 		res        IngestResult
 		webhookIDs []string
 		dropped    []bool
+		throttles  []string
 	)
 	b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data), ev.Level, webhook.Levels).
 		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped)...)
+			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped, &throttles)...)
 			if err == nil {
 				res.Created = true
 				return nil
@@ -117,7 +131,12 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 		for i := range deliveryIDs {
 			deliveryIDs[i] = ids.New(ids.Delivery)
 		}
-		rows, err := tx.Query(ctx, insertDeliveriesSQL, ev.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs, dropped, DroppedReason)
+		batchIDs, opened, err := batchesOf(ctx, tx, ev.OrgID, webhookIDs, dropped, throttles)
+		if err != nil {
+			return IngestResult{}, wrap("join batches", err)
+		}
+		rows, err := tx.Query(ctx, insertDeliveriesSQL, ev.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs,
+			dropped, DroppedReason, batchIDs, opened)
 		if err != nil {
 			return IngestResult{}, wrap("insert deliveries", err)
 		}
@@ -129,6 +148,40 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 		return IngestResult{}, wrap("commit event", err)
 	}
 	return res, nil
+}
+
+// batchesOf returns, for each webhook of webhookIDs, the id of the batch its
+// notification joins ("" for none: not throttled, or dropped) and whether tx opened that
+// batch, joining or opening the batches in tx.
+func batchesOf(ctx context.Context, tx pgx.Tx, orgID string, webhookIDs []string, dropped []bool, throttles []string) ([]string, []bool, error) {
+	batchIDs, opened := make([]string, len(webhookIDs)), make([]bool, len(webhookIDs))
+	var (
+		throttled []string
+		windows   []time.Duration
+	)
+	for i, t := range throttles {
+		if t == "" || dropped[i] {
+			continue
+		}
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 {
+			continue // not a throttle today's rules write: sent one by one
+		}
+		throttled, windows = append(throttled, webhookIDs[i]), append(windows, d)
+	}
+	if len(throttled) == 0 {
+		return batchIDs, opened, nil
+	}
+	batchOf, isNew, err := joinBatches(ctx, tx, orgID, throttled, windows)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, w := range webhookIDs {
+		if id, ok := batchOf[w]; ok {
+			batchIDs[i], opened[i] = id, isNew[w]
+		}
+	}
+	return batchIDs, opened, nil
 }
 
 // CreatePing stores a "ping" event with one pending delivery to the given webhook of the
@@ -160,23 +213,30 @@ func (s *Store) CreatePing(ctx context.Context, orgID, webhookID string) (Event,
 }
 
 // MarkWorkflowsStarted records that Delivery workflows exist for these deliveries, so the
-// reconciler leaves them alone. Unknown ids are ignored.
+// reconciler leaves them alone; for a batched delivery, that its batch's workflow exists
+// (the batch is marked too). Unknown ids are ignored.
 func (s *Store) MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error {
 	if len(deliveryIDs) == 0 {
 		return nil
 	}
 	_, err := s.pool.Exec(ctx,
-		`UPDATE deliveries SET workflow_started = true WHERE id = ANY ($1) AND NOT workflow_started`, deliveryIDs)
+		`WITH d AS (
+            UPDATE deliveries SET workflow_started = true WHERE id = ANY ($1) AND NOT workflow_started
+            RETURNING batch_id
+        )
+        UPDATE batches SET workflow_started = true
+        WHERE id IN (SELECT batch_id FROM d WHERE batch_id IS NOT NULL) AND NOT workflow_started`, deliveryIDs)
 	return wrap("mark workflows started", err)
 }
 
 // UnstartedDeliveries returns up to limit pending deliveries of any organization that were
 // created before createdBefore and have no workflow yet, oldest first: the reconciler's
-// work after a crash between commit and workflow start.
+// work after a crash between commit and workflow start. Batched deliveries are left out:
+// their batch is the one to start (UnstartedBatches).
 func (s *Store) UnstartedDeliveries(ctx context.Context, createdBefore time.Time, limit int) ([]Delivery, error) {
 	rows, err := s.pool.Query(ctx, `
         SELECT `+deliveryCols+` FROM deliveries d
-        WHERE d.status = 'pending' AND NOT d.workflow_started AND d.created_at < $1
+        WHERE d.status = 'pending' AND NOT d.workflow_started AND d.created_at < $1 AND d.batch_id IS NULL
         ORDER BY d.created_at, d.seq LIMIT $2`, createdBefore, limit)
 	if err != nil {
 		return nil, wrap("list unstarted deliveries", err)

@@ -1,0 +1,130 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookd/hookd/activities"
+	"github.com/hookd/hookd/internal/delivery"
+)
+
+// BatchInput starts a Batch. Only the id travels through Temporal: the activities load
+// the batch, its webhook and its members from PostgreSQL.
+type BatchInput struct {
+	BatchID string
+	// Manual starts the run with a manual attempt at once and no automatic retries after
+	// it (a retry of a member of a batch whose workflow had already finished).
+	Manual bool
+}
+
+// Batch drives one batch of a throttled webhook's notifications (API.md `throttle`): it
+// waits for the end of the batch's window, then attempts it as Delivery attempts one
+// delivery (the first attempt closes the batch to new notifications), retrying on the
+// webhook's schedule and listening for the retry and cancel signals, until it succeeds,
+// its retries run out, it is canceled, or its webhook goes away. Every member of the
+// batch shares its attempts and outcome; its state is what the status query answers.
+//
+// A retry signal during the window sends the batch at once, in manual mode; a cancel
+// signal, at any wait, ends the members still to be sent as canceled.
+func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
+	state := DeliveryState{Status: delivery.StatusPending, Manual: in.Manual}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (DeliveryState, error) {
+		return state, nil
+	}); err != nil {
+		return state, err
+	}
+	retryCh := workflow.GetSignalChannel(ctx, SignalRetry)
+	cancelCh := workflow.GetSignalChannel(ctx, SignalCancel)
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: attemptTimeout,
+		HeartbeatTimeout:    heartbeatTimeout,
+		RetryPolicy:         infraRetry,
+	})
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         infraRetry,
+	})
+	var a *activities.Activities
+
+	trigger := activities.TriggerAuto
+	if in.Manual {
+		trigger = activities.TriggerManual
+		drain(retryCh) // the signal that started this run asked for this very attempt
+	} else {
+		// The window: a local activity reads its end, so a batch started late (by the
+		// reconciler) is sent at once.
+		var sendAt time.Time
+		if err := workflow.ExecuteLocalActivity(ctx, a.BatchWindow, in.BatchID).Get(ctx, &sendAt); err != nil {
+			return state, endBatchOnFault(ctx, &state, err)
+		}
+		if wait := sendAt.Sub(workflow.Now(ctx)); wait > 0 {
+			switch waitForNextAttempt(ctx, wait, retryCh, cancelCh) {
+			case wokeByRetry:
+				state.Manual, trigger = true, activities.TriggerManual
+			case wokeByCancel:
+				return state, cancelBatch(ctx, &state, in.BatchID)
+			}
+		}
+	}
+	for {
+		input := activities.BatchAttemptInput{BatchID: in.BatchID, Trigger: trigger}
+		var res activities.AttemptResult
+		if err := workflow.ExecuteActivity(ctx, a.BatchAttempt, input).Get(ctx, &res); err != nil {
+			return state, endBatchOnFault(ctx, &state, err)
+		}
+		delay := settle(ctx, &state, activities.AttemptInput{DeliveryID: in.BatchID, Trigger: trigger}, res)
+		if err := upsertStatus(ctx, state); err != nil {
+			return state, err
+		}
+		if state.Status != delivery.StatusRetrying {
+			if !retryRequested(retryCh) {
+				return state, nil
+			}
+			state.Manual, trigger = true, activities.TriggerManual
+			continue
+		}
+		switch waitForNextAttempt(ctx, delay, retryCh, cancelCh) {
+		case wokeByTimer:
+			trigger = activities.TriggerAuto
+		case wokeByRetry:
+			state.Manual, trigger = true, activities.TriggerManual
+		case wokeByCancel:
+			return state, cancelBatch(ctx, &state, in.BatchID)
+		}
+	}
+}
+
+// cancelBatch ends the batch's members still to be sent as canceled and the run with it.
+func cancelBatch(ctx workflow.Context, state *DeliveryState, batchID string) error {
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(ctx, a.CancelBatch, batchID).Get(ctx, nil); err != nil {
+		return err
+	}
+	state.Status, state.NextAttemptAt = delivery.StatusCanceled, time.Time{}
+	return upsertStatus(ctx, *state)
+}
+
+// endBatchOnFault is endOnFault for a batch: a batch that is gone ends canceled, one
+// whose webhook's secret cannot be opened failed.
+func endBatchOnFault(ctx workflow.Context, state *DeliveryState, err error) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return err
+	}
+	switch appErr.Type() {
+	case activities.ErrTypeBatchGone:
+		state.Status = delivery.StatusCanceled
+	case activities.ErrTypeSecretUndecryptable:
+		state.Status = delivery.StatusFailed
+	default:
+		return err
+	}
+	state.NextAttemptAt, state.LastError = time.Time{}, appErr.Message()
+	if uerr := upsertStatus(ctx, *state); uerr != nil {
+		return uerr
+	}
+	return err
+}
