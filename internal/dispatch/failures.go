@@ -15,6 +15,7 @@ import (
 type failureStore interface {
 	SettleAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (store.Settled, error)
 	CancelWebhookDeliveries(ctx context.Context, webhookID, reason string) ([]store.Delivery, error)
+	DiscardDelivery(ctx context.Context, id, reason string) (store.Settled, error)
 }
 
 var _ failureStore = (*store.Store)(nil)
@@ -54,6 +55,22 @@ func (s *Service) FinishDisabling(ctx context.Context, wh store.Webhook, reason,
 		return err
 	}
 	return s.emitWebhookDisabled(ctx, wh, WebhookDisabled{Reason: reason, LastError: lastError})
+}
+
+// Discard ends a pending or retrying delivery failed with reason, without an attempt:
+// an automatic attempt was due at or past its discard deadline (API.md `discardAfter`:
+// no attempt starts after that moment; see delivery.Policy.Discarded). It counts as a
+// failed delivery towards the webhook's failureLimit, as one whose attempts failed does,
+// and a disabling it causes is finished (FinishDisabling, lastError being reason). wh is
+// the webhook as the attempt loaded it. A delivery in another status, or gone, is left
+// alone.
+func (s *Service) Discard(ctx context.Context, wh store.Webhook, deliveryID, reason string) error {
+	settled, err := s.fs().DiscardDelivery(ctx, deliveryID, reason)
+	if err != nil || settled.DisabledWebhook == "" {
+		return err
+	}
+	wh.Status, wh.UpdatedAt = store.WebhookDisabledDueToErrors, settled.WebhookUpdatedAt
+	return s.FinishDisabling(ctx, wh, settled.DisabledWebhook, reason)
 }
 
 // WebhookGone is FinishDisabling for a webhook disabled because its receiver answered

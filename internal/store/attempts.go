@@ -365,3 +365,57 @@ func (s *Store) CancelWebhookDeliveries(ctx context.Context, webhookID, reason s
 	ds, err := collectDeliveries(rows)
 	return ds, wrap("cancel webhook deliveries", err)
 }
+
+// discardDeliverySQL is DiscardDelivery in one statement, locking the delivery, then its
+// webhook, as completeAttemptSQL does.
+const discardDeliverySQL = `
+WITH cur AS (
+    SELECT d.id, d.webhook_id FROM deliveries d
+    WHERE d.id = $1 AND d.status IN ('pending', 'retrying')
+    FOR NO KEY UPDATE
+), wl AS (
+    SELECT w.id, w.status, w.consecutive_failures,
+        COALESCE((w.settings->>'failureLimit')::int, 0) AS failure_limit
+    FROM webhooks w JOIN cur ON w.id = cur.webhook_id
+    FOR NO KEY UPDATE OF w
+), v AS (
+    SELECT wl.id, wl.consecutive_failures + 1 AS failures,
+        CASE WHEN wl.status = 'ENABLED' AND wl.failure_limit > 0
+                  AND wl.consecutive_failures + 1 >= wl.failure_limit
+             THEN format($3::text, wl.consecutive_failures + 1)
+        END AS disabled
+    FROM wl
+), d AS (
+    UPDATE deliveries d SET status = 'failed', last_error = $2, next_attempt_at = NULL, updated_at = now()
+    FROM cur WHERE d.id = cur.id
+), w AS (
+    UPDATE webhooks w SET
+        consecutive_failures = v.failures,
+        status = CASE WHEN v.disabled IS NULL THEN w.status ELSE 'DISABLED_DUE_TO_ERRORS' END,
+        updated_at = CASE WHEN v.disabled IS NULL THEN w.updated_at ELSE now() END
+    FROM v WHERE w.id = v.id
+    RETURNING w.updated_at
+)
+SELECT COALESCE((SELECT v.disabled FROM v), ''), (SELECT w.updated_at FROM w)`
+
+// DiscardDelivery ends a pending or retrying delivery failed without an attempt, with
+// reason as its last error (it was not delivered within its webhook's discardAfter), and
+// counts it as a failed delivery on its webhook as SettleAttempt does: one more
+// consecutive failure, and DISABLED_DUE_TO_ERRORS at the failure limit (Settled says
+// so; its Number is 0). A delivery in any other status, or gone, is left as it is and
+// nothing is counted. Not scoped to an organization (the id comes from Temporal).
+func (s *Store) DiscardDelivery(ctx context.Context, id, reason string) (Settled, error) {
+	var (
+		out       Settled
+		updatedAt *time.Time
+	)
+	err := s.pool.QueryRow(ctx, discardDeliverySQL, id, cleanText(reason), disabledFailures).
+		Scan(&out.DisabledWebhook, &updatedAt)
+	if err != nil {
+		return Settled{}, wrap("discard delivery", err)
+	}
+	if updatedAt != nil {
+		out.WebhookUpdatedAt = *updatedAt
+	}
+	return out, nil
+}

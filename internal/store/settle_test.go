@@ -296,3 +296,45 @@ func TestSettleLastError(t *testing.T) {
 		t.Fatalf("delivery %+v, attempts %+v, %v", got, as, err)
 	}
 }
+
+// TestDiscardDelivery: a discarded delivery ends failed with the reason and counts as a
+// failed delivery, disabling the webhook at its limit; one already ended is left alone.
+func TestDiscardDelivery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o := newOrg(t, s)
+	w := newWebhook(t, s, o.ID, func(w *store.Webhook) { w.FailureLimit = 2 }, "a.b")
+	d0 := ingest(t, s, o.ID, "e0", "a.b").Deliveries[0]
+	d1 := ingest(t, s, o.ID, "e1", "a.b").Deliveries[0]
+	if _, err := settle(t, s, d0, "k0", "retry", 500, store.StatusRetrying); err != nil {
+		t.Fatal(err)
+	}
+	const reason = "discarded: not delivered within 5m of the event (discardAfter)"
+	st, err := s.DiscardDelivery(ctx, d0.ID, reason)
+	if err != nil || st.DisabledWebhook != "" {
+		t.Fatalf("discard the retrying one: %+v, %v", st, err)
+	}
+	if got, _, err := s.GetDelivery(ctx, o.ID, d0.ID); err != nil || got.Status != store.StatusFailed || got.LastError != reason || got.NextAttemptAt != nil {
+		t.Fatalf("discarded: %+v, %v", got, err)
+	}
+	if st, err = s.DiscardDelivery(ctx, d1.ID, reason); err != nil || st.DisabledWebhook != store.DisabledFailures(2) {
+		t.Fatalf("discard the pending one: %+v, %v", st, err)
+	}
+	got, err := s.GetWebhook(ctx, o.ID, w.ID)
+	if err != nil || got.Status != store.WebhookDisabledDueToErrors || got.ConsecutiveFailures != 2 || !got.UpdatedAt.Equal(st.WebhookUpdatedAt) {
+		t.Fatalf("webhook: %+v, %v (settled %+v)", got, err, st)
+	}
+	if st, err = s.DiscardDelivery(ctx, d1.ID, "again"); err != nil || st.DisabledWebhook != "" {
+		t.Fatalf("discard again: %+v, %v", st, err)
+	}
+	if got, _ := s.GetWebhook(ctx, o.ID, w.ID); got.ConsecutiveFailures != 2 {
+		t.Fatalf("an ended delivery discarded again counted: %d", got.ConsecutiveFailures)
+	}
+	if d, _, _ := s.GetDelivery(ctx, o.ID, d1.ID); d.LastError != reason {
+		t.Fatalf("an ended delivery discarded again changed: %+v", d)
+	}
+	if _, err := s.DiscardDelivery(ctx, "dlv_nope", reason); err != nil {
+		t.Fatalf("a delivery that is gone: %v", err)
+	}
+}
