@@ -98,13 +98,20 @@ func (a *Activities) client(wh store.Webhook) *http.Client {
 	return a.Client
 }
 
-// send sends req once, allowing wh's timeout to answer, and completes res, which
-// describes req (see prepare), with what happened. The duration runs from the send.
+// send sends req, allowing wh's timeout to answer, and completes res, which describes req
+// (see prepare), with what happened. A 401 to a request whose credentials reauthorize can
+// refresh (OAuth2's token) sends it once more within the same timeout, and the second
+// answer is the attempt's; a refresh that fails leaves the 401 with the refresh's error.
+// The duration runs from the first send.
 func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) sendResult {
 	ctx, cancel := context.WithTimeout(req.Context(), time.Duration(wh.TimeoutSeconds)*time.Second)
 	defer cancel()
 	started := a.now()
 	resp, err := a.client(wh).Do(req.WithContext(ctx))
+	var refreshErr error
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		resp, err, refreshErr = a.sendReauthorized(ctx, req, wh, resp)
+	}
 	if err != nil {
 		if errors.Is(err, netguard.ErrBlocked) {
 			// The target resolves to an address hookd must not reach: retrying won't help.
@@ -130,7 +137,10 @@ func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) s
 		res.attempt.Error = fmt.Sprintf("read response body: %v", readErr)
 	}
 	if res.outcome != delivery.OutcomeSucceeded {
-		if res.attempt.Error == "" {
+		switch {
+		case refreshErr != nil:
+			res.attempt.Error = fmt.Sprintf("receiver answered %d; refreshing the credentials failed: %v", resp.StatusCode, refreshErr)
+		case res.attempt.Error == "":
 			res.attempt.Error = fmt.Sprintf("receiver answered %d", resp.StatusCode)
 		}
 		if d, ok := delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), a.now()); ok {
@@ -140,4 +150,23 @@ func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) s
 		}
 	}
 	return res
+}
+
+// sendReauthorized answers resp, a 401 to req: when reauthorize sets fresh credentials on
+// req, it closes resp and sends req once more (with its body anew), returning that answer;
+// otherwise it returns resp, with the refresh's error if refreshing failed.
+func (a *Activities) sendReauthorized(ctx context.Context, req *http.Request, wh store.Webhook, resp *http.Response) (_ *http.Response, err, refreshErr error) {
+	again, refreshErr := a.reauthorize(ctx, req, wh)
+	if refreshErr != nil || !again {
+		return resp, nil, refreshErr
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, maxResponseBody) // so the connection can be reused
+	resp.Body.Close()
+	if req.GetBody != nil {
+		if req.Body, err = req.GetBody(); err != nil {
+			return nil, fmt.Errorf("send again: %w", err), nil
+		}
+	}
+	resp, err = a.client(wh).Do(req.WithContext(ctx))
+	return resp, err, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // wireLog is what a test receiver saw of the requests sent to it.
@@ -260,4 +262,67 @@ func TestURLCredentialsMasked(t *testing.T) {
 		wantNoSecret(t, "the attempt record", fmt.Sprintf("%+v", atts[0]))
 		wantNoSecret(t, "the delivery", fmt.Sprintf("%+v", d))
 	})
+}
+
+// TestSendAgainAfter401: a 401 sends the request once more only when reauthorize gets
+// fresh credentials (OAuth2), and never more than once; a refresh that fails leaves the
+// 401 on record with the refresh's error.
+func TestSendAgainAfter401(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		oauth2       bool
+		refreshFails bool
+		wantSent     int
+		wantTokens   int
+		wantError    string
+	}{
+		{name: "bearer: nothing to refresh", wantSent: 1, wantError: "receiver answered 401"},
+		{name: "oauth2: refreshed, sent once more", oauth2: true, wantSent: 2, wantTokens: 2,
+			wantError: "receiver answered 401"},
+		{name: "oauth2: refresh fails", oauth2: true, refreshFails: true, wantSent: 1, wantTokens: 2,
+			wantError: "receiver answered 401; refreshing the credentials failed: "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var tokens atomic.Int32
+			tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if n := tokens.Add(1); n > 1 && tc.refreshFails {
+					w.WriteHeader(http.StatusInternalServerError)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"access_token":"tok-%d","token_type":"Bearer","expires_in":3600}`, tokens.Load())
+			}))
+			t.Cleanup(tokenSrv.Close)
+			var got wireLog
+			f := newFixture(t, func(w http.ResponseWriter, r *http.Request) {
+				got.handler(httptest.NewRecorder(), r)
+				w.WriteHeader(http.StatusUnauthorized)
+			}, func(wh *store.Webhook) {
+				wh.Auth = webhook.Auth{Type: webhook.AuthBearer, Token: "static-token"}
+				if tc.oauth2 {
+					wh.Auth = webhook.Auth{Type: webhook.AuthOAuth2, TokenURL: tokenSrv.URL + "/token",
+						ClientID: "hookd", ClientSecret: "cs-1"}
+				}
+			})
+			res := f.attempt(t, AttemptInput{})
+			_, atts, _ := f.load(t)
+			got.mu.Lock()
+			sent := got.reqs
+			got.mu.Unlock()
+			if res.Outcome != delivery.OutcomeRetry || len(sent) != tc.wantSent || int(tokens.Load()) != tc.wantTokens ||
+				!strings.HasPrefix(atts[0].Error, tc.wantError) || atts[0].ResponseStatus == nil || *atts[0].ResponseStatus != 401 {
+				t.Fatalf("result %+v after %d requests and %d tokens, attempt error %q; want %d, %d and %q",
+					res, len(sent), tokens.Load(), atts[0].Error, tc.wantSent, tc.wantTokens, tc.wantError)
+			}
+			for i, r := range sent {
+				r.verify(t, f.webhook.Secret, f.dlv.ID) // the body is sent again whole
+				if want := fmt.Sprintf("Bearer tok-%d", i+1); tc.oauth2 && r.header.Get("Authorization") != want {
+					t.Fatalf("request %d carried %q, want %q", i+1, r.header.Get("Authorization"), want)
+				}
+			}
+		})
+	}
 }
