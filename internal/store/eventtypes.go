@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -59,6 +60,11 @@ func (s *Store) UpdateEventType(ctx context.Context, et EventType) (EventType, e
 	).Scan(eventTypeDest(&out)...)
 	return out, wrap("update event type", err)
 }
+
+// ErrEventTypeMissing: a webhook write names an event type the organization no longer
+// has (deleted after the caller checked; see DeleteEventType), so nothing was written.
+// The webhook writes answer it once they hold the types they name while they write.
+var ErrEventTypeMissing = errors.New("a named event type is missing")
 
 // WebhookRef names a webhook in an answer about something else: its id and name.
 type WebhookRef struct {
