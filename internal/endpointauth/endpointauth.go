@@ -139,6 +139,9 @@ func (c *Cache) token(ctx context.Context, webhookID string, a webhook.Auth, sta
 // entry returns the cache entry of webhookID with auth a, adding it if missing.
 func (c *Cache) entry(webhookID string, a webhook.Auth) *entry {
 	key := cacheKey{webhookID: webhookID, settings: settingsHash(a)}
+	if e, ok := c.entries.Get(key); ok {
+		return e
+	}
 	fresh := &entry{lock: make(chan struct{}, 1), config: &clientcredentials.Config{
 		ClientID:     a.ClientID,
 		ClientSecret: a.ClientSecret,
@@ -147,8 +150,7 @@ func (c *Cache) entry(webhookID string, a webhook.Auth) *entry {
 		AuthStyle:    oauth2.AuthStyleAutoDetect,
 	}}
 	if prev, found, _ := c.entries.PeekOrAdd(key, fresh); found {
-		c.entries.Get(key) // mark it used
-		return prev
+		return prev // added meanwhile by another caller
 	}
 	return fresh
 }

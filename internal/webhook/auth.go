@@ -31,9 +31,9 @@ const (
 
 // authFields are the members of Auth by type, in the order problems name them.
 var authFields = []struct {
-	name string
-	of   string // the type that uses it
-	get  func(Auth) bool
+	name  string
+	of    string // the type that uses it
+	given func(Auth) bool
 }{
 	{"username", AuthBasic, func(a Auth) bool { return a.Username != "" }},
 	{"password", AuthBasic, func(a Auth) bool { return a.Password != "" }},
@@ -69,7 +69,7 @@ func (s Settings) checkAuth(v *validation.Errors, opts netguard.Options) {
 		return
 	}
 	for _, f := range authFields {
-		if f.of != a.Type && f.get(a) {
+		if f.of != a.Type && f.given(a) {
 			v.Add("auth."+f.name, "is not used with auth type %s", a.Type)
 		}
 	}
