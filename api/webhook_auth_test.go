@@ -66,7 +66,9 @@ func TestAuthCredentialsAreNeverRead(t *testing.T) {
 			for role, key := range map[string]string{"admin": e.admin, "viewer": e.viewer} {
 				rec := e.do("GET", "/v1/webhooks/"+id, key, nil)
 				noCredential(t, role+" get", rec.Body.String())
-				if got := decodeJSON(t, rec)["auth"]; !reflect.DeepEqual(got, tt.read) {
+				read := decodeJSON(t, rec)
+				conformsValue(t, "Webhook", read)
+				if got := read["auth"]; !reflect.DeepEqual(got, tt.read) {
 					t.Errorf("%s get shows auth %v, want %v", role, got, tt.read)
 				}
 				noCredential(t, role+" list", e.do("GET", "/v1/webhooks", key, nil).Body.String())
