@@ -254,3 +254,38 @@ func TestAuthJSON(t *testing.T) {
 		t.Errorf("secrets round trip: %+v, %v", back.Auth, err)
 	}
 }
+
+// FuzzAuth: any auth object either fails to decode with an error or, when valid, reads
+// back masked without its credentials, and sending that read back (KeepMaskedAuth) gives
+// the same auth again.
+func FuzzAuth(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"basic","username":"u","password":"p"}`,
+		`{"type":"basic","username":"u","password":""}`,
+		`{"type":"bearer","token":"t"}`,
+		`{"type":"oauth2","tokenUrl":"https://auth.example.com/token","clientId":"c","clientSecret":"s","scopes":["a","b"]}`,
+		`{"type":"none"}`, `{"type":"basic","pasword":"x"}`, `null`, `[]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a Auth
+		if err := json.Unmarshal(data, &a); err != nil {
+			return
+		}
+		s := valid()
+		s.Auth = a
+		if s.Validate(netguard.Options{}) != nil {
+			return
+		}
+		read := MaskedAuth(a)
+		for _, shown := range []string{read.Password, read.Token, read.ClientSecret} {
+			if shown != "" && shown != redact.Masked {
+				t.Fatalf("read %+v shows a credential", read)
+			}
+		}
+		if back := KeepMaskedAuth(read, a); !reflect.DeepEqual(back, a) && !(len(back.Scopes) == 0 && len(a.Scopes) == 0) {
+			t.Fatalf("sending the read back gives %+v, want %+v", back, a)
+		}
+	})
+}
