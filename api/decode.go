@@ -91,6 +91,12 @@ func decodeObject(body []byte, dst any, verr *ValidationError) error {
 		}
 		if err := json.Unmarshal(raw[key], f.Addr().Interface()); err != nil {
 			f.SetZero()
+			if nested := fieldErrors(err); nested != nil {
+				// A nested object's own decoding (webhook.Auth, webhook.Signature) named
+				// its bad members ("auth.pasword").
+				verr.Merge(nested)
+				continue
+			}
 			verr.Add(key, "must be %s", typeDescription(f.Type()))
 		}
 	}
@@ -177,6 +183,8 @@ func typeDescription(t reflect.Type) string {
 		return "an array of " + plural(typeDescription(t.Elem()))
 	case reflect.Map:
 		return "an object whose values are " + plural(typeDescription(t.Elem()))
+	case reflect.Struct:
+		return "an object"
 	}
 	return fmt.Sprintf("a valid %s", t.Kind())
 }

@@ -205,6 +205,9 @@ func TestAuthRefusals(t *testing.T) {
 		{"auth with a custom Authorization header", map[string]any{"type": "bearer", "token": "t"},
 			map[string]any{"headers": map[string]any{"Authorization": "Bearer x"}}, []string{"headers.Authorization"}},
 		{"not an object", "basic", nil, []string{"auth"}},
+		{"a wrong member type", map[string]any{"type": "bearer", "token": 5}, nil, []string{"auth.token"}},
+		{"an unknown member", map[string]any{"type": "basic", "username": "u", "pasword": "p"}, nil, []string{"auth.pasword"}},
+		{"a member in another case", map[string]any{"type": "basic", "username": "u", "Password": "p"}, nil, []string{"auth.Password"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
