@@ -45,7 +45,7 @@ var _ batchStore = (*store.Store)(nil)
 // implement it too (*dispatch.Service does).
 type batchService interface {
 	StartBatches(ctx context.Context, bs []store.Batch) error
-	BeginBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a store.Attempt, runID string) (int, error)
+	BeginBatchAttempt(ctx context.Context, batchID string, a store.Attempt) (int, error)
 	CompleteBatchAttempt(ctx context.Context, wh store.Webhook, batchID string, memberIDs []string, o dispatch.Outcome) error
 	EndBatch(ctx context.Context, batchID, status, reason string) error
 	WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error
@@ -151,7 +151,7 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 	members := bc.MemberIDs()
 	req, sent := a.prepareBatch(ctx, bc, in.Trigger)
 	sent.attempt.ActivityKey = key
-	number, err := svc.BeginBatchAttempt(ctx, in.BatchID, members, sent.attempt, runID(ctx))
+	number, err := svc.BeginBatchAttempt(ctx, in.BatchID, sent.attempt)
 	if err != nil {
 		return AttemptResult{}, fmt.Errorf("begin batch attempt: %w", err)
 	}
@@ -163,7 +163,7 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 	decision := delivery.Decide(policy, in.BatchID, number, in.Trigger, sent.outcome, sent.retryAfter)
 	sent.attempt.Number = number
 	sent.attempt.Outcome = string(sent.outcome)
-	if err := svc.CompleteBatchAttempt(ctx, bc.Webhook, in.BatchID, members, dispatch.Outcome{Attempt: sent.attempt, Decision: decision}); err != nil {
+	if err := svc.CompleteBatchAttempt(ctx, bc.Webhook, in.BatchID, members, dispatch.Outcome{Attempt: sent.attempt, Decision: decision, RunID: runID(ctx)}); err != nil {
 		return AttemptResult{}, fmt.Errorf("complete batch attempt %d: %w", number, err)
 	}
 	if a.Metrics != nil {

@@ -93,6 +93,7 @@ type WebhookSpec struct {
 	RetrySchedule []string `json:"retrySchedule,omitempty"`
 	MaxRetries    int      `json:"maxRetries"`
 	Timeout       int      `json:"timeoutSeconds"`
+	Throttle      string   `json:"throttle,omitempty"`
 }
 
 // CreateWebhook creates a webhook and returns its id.

@@ -12,11 +12,15 @@ import (
 	"time"
 )
 
-// Receipt is one request the receiver got.
+// maxBody is how much of a request the receiver reads: a batch is at most about 1 MiB of
+// event data (store.MaxBatchBytes) plus its framing.
+const maxBody = 4 << 20
+
+// Receipt is one request the receiver got, or one event of a batch it got.
 type Receipt struct {
 	At         time.Time
-	DeliveryID string // the webhook-id header
-	EventID    string // eventId in the body
+	DeliveryID string // the webhook-id header (a batch's id for a batched event)
+	EventID    string // eventId in the body, or the event's id in a batch
 	Attempt    int    // 1 for the first request of this delivery id, and so on
 	Status     int    // what the receiver answered
 }
@@ -112,17 +116,28 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.NotFound(w, req)
 		return
 	}
+	// One event's envelope, or a throttled webhook's batch of events.
 	var body struct {
 		EventID string `json:"eventId"`
+		Events  []struct {
+			ID string `json:"id"`
+		} `json:"events"`
 	}
-	_ = json.NewDecoder(io.LimitReader(req.Body, 1<<20)).Decode(&body)
+	_ = json.NewDecoder(io.LimitReader(req.Body, maxBody)).Decode(&body)
 	rc := Receipt{At: at, DeliveryID: req.Header.Get("webhook-id"), EventID: body.EventID}
 
 	in.mu.Lock()
 	in.attempts[rc.DeliveryID]++
 	rc.Attempt = in.attempts[rc.DeliveryID]
 	rc.Status = in.answer(rc.DeliveryID, rc.Attempt)
-	in.receipts = append(in.receipts, rc)
+	if body.Events == nil {
+		in.receipts = append(in.receipts, rc)
+	}
+	for _, e := range body.Events {
+		// A batch is a receipt per event listed, under the batch's webhook-id.
+		rc.EventID = e.ID
+		in.receipts = append(in.receipts, rc)
+	}
 	in.mu.Unlock()
 
 	w.WriteHeader(rc.Status)

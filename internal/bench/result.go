@@ -55,7 +55,7 @@ func Evaluate(sc Scenario, load Load, receipts []Receipt, firstAttempt bool) Res
 		if c.End.After(lastAnswer) {
 			lastAnswer = c.End
 		}
-		for _, id := range c.Deliveries {
+		for _, id := range sc.expectedKeys(c) {
 			expected[id] = origin{start: c.Start, eventID: eventID(sc.IDPrefix, c.Index)}
 		}
 	}
@@ -70,11 +70,12 @@ func Evaluate(sc Scenario, load Load, receipts []Receipt, firstAttempt bool) Res
 		if firstAttempt && rc.Attempt != 1 || !firstAttempt && rc.Status/100 != 2 {
 			continue
 		}
-		counted[rc.DeliveryID]++
-		if counted[rc.DeliveryID] > 1 {
+		key := sc.receiptKey(rc)
+		counted[key]++
+		if counted[key] > 1 {
 			continue
 		}
-		o, ok := expected[rc.DeliveryID]
+		o, ok := expected[key]
 		if !ok {
 			r.Unexpected++
 			continue
@@ -109,6 +110,23 @@ func (r *Result) addUsage(usage []TargetStats) {
 	if r.Delivered > 0 {
 		r.CPUPerDelivery = cpu / time.Duration(r.Delivered)
 	}
+}
+
+// expectedKeys are the keys of the receipts call c should bring: its deliveries' ids, or
+// for a batched scenario (fan-out 1) its event's id, which is what a batch lists.
+func (sc Scenario) expectedKeys(c Call) []string {
+	if sc.Throttle != "" && len(c.Deliveries) > 0 {
+		return []string{eventID(sc.IDPrefix, c.Index)}
+	}
+	return c.Deliveries
+}
+
+// receiptKey is the key of receipt rc among expectedKeys.
+func (sc Scenario) receiptKey(rc Receipt) string {
+	if sc.Throttle != "" {
+		return rc.EventID
+	}
+	return rc.DeliveryID
 }
 
 // eventID is the id the benchmark gives event i of a run of a scenario.

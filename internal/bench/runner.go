@@ -42,6 +42,7 @@ func (r *runner) scenario(ctx context.Context, sc Scenario) Result {
 			RetrySchedule: sc.RetrySchedule,
 			MaxRetries:    sc.MaxRetries,
 			Timeout:       10,
+			Throttle:      sc.Throttle,
 		})
 		if err != nil {
 			return fail(fmt.Errorf("create webhook: %w", err))
@@ -94,7 +95,7 @@ func (r *runner) scenario(ctx context.Context, sc Scenario) Result {
 func (r *runner) waitForDeliveries(ctx context.Context, sc Scenario, load Load) []Receipt {
 	want := map[string]bool{}
 	for _, c := range load.Calls {
-		for _, id := range c.Deliveries {
+		for _, id := range sc.expectedKeys(c) {
 			want[id] = true
 		}
 	}
@@ -108,8 +109,8 @@ func (r *runner) waitForDeliveries(ctx context.Context, sc Scenario, load Load) 
 			if !sc.FirstAttempt {
 				counts = rc.Status/100 == 2
 			}
-			if counts && want[rc.DeliveryID] && !got[rc.DeliveryID] {
-				got[rc.DeliveryID] = true
+			if key := sc.receiptKey(rc); counts && want[key] && !got[key] {
+				got[key] = true
 				lastProgress = time.Now()
 			}
 		}

@@ -15,13 +15,14 @@ const (
 	ScenarioFanout10 = "fanout10"
 	ScenarioRetry20  = "retry20"
 	ScenarioBacklog  = "backlog"
+	ScenarioBatch    = "batch"
 )
 
 // AllScenarios is every scenario, in run order; the backlog comes last because it leaves
 // deliveries waiting for an hour.
 var AllScenarios = []string{
 	ScenarioMax, ScenarioCeiling, ScenarioRate50, ScenarioRate150,
-	ScenarioFanout10, ScenarioRetry20, ScenarioBacklog,
+	ScenarioFanout10, ScenarioRetry20, ScenarioBatch, ScenarioBacklog,
 }
 
 // Scenario is one workload against hookd: its own event type, its own webhooks, its own
@@ -42,6 +43,11 @@ type Scenario struct {
 	// RetrySchedule and MaxRetries configure the scenario's webhooks.
 	RetrySchedule []string
 	MaxRetries    int
+	// Throttle, when set, batches each webhook's notifications (the webhook setting, e.g.
+	// "1s"): the receiver counts the events listed in each batch body, and a delivery is
+	// matched to its receipt by its event (fan-out 1), as a batch's webhook-id is the
+	// batch's.
+	Throttle string
 	// FirstAttempt counts a delivery as received at its first request whatever the
 	// receiver answered (the backlog, whose receiver fails everything); otherwise only a
 	// 2xx answer counts.
@@ -55,6 +61,10 @@ type Scenario struct {
 	Settle  time.Duration
 	Hold    time.Duration
 }
+
+// batchEvents is the batch scenario's event count: four times the max-rate scenario's, so
+// that at the rates batching reaches the posting lasts several windows.
+func batchEvents(s Sizes) int { return 4 * s.Events }
 
 // closedLoopLimit bounds the time a closed-loop scenario spends posting events.
 const closedLoopLimit = 10 * time.Minute
@@ -96,6 +106,11 @@ func Scenarios(s Sizes) map[string]Scenario {
 			Answer:        func() Answer { return failFirstOfEvery(5) },
 			Description:   fmt.Sprintf("50 events/s for %s; the receiver answers 503 to the first attempt of every 5th delivery (retrySchedule [\"1s\"])", s.Duration),
 			RetrySchedule: []string{"1s"}, MaxRetries: 5,
+		},
+		ScenarioBatch: {
+			Name: ScenarioBatch, Fanout: 1, Events: batchEvents(s), Concurrency: s.Concurrency, Duration: closedLoopLimit, Answer: ok,
+			Description:   fmt.Sprintf("%d events as fast as %d concurrent POSTs allow to one webhook with throttle 1s (batched), fan-out 1", batchEvents(s), s.Concurrency),
+			RetrySchedule: []string{"1s"}, MaxRetries: 5, Throttle: "1s",
 		},
 		ScenarioBacklog: {
 			Name: ScenarioBacklog, Fanout: 10, Events: max(s.Backlog/10, 1), Concurrency: s.Concurrency, Duration: closedLoopLimit,

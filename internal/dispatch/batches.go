@@ -18,7 +18,7 @@ import (
 type batchStore interface {
 	UnstartedBatches(ctx context.Context, createdBefore time.Time, limit int) ([]store.Batch, error)
 	MarkBatchesStarted(ctx context.Context, batchIDs []string) error
-	BeginBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a store.Attempt, runID string) (int, error)
+	BeginBatchAttempt(ctx context.Context, batchID string, a store.Attempt) (int, error)
 	CompleteBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a store.Attempt, u store.DeliveryUpdate) error
 	EndBatch(ctx context.Context, batchID, status, reason string) error
 	CloseStaleBatchAttempts(ctx context.Context, requestedBefore time.Time) (int64, error)
@@ -75,19 +75,19 @@ func (s *Service) reconcileBatches(ctx context.Context) (int, error) {
 	}
 }
 
-// BeginBatchAttempt records attempt a of batch batchID as sending for its members
-// memberIDs, before its request goes out, and returns its number within the batch (see
-// BeginAttempt; store.BeginBatchAttempt).
-func (s *Service) BeginBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a store.Attempt, runID string) (int, error) {
-	return s.store.BeginBatchAttempt(ctx, batchID, memberIDs, a, runID)
+// BeginBatchAttempt records attempt a of batch batchID as sending, before its request
+// goes out, and returns its number within the batch (see BeginAttempt;
+// store.BeginBatchAttempt).
+func (s *Service) BeginBatchAttempt(ctx context.Context, batchID string, a store.Attempt) (int, error) {
+	return s.store.BeginBatchAttempt(ctx, batchID, a)
 }
 
 // CompleteBatchAttempt records what came back for an attempt of batch batchID begun with
-// BeginBatchAttempt, and its decision, for all of the members it was begun for and for
-// the webhook once, as CompleteAttempt does for one delivery (a 410 disables the webhook
+// BeginBatchAttempt, and its decision, for all of its members memberIDs (those the
+// attempt loaded) and for the webhook once, as CompleteAttempt does for one delivery (a 410 disables the webhook
 // and announces it). wh is the webhook as the attempt loaded it.
 func (s *Service) CompleteBatchAttempt(ctx context.Context, wh store.Webhook, batchID string, memberIDs []string, o Outcome) error {
-	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook}
+	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook, WorkflowRunID: o.RunID}
 	if o.Decision.Status == delivery.StatusRetrying {
 		next := s.now().Add(o.Decision.Delay)
 		update.NextAttemptAt = &next

@@ -15,10 +15,8 @@ import (
 // `throttle`). Ingest adds each notification of a throttled webhook to the webhook's open
 // batch, opening one if there is none; the batch's first attempt closes it (LoadBatch),
 // and from then on its members are fixed and share its attempts (batch_attempts) and
-// outcome. The row lock order that keeps a notification from joining a batch already
-// closed: ingest takes FOR KEY SHARE on the open batch it joins, LoadBatch FOR UPDATE on
-// the batch it closes, so a close waits for the ingests joining and an ingest that waited
-// on a close finds the batch no longer open and opens the next.
+// outcome. The webhook's batch lock (batchLockKey) keeps a notification from joining a
+// batch already closed.
 
 // Batch states.
 const (
@@ -51,73 +49,27 @@ func batchDest(b *Batch) []any {
 	return []any{&b.ID, &b.OrgID, &b.WebhookID, &b.State, &b.SendAt, &b.WorkflowStarted, &b.CreatedAt}
 }
 
-// joinBatchesSQL locks the open batch of each webhook of $2 (FOR KEY SHARE: joins do not
-// wait on each other, a close waits on them) and opens one, due $4 ms from now, for each
-// webhook that has none. A webhook whose batch another transaction opened meanwhile gets
-// no row: the caller asks again.
-const joinBatchesSQL = `
-WITH o AS (
-    SELECT b.id, b.webhook_id FROM batches b
-    WHERE b.webhook_id = ANY ($2) AND b.state = 'open'
-    FOR KEY SHARE
-), n AS (
-    INSERT INTO batches (id, org_id, webhook_id, send_at)
-    SELECT t.id, $1, t.webhook_id, now() + t.ms * interval '1 millisecond'
-    FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t (webhook_id, id, ms)
-    WHERE NOT EXISTS (SELECT FROM o WHERE o.webhook_id = t.webhook_id)
-    ON CONFLICT (webhook_id) WHERE state = 'open' DO NOTHING
-    RETURNING id, webhook_id
-)
-SELECT id, webhook_id, false FROM o UNION ALL SELECT id, webhook_id, true FROM n`
-
-// joinBatches finds or opens, in tx, the open batch of each webhook of webhookIDs (whose
-// throttles are throttles), and returns each webhook's batch id and whether tx opened it.
-func joinBatches(ctx context.Context, tx pgx.Tx, orgID string, webhookIDs []string, throttles []time.Duration) (map[string]string, map[string]bool, error) {
-	batchOf := make(map[string]string, len(webhookIDs))
-	opened := make(map[string]bool)
-	todo, ms := webhookIDs, make([]int64, len(webhookIDs))
-	for i, t := range throttles {
-		ms[i] = t.Milliseconds()
-	}
-	// Each round either resolves every webhook or loses a race to a transaction that
-	// committed a new open batch, which the next round's statement sees.
-	for round := 0; len(todo) > 0; round++ {
-		if round == 10 {
-			return nil, nil, fmt.Errorf("join batches: %d webhooks still unresolved", len(todo))
-		}
-		newIDs := make([]string, len(todo))
-		for i := range newIDs {
-			newIDs[i] = ids.New(ids.Batch)
-		}
-		rows, err := tx.Query(ctx, joinBatchesSQL, orgID, todo, newIDs, ms)
-		if err != nil {
-			return nil, nil, err
-		}
-		var (
-			id, wh string
-			isNew  bool
-		)
-		_, err = pgx.ForEachRow(rows, []any{&id, &wh, &isNew}, func() error {
-			batchOf[wh] = id
-			if isNew {
-				opened[wh] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		var left []string
-		var leftMs []int64
-		for i, w := range todo {
-			if _, ok := batchOf[w]; !ok {
-				left, leftMs = append(left, w), append(leftMs, ms[i])
-			}
-		}
-		todo, ms = left, leftMs
-	}
-	return batchOf, opened, nil
+// batchLockKey is the SQL of the advisory lock key of the batches of the webhook whose id
+// is the SQL expression webhookID. Ingest holds it shared from before it reads the
+// webhook's open batch until it commits the deliveries that join it; the close of a batch
+// (LoadBatch) holds it exclusive. So a close waits for the joins in flight, and a join
+// that waited on a close reads after it and opens the next batch. An advisory lock, not
+// a row lock on the batch: many joins at once cost the lock manager only, no tuple write.
+func batchLockKey(webhookID string) string {
+	return "hashtextextended('batch:' || " + webhookID + ", 0)"
 }
+
+// openBatchesSQL opens a batch, due $4 ms from now, for each webhook of $2 that has no
+// open batch, and returns the webhooks it opened one for. Under the shared batch lock an
+// open batch stays open; one another transaction opens meanwhile wins (DO NOTHING waits
+// for it to commit, so the next statement sees it).
+const openBatchesSQL = `
+INSERT INTO batches (id, org_id, webhook_id, send_at)
+SELECT t.id, $1, t.webhook_id, now() + t.ms * interval '1 millisecond'
+FROM unnest($2::text[], $3::text[], $4::bigint[]) AS t (webhook_id, id, ms)
+WHERE NOT EXISTS (SELECT FROM batches b WHERE b.webhook_id = t.webhook_id AND b.state = 'open')
+ON CONFLICT (webhook_id) WHERE state = 'open' DO NOTHING
+RETURNING webhook_id`
 
 // BatchSendAt returns when batch id's window ends (its first attempt is due), or
 // ErrNotFound.
@@ -171,22 +123,29 @@ SELECT id FROM (
 WHERE m.n > $2 OR (m.bytes > $3 AND m.n > 1)
 ORDER BY m.seq`
 
-// LoadBatch reads batch id for an attempt, in one transaction: it closes the batch if it
-// is open (waiting for the ingests joining it to commit), and if no attempt of it was
-// made yet moves its members past MaxBatchEvents or MaxBatchBytes into a new closed
-// batch due now (BatchContext.Overflow). It returns the batch, its webhook, the members
-// still to be sent with their events, and the completed attempt recorded under
-// activityKey if there is one ("" looks for none). ErrNotFound if the batch is gone (its
-// webhook was deleted).
+// LoadBatch reads batch id for an attempt. If the batch is open it closes it first, in a
+// transaction of its own under the webhook's batch lock (see batchLockKey), which waits
+// for the ingests joining it to commit; if no attempt of it was made yet it also moves
+// the members past MaxBatchEvents or MaxBatchBytes into a new closed batch due now
+// (BatchContext.Overflow). It returns the batch, its webhook, the members still to be
+// sent with their events, and the completed attempt recorded under activityKey if there
+// is one ("" looks for none). ErrNotFound if the batch is gone (its webhook was deleted).
 func (s *Store) LoadBatch(ctx context.Context, id, activityKey string) (BatchContext, error) {
 	var bc BatchContext
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var state string
+		err := tx.QueryRow(ctx, `SELECT state, pg_advisory_xact_lock(`+batchLockKey("webhook_id")+`)::text
+            FROM batches WHERE id = $1`, id).Scan(&state, new(string))
+		if err != nil {
+			return err
+		}
+		// A new statement: it sees every join that committed before the lock was granted.
 		var (
 			wr        webhookRow
 			attempted bool
 		)
 		dest := append(batchDest(&bc.Batch), wr.dest()...)
-		err := tx.QueryRow(ctx, `
+		err = tx.QueryRow(ctx, `
             SELECT `+batchCols+`, `+webhookCols+`,
                 EXISTS (SELECT FROM batch_attempts a WHERE a.batch_id = b.id)
             FROM batches b JOIN webhooks w ON w.id = b.webhook_id
@@ -204,47 +163,49 @@ func (s *Store) LoadBatch(ctx context.Context, id, activityKey string) (BatchCon
 			bc.Batch.State = BatchClosed
 		}
 		if !attempted {
-			if bc.Overflow, err = splitBatch(ctx, tx, bc.Batch); err != nil {
-				return err
-			}
+			bc.Overflow, err = splitBatch(ctx, tx, bc.Batch)
 		}
-		rows, err := tx.Query(ctx, `
-            SELECT `+deliveryCols+`, `+eventCols+` FROM deliveries d
-            JOIN events e ON e.org_id = d.org_id AND e.id = d.event_id
-            WHERE d.batch_id = $1 AND d.status IN ('pending', 'retrying')
-            ORDER BY d.seq`, id)
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return BatchContext{}, wrap("load batch", err)
+	}
+	// Closed: its members are fixed.
+	b := &pgx.Batch{}
+	b.Queue(`
+        SELECT `+deliveryCols+`, `+eventCols+` FROM deliveries d
+        JOIN events e ON e.org_id = d.org_id AND e.id = d.event_id
+        WHERE d.batch_id = $1 AND d.status IN ('pending', 'retrying')
+        ORDER BY d.seq`, id).Query(func(rows pgx.Rows) error {
+		var err error
 		bc.Members, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (BatchMember, error) {
 			var m BatchMember
 			err := row.Scan(append(deliveryDest(&m.Delivery), eventDest(&m.Event)...)...)
 			return m, err
 		})
-		if err != nil {
-			return err
-		}
-		var (
-			rec    RecordedAttempt
-			number *int
-		)
-		err = tx.QueryRow(ctx, `
-            SELECT a.number, a.response_status, a.error, a.retry_after_ms, COALESCE(a.outcome, '')
-            FROM batch_attempts a
-            WHERE a.batch_id = $1 AND a.activity_key = NULLIF($2::text, '') AND a.state = 'completed'`,
-			id, activityKey).Scan(&number, &rec.ResponseStatus, &rec.Error, &rec.RetryAfterMs, &rec.Outcome)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return err
-		default:
-			rec.Number = *number
-			bc.Recorded = &rec
-		}
-		return nil
+		return err
 	})
-	if err != nil {
-		return BatchContext{}, wrap("load batch", err)
+	var (
+		rec    RecordedAttempt
+		number *int
+	)
+	b.Queue(`
+        SELECT a.number, a.response_status, a.error, a.retry_after_ms, COALESCE(a.outcome, '')
+        FROM batch_attempts a
+        WHERE a.batch_id = $1 AND a.activity_key = NULLIF($2::text, '') AND a.state = 'completed'`,
+		id, activityKey).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&number, &rec.ResponseStatus, &rec.Error, &rec.RetryAfterMs, &rec.Outcome)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return BatchContext{}, wrap("load batch members", err)
+	}
+	if number != nil {
+		rec.Number = *number
+		bc.Recorded = &rec
 	}
 	return bc, nil
 }
@@ -279,24 +240,17 @@ const beginBatchAttemptSQL = `
 WITH b AS (
     SELECT id, org_id, webhook_id FROM batches WHERE id = $1 FOR UPDATE
 ), interrupted AS (
-    UPDATE batch_attempts a SET state = 'interrupted', error = $4
+    UPDATE batch_attempts a SET state = 'interrupted', error = $3
     FROM b WHERE a.batch_id = b.id AND a.state = 'sending'
     RETURNING a.id
 ), a AS (
     INSERT INTO batch_attempts (id, batch_id, org_id, number, trigger, state, requested_at, request_url,
         request_method, request_headers, activity_key)
-    SELECT $5, b.id, b.org_id,
+    SELECT $4, b.id, b.org_id,
         (SELECT COALESCE(max(x.number), 0) + 1 FROM batch_attempts x WHERE x.batch_id = b.id),
-        $6, 'sending', $2, $7, $8, $9, NULLIF($10::text, '')
+        $5, 'sending', $2, $6, $7, $8, NULLIF($9::text, '')
     FROM b WHERE (SELECT count(*) FROM interrupted) >= 0
     RETURNING number
-), d AS (
-    UPDATE deliveries d SET
-        attempt_count = d.attempt_count + 1,
-        last_attempt_at = $2,
-        workflow_run_id = CASE WHEN $3::text = '' THEN d.workflow_run_id ELSE $3::text END,
-        updated_at = now()
-    FROM b WHERE d.batch_id = b.id AND d.id = ANY ($11)
 ), w AS (
     UPDATE webhooks w SET attempt_count = w.attempt_count + 1, last_triggered_at = $2
     FROM b WHERE w.id = b.webhook_id
@@ -304,13 +258,14 @@ WITH b AS (
 SELECT number FROM a`
 
 // BeginBatchAttempt records an attempt of batch batchID as sending, before its request
-// goes out, for the members memberIDs (those LoadBatch returned), and returns its number
-// within the batch: as BeginAttempt does for a delivery, it closes the batch's attempts
-// still sending as interrupted, counts the attempt on each member (attempt count, last
-// attempt time, runID unless "") and once on the webhook. a.DeliveryID is ignored.
+// goes out, and returns its number within the batch: as BeginAttempt does for a
+// delivery, it closes the batch's attempts still sending as interrupted and counts the
+// attempt on the webhook (attempt count, last triggered time). Its members are counted
+// when it completes (CompleteBatchAttempt), so that each member's row is written once per
+// attempt: a batch holds up to MaxBatchEvents of them. a.DeliveryID is ignored.
 // ErrNotFound if the batch is gone; ErrConflict if a completed attempt of the batch has
 // a.ActivityKey.
-func (s *Store) BeginBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a Attempt, runID string) (int, error) {
+func (s *Store) BeginBatchAttempt(ctx context.Context, batchID string, a Attempt) (int, error) {
 	if a.ID == "" {
 		a.ID = ids.New(ids.Attempt)
 	}
@@ -322,8 +277,8 @@ func (s *Store) BeginBatchAttempt(ctx context.Context, batchID string, memberIDs
 	}
 	var number int
 	err := s.pool.QueryRow(ctx, beginBatchAttemptSQL,
-		batchID, a.RequestedAt, runID, InterruptedError, a.ID, a.Trigger, cleanText(a.RequestURL),
-		a.RequestMethod, cleanMap(a.RequestHeaders), a.ActivityKey, memberIDs,
+		batchID, a.RequestedAt, InterruptedError, a.ID, a.Trigger, cleanText(a.RequestURL),
+		a.RequestMethod, cleanMap(a.RequestHeaders), a.ActivityKey,
 	).Scan(&number)
 	if err != nil {
 		return 0, wrap("begin batch attempt", err)
@@ -338,9 +293,12 @@ WITH a AS (
         response_headers = $5, response_body = $6, error = $7, retry_after_ms = $8,
         outcome = NULLIF($9::text, '')
     WHERE a.id = $1 AND a.batch_id = $2 AND a.state = 'sending'
-    RETURNING a.batch_id, a.number
+    RETURNING a.batch_id, a.number, a.requested_at
 ), d AS (
     UPDATE deliveries d SET
+        attempt_count = a.number,
+        last_attempt_at = a.requested_at,
+        workflow_run_id = CASE WHEN $14::text = '' THEN d.workflow_run_id ELSE $14::text END,
         status = CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN d.status ELSE $10::text END,
         next_attempt_at = CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN NULL
                                ELSE $11::timestamptz END,
@@ -362,8 +320,10 @@ SELECT number FROM a`
 
 // CompleteBatchAttempt records what came back for the sending attempt a.ID of batch
 // batchID and its consequences atomically, as CompleteAttempt does for one delivery:
-// every member of memberIDs gets u's status and next attempt time and the attempt's
-// status code and error (a canceled member stays canceled unless the attempt succeeded),
+// every member of memberIDs (those LoadBatch returned) gets u's status and next attempt
+// time, the attempt's status code and error, its number as attempt count (a batch's
+// attempts are its members'), its time as last attempt time and u.WorkflowRunID unless
+// "" (a canceled member stays canceled unless the attempt succeeded),
 // and the webhook is counted once, as for one delivery: its consecutive failures grow by
 // one when the batch failed and reset when it succeeded, it is failing unless the attempt
 // succeeded, and u.DisableWebhook disables it. ErrNotFound if the attempt is gone;
@@ -373,7 +333,7 @@ func (s *Store) CompleteBatchAttempt(ctx context.Context, batchID string, member
 	err := s.pool.QueryRow(ctx, completeBatchAttemptSQL,
 		a.ID, batchID, a.DurationMs, a.ResponseStatus, cleanMap(a.ResponseHeaders),
 		cleanText(a.ResponseBody), cleanText(a.Error), a.RetryAfterMs, a.Outcome,
-		u.Status, u.NextAttemptAt, u.DisableWebhook, memberIDs,
+		u.Status, u.NextAttemptAt, u.DisableWebhook, memberIDs, u.WorkflowRunID,
 	).Scan(&number)
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return wrap("complete batch attempt", err)

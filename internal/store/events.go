@@ -24,7 +24,10 @@ type IngestResult struct {
 // insertEventSQL inserts the event unless its id exists in the organization and, only when
 // it did insert, returns it with the ids of the enabled webhooks subscribed to its type
 // whose level it reaches (never for ping, which goes only to the webhook it was sent to),
-// and for each whether its notification is dropped: the webhook is lossy and failing.
+// and for each whether its notification is dropped (the webhook is lossy and failing) and
+// its throttle ("" for none). It takes the batch lock of each throttled webhook whose
+// notification is not dropped, shared (see batchLockKey), before the statements that
+// join or open the webhook's batch read: they see any close that committed before it.
 var insertEventSQL = `
 WITH e AS (
     INSERT INTO events AS e (org_id, id, type, occurred_at, data, level) VALUES ($1, $2, $3, $4, $5, $6)
@@ -39,23 +42,29 @@ WITH e AS (
       AND array_position($7::text[], COALESCE(NULLIF(w.settings->>'level', ''), $7[1])) <= array_position($7::text[], $6)
 )
 SELECT ` + eventCols + `, ARRAY(SELECT m.id FROM m ORDER BY m.seq), ARRAY(SELECT m.dropped FROM m ORDER BY m.seq),
-    ARRAY(SELECT m.throttle FROM m ORDER BY m.seq)
+    ARRAY(SELECT m.throttle FROM m ORDER BY m.seq),
+    (SELECT count(pg_advisory_xact_lock_shared(` + batchLockKey("m.id") + `)) FROM m WHERE m.throttle <> '' AND NOT m.dropped)
 FROM e`
 
 // DroppedReason is the last error of a notification a lossy webhook dropped.
 const DroppedReason = "dropped: the webhook is lossy and was failing when the event arrived"
 
-// insertDeliveriesSQL inserts the deliveries of one event. A batched one ($8 not ”)
-// counts as started unless it opened its batch ($9): its batch's workflow is the one
-// that opened it to start (see IngestEvent).
+// insertDeliveriesSQL inserts the deliveries of one event. The delivery of a throttled
+// webhook ($8) joins the webhook's open batch, which openBatchesSQL made sure exists and
+// the shared batch lock keeps open; it is stored as started, since its batch's workflow
+// drives it. Should no open batch be found, it is stored unbatched and unstarted, for the
+// reconciler to send on its own: never lost.
 var insertDeliveriesSQL = `
 INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type, status, last_error, batch_id, workflow_started)
 SELECT n.id, $1, n.webhook_id, $2, $3,
     CASE WHEN n.dropped THEN 'canceled' ELSE 'pending' END,
     CASE WHEN n.dropped THEN $7 ELSE '' END,
-    NULLIF(n.batch_id, ''), n.batch_id <> '' AND NOT n.opened
-FROM unnest($4::text[], $5::text[], $6::boolean[], $8::text[], $9::boolean[])
-    WITH ORDINALITY AS n (id, webhook_id, dropped, batch_id, opened, i)
+    n.batch_id, n.batch_id IS NOT NULL
+FROM (
+    SELECT u.*, CASE WHEN u.throttled AND NOT u.dropped THEN
+        (SELECT b.id FROM batches b WHERE b.webhook_id = u.webhook_id AND b.state = 'open') END AS batch_id
+    FROM unnest($4::text[], $5::text[], $6::boolean[], $8::boolean[]) WITH ORDINALITY AS u (id, webhook_id, dropped, throttled, i)
+) n
 ORDER BY n.i
 RETURNING ` + deliveryCols
 
@@ -71,10 +80,11 @@ var eventDeliveriesSQL = `SELECT ` + deliveryCols + ` FROM deliveries d WHERE d.
 // and its deliveries come back with Created false, whatever ev's other fields say.
 //
 // The delivery of a throttled webhook (not dropped) joins the webhook's open batch, or
-// opens one due a throttle from now (see Batch), and has its BatchID. It is inserted as
-// started (WorkflowStarted) unless it opened its batch: the batch's Batch workflow drives
-// it, and only the opener's caller starts that workflow, once per batch (the reconciler
-// starts batches whose workflow never started: UnstartedBatches).
+// opens one due a throttle from now (see Batch), and has its BatchID. It is stored as
+// started: its batch's workflow drives it, and what the reconciler looks at is the batch
+// (UnstartedBatches). The delivery that opened its batch comes back with WorkflowStarted
+// false, so that its caller starts the batch's workflow (Schedule of the delivery), once
+// per batch, and marks it started (MarkWorkflowsStarted).
 func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error) {
 	if ev.ID == "" {
 		ev.ID = ids.New(ids.Event)
@@ -93,10 +103,11 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 		webhookIDs []string
 		dropped    []bool
 		throttles  []string
+		locked     int64
 	)
 	b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data), ev.Level, webhook.Levels).
 		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped, &throttles)...)
+			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped, &throttles, &locked)...)
 			if err == nil {
 				res.Created = true
 				return nil
@@ -127,21 +138,8 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 	}
 
 	if len(webhookIDs) > 0 {
-		deliveryIDs := make([]string, len(webhookIDs))
-		for i := range deliveryIDs {
-			deliveryIDs[i] = ids.New(ids.Delivery)
-		}
-		batchIDs, opened, err := batchesOf(ctx, tx, ev.OrgID, webhookIDs, dropped, throttles)
-		if err != nil {
-			return IngestResult{}, wrap("join batches", err)
-		}
-		rows, err := tx.Query(ctx, insertDeliveriesSQL, ev.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs,
-			dropped, DroppedReason, batchIDs, opened)
-		if err != nil {
-			return IngestResult{}, wrap("insert deliveries", err)
-		}
-		if res.Deliveries, err = collectDeliveries(rows); err != nil {
-			return IngestResult{}, wrap("insert deliveries", err)
+		if err := insertDeliveries(ctx, tx, &res, webhookIDs, dropped, throttles); err != nil {
+			return IngestResult{}, err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -150,38 +148,55 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 	return res, nil
 }
 
-// batchesOf returns, for each webhook of webhookIDs, the id of the batch its
-// notification joins ("" for none: not throttled, or dropped) and whether tx opened that
-// batch, joining or opening the batches in tx.
-func batchesOf(ctx context.Context, tx pgx.Tx, orgID string, webhookIDs []string, dropped []bool, throttles []string) ([]string, []bool, error) {
-	batchIDs, opened := make([]string, len(webhookIDs)), make([]bool, len(webhookIDs))
+// insertDeliveries inserts, in tx, the deliveries of res.Event to webhookIDs (with their
+// dropped flags and throttles), opening the batches of throttled webhooks that have none,
+// in one round trip.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, res *IngestResult, webhookIDs []string, dropped []bool, throttles []string) error {
+	deliveryIDs := make([]string, len(webhookIDs))
+	for i := range deliveryIDs {
+		deliveryIDs[i] = ids.New(ids.Delivery)
+	}
+	throttled := make([]bool, len(webhookIDs))
 	var (
-		throttled []string
-		windows   []time.Duration
+		toOpen, batchIDs []string
+		windows          []int64
+		opened           = map[string]bool{}
 	)
 	for i, t := range throttles {
-		if t == "" || dropped[i] {
-			continue
-		}
 		d, err := time.ParseDuration(t)
-		if err != nil || d <= 0 {
-			continue // not a throttle today's rules write: sent one by one
+		if t == "" || err != nil || d <= 0 || dropped[i] {
+			continue // not throttled (or a value no rule writes: sent one by one)
 		}
-		throttled, windows = append(throttled, webhookIDs[i]), append(windows, d)
+		throttled[i] = true
+		toOpen, batchIDs, windows = append(toOpen, webhookIDs[i]), append(batchIDs, ids.New(ids.Batch)), append(windows, d.Milliseconds())
 	}
-	if len(throttled) == 0 {
-		return batchIDs, opened, nil
+	b := &pgx.Batch{}
+	if len(toOpen) > 0 {
+		b.Queue(openBatchesSQL, res.Event.OrgID, toOpen, batchIDs, windows).Query(func(rows pgx.Rows) error {
+			var wh string
+			_, err := pgx.ForEachRow(rows, []any{&wh}, func() error {
+				opened[wh] = true
+				return nil
+			})
+			return err
+		})
 	}
-	batchOf, isNew, err := joinBatches(ctx, tx, orgID, throttled, windows)
-	if err != nil {
-		return nil, nil, err
+	b.Queue(insertDeliveriesSQL, res.Event.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs,
+		dropped, DroppedReason, throttled).Query(func(rows pgx.Rows) error {
+		var err error
+		res.Deliveries, err = collectDeliveries(rows)
+		return err
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return wrap("insert deliveries", err)
 	}
-	for i, w := range webhookIDs {
-		if id, ok := batchOf[w]; ok {
-			batchIDs[i], opened[i] = id, isNew[w]
+	for i, d := range res.Deliveries {
+		if d.BatchID != "" && opened[d.WebhookID] {
+			// The caller starts the batch it opened (see IngestEvent).
+			res.Deliveries[i].WorkflowStarted = false
 		}
 	}
-	return batchIDs, opened, nil
+	return nil
 }
 
 // CreatePing stores a "ping" event with one pending delivery to the given webhook of the
@@ -222,10 +237,10 @@ func (s *Store) MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) 
 	_, err := s.pool.Exec(ctx,
 		`WITH d AS (
             UPDATE deliveries SET workflow_started = true WHERE id = ANY ($1) AND NOT workflow_started
-            RETURNING batch_id
         )
         UPDATE batches SET workflow_started = true
-        WHERE id IN (SELECT batch_id FROM d WHERE batch_id IS NOT NULL) AND NOT workflow_started`, deliveryIDs)
+        WHERE id IN (SELECT batch_id FROM deliveries WHERE id = ANY ($1) AND batch_id IS NOT NULL)
+          AND NOT workflow_started`, deliveryIDs)
 	return wrap("mark workflows started", err)
 }
 
