@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,6 +80,8 @@ type attemptService interface {
 	CompleteAttempt(ctx context.Context, wh store.Webhook, o dispatch.Outcome) error
 	WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error
 	Abandon(ctx context.Context, d store.Delivery, reason string) error
+	Discard(ctx context.Context, wh store.Webhook, deliveryID, reason string) error
+	FinishDisabling(ctx context.Context, wh store.Webhook, reason, lastError string) error
 	FailDelivery(ctx context.Context, deliveryID, reason string) error
 }
 
@@ -172,6 +175,13 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		a.observeDelivery(delivery.StatusCanceled)
 		return AttemptResult{Abandoned: true, Status: delivery.StatusCanceled, Error: reason}, nil
 	}
+	if reason := discardReason(ac, in.Trigger, a.now()); reason != "" {
+		if err := a.Service.Discard(ctx, ac.Webhook, in.DeliveryID, reason); err != nil {
+			return AttemptResult{}, err
+		}
+		a.observeDelivery(delivery.StatusFailed)
+		return AttemptResult{Number: ac.Delivery.AttemptCount, Status: delivery.StatusFailed, Error: reason}, nil
+	}
 
 	req, sent := a.prepare(ctx, ac, in.Trigger)
 	sent.attempt.ActivityKey = key
@@ -187,7 +197,7 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		stop()
 	}
 
-	decision := delivery.Decide(policyOf(ac), in.DeliveryID, number, in.Trigger, sent.outcome, sent.retryAfter)
+	decision := delivery.DecideAt(policyOf(ac), in.DeliveryID, number, in.Trigger, sent.outcome, sent.retryAfter, a.now())
 	sent.attempt.Number = number
 	sent.attempt.Outcome = string(sent.outcome)
 	// A conflict here means the attempt was closed as interrupted meanwhile (this worker
@@ -206,7 +216,7 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		RetryAfter: sent.retryAfter,
 		Status:     decision.Status,
 		Delay:      decision.Delay,
-		Error:      sent.attempt.Error,
+		Error:      cmp.Or(decision.Reason, sent.attempt.Error),
 	}, nil
 }
 
@@ -257,12 +267,25 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 	if rec.RetryAfterMs != nil {
 		res.RetryAfter = time.Duration(*rec.RetryAfterMs) * time.Millisecond
 	}
-	d := delivery.Decide(policyOf(ac), in.DeliveryID, rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
+	d := delivery.DecideAt(policyOf(ac), in.DeliveryID, rec.Number, in.Trigger, res.Outcome, res.RetryAfter, a.now())
 	res.Status, res.Delay = d.Status, d.Delay
-	if d.DisableWebhook {
+	switch {
+	case rec.DisabledWebhook != "":
+		if err := a.Service.FinishDisabling(ctx, ac.Webhook, rec.DisabledWebhook, rec.Error); err != nil {
+			return AttemptResult{}, err
+		}
+	case d.DisableWebhook: // recorded before attempts kept what they disabled
 		if err := a.Service.WebhookGone(ctx, ac.Webhook, rec.Error); err != nil {
 			return AttemptResult{}, err
 		}
+	}
+	if d.Reason != "" {
+		// Decided later than the first execution, the deadline may have passed since: end
+		// the delivery as this decision says (nothing changes if it already ended).
+		if err := a.Service.Discard(ctx, ac.Webhook, in.DeliveryID, d.Reason); err != nil {
+			return AttemptResult{}, err
+		}
+		res.Error = d.Reason
 	}
 	return res, nil
 }

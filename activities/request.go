@@ -12,8 +12,10 @@ import (
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/redact"
 	"github.com/hookd/hookd/internal/render"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // message is what one request of an attempt carries.
@@ -54,7 +56,7 @@ func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigg
 	}
 	m, err := renderMessage(ac, started)
 	if err != nil {
-		if missing := (*render.MissingError)(nil); errors.As(err, &missing) {
+		if missing := (*render.MissingError)(nil); errors.As(err, &missing) || errors.Is(err, render.ErrTooLarge) {
 			res.outcome = delivery.OutcomeFailed // no retry brings the value
 		}
 		return fail(err)
@@ -65,6 +67,10 @@ func (a *Activities) prepare(ctx context.Context, ac store.AttemptContext, trigg
 		return fail(err)
 	}
 	res.attempt.RequestHeaders = maskHeaders(req.Header)
+	if sig := wh.Signature; sig.Scheme == webhook.SchemeHMACBody {
+		// Whatever its name, the body signature is a credential of this body.
+		res.attempt.RequestHeaders[http.CanonicalHeaderKey(sig.Header)] = redact.Masked
+	}
 	return req, res
 }
 

@@ -37,6 +37,7 @@ type Store interface {
 	GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error)
 	UpdateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error)
 	DeleteWebhook(ctx context.Context, orgID, id string) error
+	secretRotator
 
 	GetEvent(ctx context.Context, orgID, id string) (store.Event, []store.Delivery, error)
 	ListEvents(ctx context.Context, orgID string, p store.Page) ([]store.Event, string, error)
@@ -50,6 +51,7 @@ type Store interface {
 type Service interface {
 	publisher
 	deliverySteerer
+	webhookUpdater
 	Ready(ctx context.Context) error
 }
 

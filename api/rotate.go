@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -76,12 +75,7 @@ func (s *server) rotateSecret(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	rotator, ok := s.store.(secretRotator)
-	if !ok {
-		fail(c, errors.New("rotate secret: the store cannot rotate secrets"))
-		return
-	}
-	w, err := rotator.RotateSecret(c.Request.Context(), caller(c).OrgID, id, secret, time.Duration(grace)*time.Second)
+	w, err := s.store.RotateSecret(c.Request.Context(), caller(c).OrgID, id, secret, time.Duration(grace)*time.Second)
 	if err != nil {
 		fail(c, describe(err, "no webhook %q", id))
 		return

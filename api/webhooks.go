@@ -157,20 +157,16 @@ func (s *server) updateWebhook(c *gin.Context) {
 		fail(c, describe(err, "no webhook %q", id))
 		return
 	}
-	if u, ok := s.svc.(webhookUpdater); ok {
-		// The change is made: deliveries a failed stop leaves in flight are abandoned at
-		// their next attempt, so the answer stands.
-		if err := u.WebhookUpdated(ctx, before, updated); err != nil {
-			s.log.WarnContext(ctx, "stop the deliveries of a disabled webhook failed", "err", err, "webhook", id)
-		}
+	// The change is made: deliveries a failed stop leaves in flight are abandoned at
+	// their next attempt, so the answer stands.
+	if err := s.svc.WebhookUpdated(ctx, before, updated); err != nil {
+		s.log.WarnContext(ctx, "stop the deliveries of a disabled webhook failed", "err", err, "webhook", id)
 	}
 	c.JSON(http.StatusOK, viewWebhook(updated))
 }
 
 // webhookUpdater finishes what an admin's change of a webhook entails: setting it
 // DISABLED cancels its deliveries in flight. *dispatch.Service implements it.
-//
-// TODO(lead): belongs in Service (api.go); the assertion in updateWebhook bridges.
 type webhookUpdater interface {
 	WebhookUpdated(ctx context.Context, before, after store.Webhook) error
 }

@@ -36,7 +36,7 @@ func TestValidateRequestShape(t *testing.T) {
 			[]string{"url: placeholder {device_id} is in the fragment"}},
 		// netguard cannot parse a brace in a host: its message comes first, one per field.
 		{"placeholder in the host", func(s *Settings) { s.URL = "https://{tenant}.example.com/" },
-			[]string{"url: cannot be parsed"}},
+			[]string{"url: placeholder {tenant} is in the scheme, host, port or user information"}},
 		{"template longer than 1024 characters", func(s *Settings) {
 			s.BodyTemplate = `{"s": "` + strings.Repeat("é", 1024-8) + `"}`
 		}, []string{"bodyTemplate: must be at most 1024 characters (it has 1025)"}},
@@ -57,7 +57,7 @@ func TestValidateRequestShape(t *testing.T) {
 			s.Method, s.ContentType = "DELETE", "text"
 			s.URL = "https://example.com/{a"
 			s.BodyTemplate = `{"a": 1 {x}}`
-		}, []string{"method:", "contentType:", "url: has a {", "bodyTemplate: placeholder {x}"}},
+		}, []string{"url: has a {", "method:", "contentType:", "bodyTemplate: placeholder {x}"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/redact"
+	"github.com/hookd/hookd/internal/render"
 	"github.com/hookd/hookd/internal/validation"
 )
 
@@ -250,7 +251,10 @@ func (s Settings) Validate(opts netguard.Options) error {
 	if utf8.RuneCountInString(s.Description) > maxDescriptionRunes {
 		v.Add("description", "must be at most %d characters", maxDescriptionRunes)
 	}
-	if err := netguard.CheckURL(s.URL, opts); err != nil {
+	if err := render.CheckURL(s.URL); err != nil {
+		// First: a placeholder in the host reads to netguard as a host it cannot parse.
+		v.Add("url", "%s", err)
+	} else if err := netguard.CheckURL(s.URL, opts); err != nil {
 		v.Add("url", "%s", urlMessage(err))
 	}
 	if len(s.Events) > maxEvents {
