@@ -2,11 +2,14 @@ package workflows
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/internal/delivery"
@@ -114,5 +117,29 @@ func TestManualBatchRunSkipsTheWindow(t *testing.T) {
 	if st.Status != delivery.StatusFailed || len(r.attempts) != 1 || r.attempts[0].at != 0 ||
 		r.attempts[0].in.Trigger != activities.TriggerManual {
 		t.Fatalf("state %+v, attempts %+v", st, r.attempts)
+	}
+}
+
+// TestReplayBatchHistories replays Batch histories recorded by internal/e2e
+// (HOOKD_UPDATE_HISTORIES=1 go test ./internal/e2e/ -run 'FailedBatch|BatchedDelivery'),
+// so that a change to Batch's command sequence that is not versioned fails here.
+func TestReplayBatchHistories(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "batch", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 2 {
+		t.Fatalf("found %d batch histories in testdata/batch, want batch_retry and batch_manual_retry", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(Batch, workflow.RegisterOptions{Name: BatchWorkflow})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
 	}
 }

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/secretbox"
@@ -174,6 +178,92 @@ func TestFailedBatchIsRetried(t *testing.T) {
 	second, _ := batchedEvents(t, got[1:2], secret)
 	if fmt.Sprint(first) != fmt.Sprint(second) {
 		t.Fatalf("retry sent %v, first attempt %v", second, first)
+	}
+	saveBatchHistory(t, in, got[0].header.Get("webhook-id"), "batch_retry")
+}
+
+// A retry of a batched delivery attempts its batch again, at once and in manual mode,
+// for the members still to be sent; a canceled member is left out of its batch.
+func TestBatchedDeliveryRetryAndCancel(t *testing.T) {
+	t.Parallel()
+	in := startHookd(t, options{})
+	rc := newReceiver(t, always(http.StatusInternalServerError, nil))
+	whID, secret := in.webhook(rc.URL, map[string]any{"throttle": "4s", "maxRetries": 0})
+
+	var dlvs []string
+	for i := range 3 {
+		r := in.postEvent(fmt.Sprintf("member-%d", i), map[string]any{"n": i})
+		if r.status != http.StatusAccepted {
+			t.Fatalf("POST /v1/events = %d: %s", r.status, r.raw)
+		}
+		dlvs = append(dlvs, deliveryTo(t, r, whID))
+	}
+	// Canceled during the window: the batch goes out without it.
+	in.must(http.StatusAccepted, http.MethodPost, "/v1/deliveries/"+dlvs[1]+"/cancel", nil)
+	for _, id := range []string{dlvs[0], dlvs[2]} {
+		in.deliveryStatus(id, "failed", 30*time.Second)
+	}
+	ids, _ := batchedEvents(t, rc.requests(), secret)
+	if fmt.Sprint(ids) != "[member-0 member-2]" {
+		t.Fatalf("batch sent %v, want the two members not canceled", ids)
+	}
+	in.deliveryStatus(dlvs[1], "canceled", time.Second)
+
+	// A retry of one failed member resends it, in its batch, with the same webhook-id.
+	rc.setAnswer(always(http.StatusOK, nil))
+	in.must(http.StatusAccepted, http.MethodPost, "/v1/deliveries/"+dlvs[0]+"/retry", nil)
+	d := in.deliveryStatus(dlvs[0], "succeeded", 30*time.Second)
+	attempts := d.list("attempts")
+	if len(attempts) != 2 || attempts[1]["trigger"] != "manual" {
+		t.Fatalf("attempts %s, want auto then manual", d.raw)
+	}
+	got := rc.requests()
+	if len(got) != 2 || got[1].header.Get("webhook-id") != got[0].header.Get("webhook-id") {
+		t.Fatalf("%d requests; a batch's retry must keep its webhook-id", len(got))
+	}
+	ids, _ = batchedEvents(t, got[1:], secret)
+	if fmt.Sprint(ids) != "[member-0]" {
+		t.Fatalf("retry sent %v, want the retried member only", ids)
+	}
+	// The other member stays failed: it was not retried.
+	if d := in.deliveryStatus(dlvs[2], "failed", time.Second); d.body["attemptCount"] != float64(1) {
+		t.Fatalf("member not retried: %s", d.raw)
+	}
+	saveBatchHistory(t, in, got[0].header.Get("webhook-id"), "batch_manual_retry")
+}
+
+// saveBatchHistory writes every run of batch batchID's workflow to
+// workflows/testdata/batch/<name>_run<n>.json when HOOKD_UPDATE_HISTORIES is set, for the
+// workflows' batch replay test (TestReplayBatchHistories).
+func saveBatchHistory(t *testing.T, in *instance, batchID, name string) {
+	t.Helper()
+	if os.Getenv("HOOKD_UPDATE_HISTORIES") == "" {
+		return
+	}
+	desc, err := in.temporalClient().DescribeWorkflowExecution(context.Background(), dispatch.BatchWorkflowID(batchID), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("..", "..", "workflows", "testdata", "batch")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The first run and, after a retry of a finished batch, the latest one.
+	runs := []string{desc.GetWorkflowExecutionInfo().GetFirstRunId()}
+	if latest := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(); latest != runs[0] {
+		runs = append(runs, latest)
+	}
+	for i, run := range runs {
+		h := in.workflowHistory(dispatch.BatchWorkflowID(batchID), run)
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s_run%d.json", name, i+1))
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s (%d events)", path, len(h.Events))
 	}
 }
 
