@@ -97,8 +97,9 @@ func (a *Activities) CancelBatch(ctx context.Context, batchID string) error {
 // member it was sent for and to the webhook as for one delivery, and a re-execution of
 // an attempt already completed sends nothing and answers as recorded.
 //
-// A batch with no member left to send (all canceled) sends nothing and ends canceled, as
-// does one whose webhook is no longer enabled (its members are canceled with the reason).
+// A batch with no member left to send (each canceled, or ended) sends nothing and ends
+// canceled, as does one whose webhook is no longer enabled (its members are canceled with
+// the reason).
 func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (AttemptResult, error) {
 	st, svc, err := a.batchDeps()
 	if err != nil {
@@ -199,7 +200,7 @@ func recordedResult(rec store.RecordedAttempt) AttemptResult {
 func batchAbandonReason(bc store.BatchContext) string {
 	switch {
 	case len(bc.Members) == 0:
-		return "every delivery of the batch was canceled"
+		return "no delivery of the batch is left to send (each was canceled or has ended)"
 	case bc.Webhook.Status != store.WebhookEnabled:
 		return "webhook is " + strings.ToLower(bc.Webhook.Status)
 	}

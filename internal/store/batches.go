@@ -305,7 +305,7 @@ WITH a AS (
         last_status_code = $4,
         last_error = $7,
         updated_at = now()
-    FROM a WHERE d.batch_id = a.batch_id AND d.id = ANY ($13)
+    FROM a, unnest($13::text[]) AS m (id) WHERE d.id = m.id AND d.batch_id = a.batch_id
 ), w AS (
     UPDATE webhooks w SET
         consecutive_failures = CASE $10::text WHEN 'failed' THEN w.consecutive_failures + 1
