@@ -67,6 +67,12 @@ func (r *runner) scenario(ctx context.Context, sc Scenario) Result {
 			return c
 		})
 	r.progress("%s: %d events posted in %s, waiting for deliveries", sc.Name, len(load.Calls), time.Since(win.begin.At).Round(time.Millisecond))
+	for _, c := range load.Calls {
+		if c.Err != nil {
+			r.progress("%s: first POST without a 2xx answer: %v", sc.Name, c.Err)
+			break
+		}
+	}
 	receipts := r.waitForDeliveries(ctx, sc, load)
 	if sc.Backlog {
 		select {
