@@ -50,10 +50,9 @@ FROM e`
 const DroppedReason = "dropped: the webhook is lossy and was failing when the event arrived"
 
 // insertDeliveriesSQL inserts the deliveries of one event. The delivery of a throttled
-// webhook ($8) joins the webhook's open batch, which openBatchesSQL made sure exists and
-// the shared batch lock keeps open; it is stored as started, since its batch's workflow
-// drives it. Should no open batch be found, it is stored unbatched and unstarted, for the
-// reconciler to send on its own: never lost.
+// webhook ($8) joins the webhook's open batch, which the shared batch lock keeps open,
+// and is stored as started, since its batch's workflow drives it; when the webhook has no
+// open batch it is stored unbatched and unstarted, and openBatch puts it in a new one.
 var insertDeliveriesSQL = `
 INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type, status, last_error, batch_id, workflow_started)
 SELECT n.id, $1, n.webhook_id, $2, $3,
@@ -149,54 +148,73 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 }
 
 // insertDeliveries inserts, in tx, the deliveries of res.Event to webhookIDs (with their
-// dropped flags and throttles), opening the batches of throttled webhooks that have none,
-// in one round trip.
+// dropped flags and throttles). The delivery of a throttled webhook joins the webhook's
+// open batch in the same statement; only when the webhook has none (once per window) does
+// a second round trip open one and put the delivery in it (openBatch).
 func insertDeliveries(ctx context.Context, tx pgx.Tx, res *IngestResult, webhookIDs []string, dropped []bool, throttles []string) error {
 	deliveryIDs := make([]string, len(webhookIDs))
 	for i := range deliveryIDs {
 		deliveryIDs[i] = ids.New(ids.Delivery)
 	}
 	throttled := make([]bool, len(webhookIDs))
-	var (
-		toOpen, batchIDs []string
-		windows          []int64
-		opened           = map[string]bool{}
-	)
+	window := map[string]time.Duration{}
 	for i, t := range throttles {
 		d, err := time.ParseDuration(t)
 		if t == "" || err != nil || d <= 0 || dropped[i] {
 			continue // not throttled (or a value no rule writes: sent one by one)
 		}
-		throttled[i] = true
-		toOpen, batchIDs, windows = append(toOpen, webhookIDs[i]), append(batchIDs, ids.New(ids.Batch)), append(windows, d.Milliseconds())
+		throttled[i], window[webhookIDs[i]] = true, d
 	}
-	b := &pgx.Batch{}
-	if len(toOpen) > 0 {
-		b.Queue(openBatchesSQL, res.Event.OrgID, toOpen, batchIDs, windows).Query(func(rows pgx.Rows) error {
-			var wh string
-			_, err := pgx.ForEachRow(rows, []any{&wh}, func() error {
-				opened[wh] = true
-				return nil
-			})
-			return err
-		})
+	rows, err := tx.Query(ctx, insertDeliveriesSQL, res.Event.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs,
+		dropped, DroppedReason, throttled)
+	if err != nil {
+		return wrap("insert deliveries", err)
 	}
-	b.Queue(insertDeliveriesSQL, res.Event.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs,
-		dropped, DroppedReason, throttled).Query(func(rows pgx.Rows) error {
-		var err error
-		res.Deliveries, err = collectDeliveries(rows)
-		return err
-	})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if res.Deliveries, err = collectDeliveries(rows); err != nil {
 		return wrap("insert deliveries", err)
 	}
 	for i, d := range res.Deliveries {
-		if d.BatchID != "" && opened[d.WebhookID] {
-			// The caller starts the batch it opened (see IngestEvent).
-			res.Deliveries[i].WorkflowStarted = false
+		if w, ok := window[d.WebhookID]; ok && d.BatchID == "" {
+			if res.Deliveries[i], err = openBatch(ctx, tx, d, w); err != nil {
+				return wrap("open batch", err)
+			}
 		}
 	}
 	return nil
+}
+
+// openBatch opens a batch of d's webhook due window from now, unless another transaction
+// opened one meanwhile, and puts d in the webhook's open batch. It returns d with its
+// batch, and with WorkflowStarted false if this call opened the batch: the caller starts
+// the batch it opened (see IngestEvent).
+func openBatch(ctx context.Context, tx pgx.Tx, d Delivery, window time.Duration) (Delivery, error) {
+	var (
+		opened []string
+		out    Delivery
+	)
+	b := &pgx.Batch{}
+	b.Queue(openBatchesSQL, d.OrgID, []string{d.WebhookID}, []string{ids.New(ids.Batch)}, []int64{window.Milliseconds()}).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			opened, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+	// A statement of its own: it sees the batch a concurrent opener committed.
+	b.Queue(`
+        UPDATE deliveries d SET workflow_started = true,
+            batch_id = (SELECT b.id FROM batches b WHERE b.webhook_id = d.webhook_id AND b.state = 'open')
+        WHERE d.id = $1
+        RETURNING `+deliveryCols, d.ID).QueryRow(func(row pgx.Row) error { return row.Scan(deliveryDest(&out)...) })
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return Delivery{}, err
+	}
+	if out.BatchID == "" {
+		return Delivery{}, fmt.Errorf("no open batch for webhook %s after opening one", d.WebhookID)
+	}
+	if len(opened) > 0 {
+		out.WorkflowStarted = false
+	}
+	return out, nil
 }
 
 // CreatePing stores a "ping" event with one pending delivery to the given webhook of the
