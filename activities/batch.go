@@ -47,7 +47,7 @@ type batchService interface {
 	StartBatches(ctx context.Context, bs []store.Batch) error
 	BeginBatchAttempt(ctx context.Context, batchID string, a store.Attempt) (int, error)
 	CompleteBatchAttempt(ctx context.Context, wh store.Webhook, batchID string, memberIDs []string, o dispatch.Outcome) error
-	EndBatch(ctx context.Context, batchID, status, reason string) error
+	EndBatch(ctx context.Context, batchID string, memberIDs []string, status, reason string) error
 	WebhookGone(ctx context.Context, wh store.Webhook, lastError string) error
 }
 
@@ -86,7 +86,7 @@ func (a *Activities) CancelBatch(ctx context.Context, batchID string) error {
 	if err != nil {
 		return err
 	}
-	return svc.EndBatch(ctx, batchID, delivery.StatusCanceled, "batch was canceled")
+	return svc.EndBatch(ctx, batchID, nil, delivery.StatusCanceled, "batch was canceled")
 }
 
 // BatchAttempt sends one signed request for a batch: `{"events": [{id, createdAt, type,
@@ -113,7 +113,7 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 			"batch "+in.BatchID+" no longer exists (its webhook was deleted)", ErrTypeBatchGone, err)
 	case errors.Is(err, secretbox.ErrOpen):
 		reason := "the webhook's signing secret cannot be decrypted: was HOOKD_SECRET_KEY changed?"
-		if ferr := svc.EndBatch(ctx, in.BatchID, delivery.StatusFailed, reason); ferr != nil {
+		if ferr := svc.EndBatch(ctx, in.BatchID, nil, delivery.StatusFailed, reason); ferr != nil {
 			return AttemptResult{}, fmt.Errorf("record undecryptable secret: %w", ferr)
 		}
 		return AttemptResult{}, temporal.NewNonRetryableApplicationError(reason, ErrTypeSecretUndecryptable, err)
@@ -127,10 +127,9 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 				"batch_id", in.BatchID, "overflow_id", bc.Overflow.ID, "err", err)
 		}
 	}
-	policy := bc.Webhook.Policy()
 	if rec := bc.Recorded; rec != nil {
 		res := recordedResult(*rec)
-		d := delivery.Decide(policy, in.BatchID, rec.Number, in.Trigger, res.Outcome, res.RetryAfter)
+		d := delivery.DecideAt(batchPolicy(bc), in.BatchID, rec.Number, in.Trigger, res.Outcome, res.RetryAfter, a.now())
 		res.Status, res.Delay = d.Status, d.Delay
 		if d.DisableWebhook {
 			if err := svc.WebhookGone(ctx, bc.Webhook, rec.Error); err != nil {
@@ -140,7 +139,7 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 		return res, nil
 	}
 	if reason := batchAbandonReason(bc); reason != "" {
-		if err := svc.EndBatch(ctx, in.BatchID, delivery.StatusCanceled, reason); err != nil {
+		if err := svc.EndBatch(ctx, in.BatchID, nil, delivery.StatusCanceled, reason); err != nil {
 			return AttemptResult{}, err
 		}
 		for range bc.Members {
@@ -149,6 +148,16 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 		return AttemptResult{Abandoned: true, Status: delivery.StatusCanceled, Error: reason}, nil
 	}
 
+	if in.Trigger == TriggerAuto {
+		// discardAfter is each delivery's: those past it end failed and are not sent.
+		reason, done, err := a.discardMembers(ctx, svc, &bc)
+		if err != nil {
+			return AttemptResult{}, err
+		}
+		if done {
+			return AttemptResult{Status: delivery.StatusFailed, Error: reason}, nil
+		}
+	}
 	members := bc.MemberIDs()
 	req, sent := a.prepareBatch(ctx, bc, in.Trigger)
 	sent.attempt.ActivityKey = key
@@ -161,7 +170,7 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 		sent = a.send(req, bc.Webhook, sent)
 		stop()
 	}
-	decision := delivery.Decide(policy, in.BatchID, number, in.Trigger, sent.outcome, sent.retryAfter)
+	decision := delivery.DecideAt(batchPolicy(bc), in.BatchID, number, in.Trigger, sent.outcome, sent.retryAfter, a.now())
 	sent.attempt.Number = number
 	sent.attempt.Outcome = string(sent.outcome)
 	if err := svc.CompleteBatchAttempt(ctx, bc.Webhook, in.BatchID, members, dispatch.Outcome{Attempt: sent.attempt, Decision: decision, RunID: runID(ctx)}); err != nil {
@@ -182,6 +191,49 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 		Delay:      decision.Delay,
 		Error:      sent.attempt.Error,
 	}, nil
+}
+
+// batchPolicy is the retry policy of batch bc: its webhook's, given up (discardAfter) when
+// its newest member would be, since the batch goes on while any member may still be sent
+// (each older member is left out once past its own deadline: discardMembers).
+func batchPolicy(bc store.BatchContext) delivery.Policy {
+	p := bc.Webhook.Policy()
+	p.DiscardAfter = time.Duration(bc.Webhook.DiscardAfter)
+	for _, m := range bc.Members {
+		if m.Delivery.CreatedAt.After(p.Created) {
+			p.Created = m.Delivery.CreatedAt
+		}
+	}
+	return p
+}
+
+// discardMembers ends failed the members of bc past their discardAfter and leaves them
+// out of bc. It reports done, with the reason, when no member is left to send.
+func (a *Activities) discardMembers(ctx context.Context, svc batchService, bc *store.BatchContext) (reason string, done bool, err error) {
+	p := bc.Webhook.Policy()
+	p.DiscardAfter = time.Duration(bc.Webhook.DiscardAfter)
+	now := a.now()
+	var expired []string
+	live := bc.Members[:0:0]
+	for _, m := range bc.Members {
+		p.Created = m.Delivery.CreatedAt
+		if r := p.Discarded(now); r != "" {
+			expired, reason = append(expired, m.Delivery.ID), r
+			continue
+		}
+		live = append(live, m)
+	}
+	if len(expired) == 0 {
+		return "", false, nil
+	}
+	if err := svc.EndBatch(ctx, bc.Batch.ID, expired, delivery.StatusFailed, reason); err != nil {
+		return "", false, fmt.Errorf("end discarded batch members: %w", err)
+	}
+	for range expired {
+		a.observeDelivery(delivery.StatusFailed)
+	}
+	bc.Members = live
+	return reason, len(live) == 0, nil
 }
 
 // recordedResult is what an attempt recorded answered.

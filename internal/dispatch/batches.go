@@ -20,7 +20,7 @@ type batchStore interface {
 	MarkBatchesStarted(ctx context.Context, batchIDs []string) error
 	BeginBatchAttempt(ctx context.Context, batchID string, a store.Attempt) (int, error)
 	CompleteBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a store.Attempt, u store.DeliveryUpdate) error
-	EndBatch(ctx context.Context, batchID, status, reason string) error
+	EndBatch(ctx context.Context, batchID string, memberIDs []string, status, reason string) error
 	CloseStaleBatchAttempts(ctx context.Context, requestedBefore time.Time) (int64, error)
 }
 
@@ -87,7 +87,8 @@ func (s *Service) BeginBatchAttempt(ctx context.Context, batchID string, a store
 // attempt loaded) and for the webhook once, as CompleteAttempt does for one delivery (a 410 disables the webhook
 // and announces it). wh is the webhook as the attempt loaded it.
 func (s *Service) CompleteBatchAttempt(ctx context.Context, wh store.Webhook, batchID string, memberIDs []string, o Outcome) error {
-	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook, WorkflowRunID: o.RunID}
+	update := store.DeliveryUpdate{Status: o.Decision.Status, DisableWebhook: o.Decision.DisableWebhook,
+		WorkflowRunID: o.RunID, LastError: o.Decision.Reason}
 	if o.Decision.Status == delivery.StatusRetrying {
 		next := s.now().Add(o.Decision.Delay)
 		update.NextAttemptAt = &next
@@ -105,9 +106,10 @@ func (s *Service) CompleteBatchAttempt(ctx context.Context, wh store.Webhook, ba
 	return s.WebhookGone(ctx, now, o.Attempt.Error)
 }
 
-// EndBatch ends the batch's deliveries still to be sent without an attempt, with status
-// (canceled or failed) and reason: a batch whose webhook is no longer enabled, or a fault
-// no attempt can fix.
-func (s *Service) EndBatch(ctx context.Context, batchID, status, reason string) error {
-	return s.store.EndBatch(ctx, batchID, status, reason)
+// EndBatch ends the batch's deliveries still to be sent without an attempt (only those
+// of memberIDs unless it is nil), with status (canceled or failed) and reason: a batch
+// whose webhook is no longer enabled, members past their discardAfter, or a fault no
+// attempt can fix.
+func (s *Service) EndBatch(ctx context.Context, batchID string, memberIDs []string, status, reason string) error {
+	return s.store.EndBatch(ctx, batchID, memberIDs, status, reason)
 }

@@ -232,6 +232,32 @@ func TestBatchedDeliveryRetryAndCancel(t *testing.T) {
 	saveBatchHistory(t, in, got[0].header.Get("webhook-id"), "batch_manual_retry")
 }
 
+// discardAfter is each delivery's own: the members of a batch past it when the batch's
+// window ends are not sent, and end failed with the reason.
+func TestBatchMembersPastDiscardAfterAreNotSent(t *testing.T) {
+	t.Parallel()
+	in := startHookd(t, options{})
+	rc := newReceiver(t, nil)
+	whID, _ := in.webhook(rc.URL, map[string]any{"throttle": "4s", "discardAfter": "1s"})
+	var dlvs []string
+	for i := range 2 {
+		r := in.postEvent(fmt.Sprintf("stale-%d", i), map[string]any{"n": i})
+		if r.status != http.StatusAccepted {
+			t.Fatalf("POST /v1/events = %d: %s", r.status, r.raw)
+		}
+		dlvs = append(dlvs, deliveryTo(t, r, whID))
+	}
+	for _, id := range dlvs {
+		d := in.deliveryStatus(id, "failed", 30*time.Second)
+		if e := d.str("lastError"); len(e) < 9 || e[:9] != "discarded" || len(d.list("attempts")) != 0 {
+			t.Fatalf("delivery %s: %s, want discarded without an attempt", id, d.raw)
+		}
+	}
+	if n := len(rc.requests()); n != 0 {
+		t.Fatalf("receiver got %d requests, want none", n)
+	}
+}
+
 // saveBatchHistory writes every run of batch batchID's workflow to
 // workflows/testdata/batch/<name>_run<n>.json when HOOKD_UPDATE_HISTORIES is set, for the
 // workflows' batch replay test (TestReplayBatchHistories).

@@ -303,7 +303,7 @@ WITH a AS (
         next_attempt_at = CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN NULL
                                ELSE $11::timestamptz END,
         last_status_code = $4,
-        last_error = $7,
+        last_error = CASE WHEN $15::text <> '' THEN $15::text ELSE $7 END,
         updated_at = now()
     FROM a, unnest($13::text[]) AS m (id) WHERE d.id = m.id AND d.batch_id = a.batch_id
 ), w AS (
@@ -322,8 +322,9 @@ SELECT number FROM a`
 // batchID and its consequences atomically, as CompleteAttempt does for one delivery:
 // every member of memberIDs (those LoadBatch returned) gets u's status and next attempt
 // time, the attempt's status code and error, its number as attempt count (a batch's
-// attempts are its members'), its time as last attempt time and u.WorkflowRunID unless
-// "" (a canceled member stays canceled unless the attempt succeeded),
+// attempts are its members'), its time as last attempt time, u.WorkflowRunID unless ""
+// and u.LastError unless "" (a canceled member stays canceled unless the attempt
+// succeeded),
 // and the webhook is counted once, as for one delivery: its consecutive failures grow by
 // one when the batch failed and reset when it succeeded, it is failing unless the attempt
 // succeeded, and u.DisableWebhook disables it. ErrNotFound if the attempt is gone;
@@ -333,7 +334,7 @@ func (s *Store) CompleteBatchAttempt(ctx context.Context, batchID string, member
 	err := s.pool.QueryRow(ctx, completeBatchAttemptSQL,
 		a.ID, batchID, a.DurationMs, a.ResponseStatus, cleanMap(a.ResponseHeaders),
 		cleanText(a.ResponseBody), cleanText(a.Error), a.RetryAfterMs, a.Outcome,
-		u.Status, u.NextAttemptAt, u.DisableWebhook, memberIDs, u.WorkflowRunID,
+		u.Status, u.NextAttemptAt, u.DisableWebhook, memberIDs, u.WorkflowRunID, cleanText(u.LastError),
 	).Scan(&number)
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return wrap("complete batch attempt", err)
@@ -347,11 +348,12 @@ func (s *Store) CompleteBatchAttempt(ctx context.Context, batchID string, member
 
 // EndBatch ends the pending or retrying deliveries of batch batchID without an attempt,
 // with status (failed or canceled) and reason as their last error, as EndDelivery does
-// for one.
-func (s *Store) EndBatch(ctx context.Context, batchID, status, reason string) error {
+// for one; only those of memberIDs when it is not nil.
+func (s *Store) EndBatch(ctx context.Context, batchID string, memberIDs []string, status, reason string) error {
 	_, err := s.pool.Exec(ctx, `
         UPDATE deliveries SET status = $2, last_error = $3, next_attempt_at = NULL, updated_at = now()
-        WHERE batch_id = $1 AND status IN ('pending', 'retrying')`, batchID, status, cleanText(reason))
+        WHERE batch_id = $1 AND status IN ('pending', 'retrying') AND ($4::text[] IS NULL OR id = ANY ($4))`,
+		batchID, status, cleanText(reason), memberIDs)
 	return wrap("end batch", err)
 }
 
