@@ -196,29 +196,35 @@ func beginAttempt(ctx context.Context, q rowQuerier, a Attempt, runID string) (i
 	return number, nil
 }
 
-// completeAttemptSQL does all of CompleteAttempt in one statement. It locks the delivery,
-// then the attempt, then the webhook (cur, att, wl), in the order BeginAttempt takes
-// them, so that the two never wait on each other in a cycle; with the webhook locked the
-// verdict (v) on its failure count and status is computed once, from its latest
-// version, and written both on the webhook and on the attempt (disabled_webhook). Of
+// lockForCompletionSQL locks a delivery's row, then its webhook's, in the order
+// BeginAttempt takes them (so that the two never wait on each other in a cycle). It is a
+// statement of its own before completeAttemptSQL: a row locked and then updated within
+// one statement can deadlock against a concurrent statement doing the same (the update
+// may meet a newer version than its snapshot's and queue for the tuple again). Holding
+// both locks, completeAttemptSQL reads the webhook's latest version, so that of
 // concurrent completions of one webhook's deliveries each counts on the count the one
 // before left, and only the first to reach the failure limit (or a 410) disables it.
+const lockForCompletionSQL = `
+WITH d AS (SELECT d.webhook_id FROM deliveries d WHERE d.id = $1 FOR NO KEY UPDATE)
+SELECT 1 FROM webhooks w, d WHERE w.id = d.webhook_id FOR NO KEY UPDATE OF w`
+
+// completeAttemptSQL does all of CompleteAttempt in one statement, once
+// lockForCompletionSQL holds the delivery and webhook rows: the verdict (v) on the
+// webhook's failure count and status is computed once and written both on the webhook
+// and on the attempt (disabled_webhook).
 const completeAttemptSQL = `
 WITH cur AS (
     SELECT d.id, d.webhook_id,
         CASE WHEN d.status = 'canceled' AND $10::text <> 'succeeded' THEN d.status ELSE $10::text END AS status
     FROM deliveries d WHERE d.id = $2
-    FOR NO KEY UPDATE
 ), att AS (
     SELECT a.id FROM attempts a
     WHERE a.id = $1 AND a.delivery_id = $2 AND a.state = 'sending' AND EXISTS (SELECT FROM cur)
-    FOR NO KEY UPDATE
 ), wl AS (
     SELECT w.id, w.status, w.consecutive_failures,
         COALESCE((w.settings->>'failureLimit')::int, 0) AS failure_limit
     FROM webhooks w JOIN cur ON w.id = cur.webhook_id
     WHERE EXISTS (SELECT FROM att)
-    FOR NO KEY UPDATE OF w
 ), v AS (
     SELECT wl.id,
         CASE cur.status WHEN 'failed' THEN wl.consecutive_failures + 1
@@ -260,7 +266,7 @@ SELECT a.number, COALESCE((SELECT v.disabled FROM v), ''), (SELECT w.updated_at 
 // a.DeliveryID and its consequences, atomically, as SettleAttempt does, for a caller
 // that needs none of what SettleAttempt returns.
 func (s *Store) CompleteAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) error {
-	_, err := completeAttempt(ctx, s.pool, a, u)
+	_, err := s.SettleAttempt(ctx, a, u)
 	return err
 }
 
@@ -285,30 +291,64 @@ func (s *Store) CompleteAttempt(ctx context.Context, a Attempt, u DeliveryUpdate
 // sending (a later attempt, or the reconciler, closed it as interrupted), in which case
 // nothing changes.
 func (s *Store) SettleAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) (Settled, error) {
-	return completeAttempt(ctx, s.pool, a, u)
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{}) // saves the round trip of a separate BEGIN
+	found := queueCompletion(b, a, u)
+	br := s.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	out, err := found(ctx, tx, br.Close())
+	if err != nil {
+		return Settled{}, err
+	}
+	return out, wrap("complete attempt", tx.Commit(ctx))
 }
 
-func completeAttempt(ctx context.Context, q rowQuerier, a Attempt, u DeliveryUpdate) (Settled, error) {
+// completeAttempt is SettleAttempt within the transaction tx.
+func completeAttempt(ctx context.Context, tx pgx.Tx, a Attempt, u DeliveryUpdate) (Settled, error) {
+	b := &pgx.Batch{}
+	found := queueCompletion(b, a, u)
+	return found(ctx, tx, tx.SendBatch(ctx, b).Close())
+}
+
+// queueCompletion queues on b the statements that complete attempt a (see SettleAttempt)
+// and returns how to read what they did once the batch is closed with closeErr, in the
+// transaction tx they ran in.
+func queueCompletion(b *pgx.Batch, a Attempt, u DeliveryUpdate) func(ctx context.Context, tx pgx.Tx, closeErr error) (Settled, error) {
 	var (
 		out       Settled
 		updatedAt *time.Time
+		completed bool
 	)
-	err := q.QueryRow(ctx, completeAttemptSQL,
+	b.Queue(lockForCompletionSQL, a.DeliveryID)
+	b.Queue(completeAttemptSQL,
 		a.ID, a.DeliveryID, a.DurationMs, a.ResponseStatus, cleanMap(a.ResponseHeaders),
 		cleanText(a.ResponseBody), cleanText(a.Error), a.RetryAfterMs, a.Outcome,
 		u.Status, u.NextAttemptAt, u.DisableWebhook, cleanText(u.LastError), DisabledGone, disabledFailures,
-	).Scan(&out.Number, &out.DisabledWebhook, &updatedAt)
-	if updatedAt != nil {
-		out.WebhookUpdatedAt = *updatedAt
+	).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&out.Number, &out.DisabledWebhook, &updatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		completed = err == nil
+		return err
+	})
+	return func(ctx context.Context, tx pgx.Tx, closeErr error) (Settled, error) {
+		if closeErr != nil {
+			return Settled{}, wrap("complete attempt", closeErr)
+		}
+		if completed {
+			if updatedAt != nil {
+				out.WebhookUpdatedAt = *updatedAt
+			}
+			return out, nil
+		}
+		var state string
+		if err := tx.QueryRow(ctx, `SELECT state FROM attempts WHERE id = $1`, a.ID).Scan(&state); err != nil {
+			return Settled{}, wrap("complete attempt", err)
+		}
+		return Settled{}, fmt.Errorf("complete attempt %s: it is %s: %w", a.ID, state, ErrConflict)
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return out, wrap("complete attempt", err)
-	}
-	var state string
-	if err := q.QueryRow(ctx, `SELECT state FROM attempts WHERE id = $1`, a.ID).Scan(&state); err != nil {
-		return Settled{}, wrap("complete attempt", err)
-	}
-	return Settled{}, fmt.Errorf("complete attempt %s: it is %s: %w", a.ID, state, ErrConflict)
 }
 
 // RecordAttempt records an attempt and its consequences in one transaction, as
