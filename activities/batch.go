@@ -269,7 +269,7 @@ func (a *Activities) prepareBatch(ctx context.Context, bc store.BatchContext, tr
 		OrgID:         bc.Batch.OrgID,
 		Trigger:       trigger,
 		RequestedAt:   started.UTC(),
-		RequestURL:    wh.URL,
+		RequestURL:    maskURL(wh.URL),
 		RequestMethod: wh.Method,
 	}}
 	fail := func(err error, o delivery.Outcome) (*http.Request, sendResult) {
@@ -282,7 +282,7 @@ func (a *Activities) prepareBatch(ctx context.Context, bc store.BatchContext, tr
 	if err != nil {
 		return fail(err, delivery.OutcomeFailed) // no retry brings the value
 	}
-	res.attempt.RequestURL = target
+	res.attempt.RequestURL = maskURL(target)
 	body, contentType := renderBatch(wh, bc.Members)
 	req, err := a.newRequest(ctx, wh, message{ID: bc.Batch.ID, URL: target, Body: body, ContentType: contentType}, started)
 	if err != nil {

@@ -19,7 +19,7 @@ type batchStore interface {
 	UnstartedBatches(ctx context.Context, createdBefore time.Time, limit int) ([]store.Batch, error)
 	MarkBatchesStarted(ctx context.Context, batchIDs []string) error
 	BeginBatchAttempt(ctx context.Context, batchID string, a store.Attempt) (int, error)
-	CompleteBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a store.Attempt, u store.DeliveryUpdate) error
+	CompleteBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a store.Attempt, u store.DeliveryUpdate) (string, error)
 	EndBatch(ctx context.Context, batchID string, memberIDs []string, status, reason string) error
 	CloseStaleBatchAttempts(ctx context.Context, requestedBefore time.Time) (int64, error)
 }
@@ -93,17 +93,15 @@ func (s *Service) CompleteBatchAttempt(ctx context.Context, wh store.Webhook, ba
 		next := s.now().Add(o.Decision.Delay)
 		update.NextAttemptAt = &next
 	}
-	if err := s.store.CompleteBatchAttempt(ctx, batchID, memberIDs, o.Attempt, update); err != nil {
+	disabled, err := s.store.CompleteBatchAttempt(ctx, batchID, memberIDs, o.Attempt, update)
+	if err != nil || disabled == "" {
 		return err
-	}
-	if !o.Decision.DisableWebhook {
-		return nil
 	}
 	now, err := s.store.GetWebhook(ctx, wh.OrgID, wh.ID)
 	if err != nil {
 		return fmt.Errorf("read disabled webhook: %w", err)
 	}
-	return s.WebhookGone(ctx, now, o.Attempt.Error)
+	return s.FinishDisabling(ctx, now, disabled, o.Attempt.Error)
 }
 
 // EndBatch ends the batch's deliveries still to be sent without an attempt (only those

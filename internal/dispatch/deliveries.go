@@ -169,7 +169,7 @@ func (s *Service) CompleteAttempt(ctx context.Context, wh store.Webhook, o Outco
 		next := s.now().Add(o.Decision.Delay)
 		update.NextAttemptAt = &next
 	}
-	settled, err := s.fs().SettleAttempt(ctx, o.Attempt, update)
+	settled, err := s.store.SettleAttempt(ctx, o.Attempt, update)
 	if err != nil || settled.DisabledWebhook == "" {
 		return err
 	}

@@ -7,23 +7,6 @@ import (
 	"github.com/hookd/hookd/internal/store"
 )
 
-// failureStore is what failure handling needs of PostgreSQL beyond Store; *store.Store
-// implements it.
-//
-// TODO(lead): these belong in Store (service.go, H6's file this round); fs() bridges
-// until they are added there.
-type failureStore interface {
-	SettleAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (store.Settled, error)
-	CancelWebhookDeliveries(ctx context.Context, webhookID, reason string) ([]store.Delivery, error)
-	DiscardDelivery(ctx context.Context, id, reason string) (store.Settled, error)
-}
-
-var _ failureStore = (*store.Store)(nil)
-
-// fs is the service's store as a failureStore. Every Store the service is built with is
-// a *store.Store.
-func (s *Service) fs() failureStore { return s.store.(failureStore) }
-
 // DisabledByAdmin is the reason a webhook's deliveries in flight were canceled when an
 // admin set it DISABLED.
 const DisabledByAdmin = "an admin set it DISABLED"
@@ -65,7 +48,7 @@ func (s *Service) FinishDisabling(ctx context.Context, wh store.Webhook, reason,
 // the webhook as the attempt loaded it. A delivery in another status, or gone, is left
 // alone.
 func (s *Service) Discard(ctx context.Context, wh store.Webhook, deliveryID, reason string) error {
-	settled, err := s.fs().DiscardDelivery(ctx, deliveryID, reason)
+	settled, err := s.store.DiscardDelivery(ctx, deliveryID, reason)
 	if err != nil || settled.DisabledWebhook == "" {
 		return err
 	}
@@ -94,7 +77,7 @@ func (s *Service) WebhookUpdated(ctx context.Context, before, after store.Webhoo
 // stopDeliveries cancels the pending and retrying deliveries of wh (pings aside) with
 // reason and tells their workflows, best effort.
 func (s *Service) stopDeliveries(ctx context.Context, wh store.Webhook, reason string) error {
-	ds, err := s.fs().CancelWebhookDeliveries(ctx, wh.ID, reason)
+	ds, err := s.store.CancelWebhookDeliveries(ctx, wh.ID, reason)
 	if err != nil {
 		return fmt.Errorf("stop deliveries of webhook %s: %w", wh.ID, err)
 	}

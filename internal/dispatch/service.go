@@ -49,6 +49,9 @@ type Store interface {
 	GetWebhook(ctx context.Context, orgID, id string) (store.Webhook, error)
 	BeginAttempt(ctx context.Context, a store.Attempt, runID string) (int, error)
 	CompleteAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) error
+	SettleAttempt(ctx context.Context, a store.Attempt, u store.DeliveryUpdate) (store.Settled, error)
+	CancelWebhookDeliveries(ctx context.Context, webhookID, reason string) ([]store.Delivery, error)
+	DiscardDelivery(ctx context.Context, id, reason string) (store.Settled, error)
 	CloseStaleAttempts(ctx context.Context, requestedBefore time.Time) (int64, error)
 	EndDelivery(ctx context.Context, id, status, reason string) error
 	batchStore

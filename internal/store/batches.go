@@ -312,11 +312,20 @@ WITH a AS (
                                               WHEN 'succeeded' THEN 0
                                               ELSE w.consecutive_failures END,
         failing = $10::text <> 'succeeded',
-        status = CASE WHEN $12::bool AND w.status = 'ENABLED' THEN 'DISABLED_DUE_TO_ERRORS' ELSE w.status END,
-        updated_at = CASE WHEN $12::bool AND w.status = 'ENABLED' THEN now() ELSE w.updated_at END
+        status = CASE WHEN w.status = 'ENABLED' AND ($12::bool OR ($10::text = 'failed'
+                          AND COALESCE((w.settings->>'failureLimit')::int, 0) > 0
+                          AND w.consecutive_failures + 1 >= (w.settings->>'failureLimit')::int))
+                      THEN 'DISABLED_DUE_TO_ERRORS' ELSE w.status END,
+        updated_at = CASE WHEN w.status = 'ENABLED' AND ($12::bool OR ($10::text = 'failed'
+                          AND COALESCE((w.settings->>'failureLimit')::int, 0) > 0
+                          AND w.consecutive_failures + 1 >= (w.settings->>'failureLimit')::int))
+                      THEN now() ELSE w.updated_at END
     FROM a, batches b WHERE b.id = a.batch_id AND w.id = b.webhook_id
+    RETURNING CASE WHEN w.status = 'DISABLED_DUE_TO_ERRORS' AND w.updated_at = now()
+                   THEN CASE WHEN $12::bool THEN $16::text ELSE format($17::text, w.consecutive_failures) END
+              END AS disabled
 )
-SELECT number FROM a`
+SELECT a.number, COALESCE((SELECT w.disabled FROM w), '') FROM a`
 
 // CompleteBatchAttempt records what came back for the sending attempt a.ID of batch
 // batchID and its consequences atomically, as CompleteAttempt does for one delivery:
@@ -327,23 +336,26 @@ SELECT number FROM a`
 // succeeded),
 // and the webhook is counted once, as for one delivery: its consecutive failures grow by
 // one when the batch failed and reset when it succeeded, it is failing unless the attempt
-// succeeded, and u.DisableWebhook disables it. ErrNotFound if the attempt is gone;
-// ErrConflict if it is no longer sending.
-func (s *Store) CompleteBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a Attempt, u DeliveryUpdate) error {
+// succeeded, and u.DisableWebhook (a 410) or reaching its failureLimit with a failed batch
+// disables it (API.md failureLimit: a batch counts as one delivery). It returns why it
+// disabled the webhook (DisabledGone, DisabledFailures), "" if it did not. ErrNotFound
+// if the attempt is gone; ErrConflict if it is no longer sending.
+func (s *Store) CompleteBatchAttempt(ctx context.Context, batchID string, memberIDs []string, a Attempt, u DeliveryUpdate) (disabled string, err error) {
 	var number int
-	err := s.pool.QueryRow(ctx, completeBatchAttemptSQL,
+	err = s.pool.QueryRow(ctx, completeBatchAttemptSQL,
 		a.ID, batchID, a.DurationMs, a.ResponseStatus, cleanMap(a.ResponseHeaders),
 		cleanText(a.ResponseBody), cleanText(a.Error), a.RetryAfterMs, a.Outcome,
 		u.Status, u.NextAttemptAt, u.DisableWebhook, memberIDs, u.WorkflowRunID, cleanText(u.LastError),
-	).Scan(&number)
+		DisabledGone, disabledFailures,
+	).Scan(&number, &disabled)
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return wrap("complete batch attempt", err)
+		return disabled, wrap("complete batch attempt", err)
 	}
 	var state string
 	if err := s.pool.QueryRow(ctx, `SELECT state FROM batch_attempts WHERE id = $1`, a.ID).Scan(&state); err != nil {
-		return wrap("complete batch attempt", err)
+		return "", wrap("complete batch attempt", err)
 	}
-	return fmt.Errorf("complete batch attempt %s: it is %s: %w", a.ID, state, ErrConflict)
+	return "", fmt.Errorf("complete batch attempt %s: it is %s: %w", a.ID, state, ErrConflict)
 }
 
 // EndBatch ends the pending or retrying deliveries of batch batchID without an attempt,

@@ -263,7 +263,7 @@ func TestBatchAttemptIsSharedByItsMembers(t *testing.T) {
 	code := 503
 	a.ResponseStatus, a.Error, a.Outcome, a.DurationMs = &code, "receiver answered 503", "retry", 12
 	next := at.Add(time.Minute)
-	if err := s.CompleteBatchAttempt(ctx, bid, members, a, store.DeliveryUpdate{Status: store.StatusRetrying, NextAttemptAt: &next, WorkflowRunID: "run"}); err != nil {
+	if _, err := s.CompleteBatchAttempt(ctx, bid, members, a, store.DeliveryUpdate{Status: store.StatusRetrying, NextAttemptAt: &next, WorkflowRunID: "run"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range members {
@@ -290,7 +290,54 @@ func TestBatchAttemptIsSharedByItsMembers(t *testing.T) {
 	if err != nil || again.Recorded == nil || again.Recorded.Number != 1 || again.Recorded.Outcome != "retry" {
 		t.Fatalf("recorded %+v, %v", again.Recorded, err)
 	}
-	if err := s.CompleteBatchAttempt(ctx, bid, members, a, store.DeliveryUpdate{Status: store.StatusFailed}); err == nil {
+	if _, err := s.CompleteBatchAttempt(ctx, bid, members, a, store.DeliveryUpdate{Status: store.StatusFailed}); err == nil {
 		t.Fatal("completing a completed attempt again succeeded")
+	}
+}
+
+// A failed batch counts as one failed delivery towards the webhook's failureLimit: the
+// batch that reaches it disables the webhook, and says so once.
+func TestBatchFailuresReachTheFailureLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	org := newOrg(t, s)
+	newEventType(t, s, org.ID, "order.created")
+	wh := newWebhook(t, s, org.ID, func(w *store.Webhook) {
+		throttled(time.Second)(w)
+		w.FailureLimit = 2
+	}, "order.created")
+	fail := func(i int) string {
+		t.Helper()
+		bid := deliveryOf(t, ingest(t, s, org.ID, fmt.Sprintf("e%d", i), "order.created"), wh.ID).BatchID
+		bc, err := s.LoadBatch(ctx, bid, fmt.Sprintf("run/%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := store.Attempt{ID: ids.New(ids.Attempt), OrgID: org.ID, Trigger: "auto", RequestedAt: time.Now(),
+			RequestURL: "https://example.com/hook", RequestMethod: "POST", ActivityKey: fmt.Sprintf("run/%d", i)}
+		if _, err := s.BeginBatchAttempt(ctx, bid, a); err != nil {
+			t.Fatal(err)
+		}
+		code := 500
+		a.ResponseStatus, a.Error, a.Outcome = &code, "receiver answered 500", "retry"
+		disabled, err := s.CompleteBatchAttempt(ctx, bid, bc.MemberIDs(), a, store.DeliveryUpdate{Status: store.StatusFailed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return disabled
+	}
+	if got := fail(0); got != "" {
+		t.Fatalf("first failed batch disabled the webhook: %q", got)
+	}
+	if got, want := fail(1), store.DisabledFailures(2); got != want {
+		t.Fatalf("second failed batch: disabled %q, want %q", got, want)
+	}
+	got, err := s.GetWebhook(ctx, org.ID, wh.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.WebhookDisabledDueToErrors || got.ConsecutiveFailures != 2 {
+		t.Fatalf("webhook %s with %d failures, want DISABLED_DUE_TO_ERRORS with 2", got.Status, got.ConsecutiveFailures)
 	}
 }

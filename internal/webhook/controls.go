@@ -76,6 +76,16 @@ func (s Settings) checkControls(v *validation.Errors) {
 		v.Add("failureLimit", "must be from 0 (never disable) to %d", maxFailureLimit)
 	}
 	checkDuration(v, "throttle", time.Duration(s.Throttle), minThrottle, maxThrottle)
+	if s.Throttle != 0 {
+		// A batch is seed 003's {"events": [...]}, sent for many events at once: nothing
+		// in it is one event's.
+		if s.BodyTemplate != "" {
+			v.Add("bodyTemplate", "cannot be combined with throttle: a batch is sent as {\"events\": [...]}")
+		}
+		if strings.Contains(strings.ReplaceAll(s.URL, "{webhookId}", ""), "{") {
+			v.Add("url", "with throttle may hold only the {webhookId} placeholder: a batch has many events")
+		}
+	}
 	checkDuration(v, "discardAfter", time.Duration(s.DiscardAfter), minDiscardAfter, maxDiscardAfter)
 	if !slices.Contains(Levels, s.Level) {
 		v.Add("level", "must be one of %s", strings.Join(Levels, ", "))
