@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/hookd/hookd/internal/redact"
 )
@@ -36,32 +35,7 @@ func maskHeaders(h http.Header) map[string]string {
 // credential's (redact.Sensitive: "?api_key=…", "?access_token=…") by redact.Masked;
 // the rest as written. A URL that cannot be parsed is shown as redact.Masked. The request
 // itself carries the real values.
-func maskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redact.Masked
-	}
-	if u.RawQuery != "" {
-		params := strings.Split(u.RawQuery, "&")
-		for i, param := range params {
-			name, _, hasValue := strings.Cut(param, "=")
-			if decoded, err := url.QueryUnescape(name); err == nil {
-				name = decoded
-			}
-			if hasValue && redact.Sensitive(name) {
-				params[i] = param[:strings.IndexByte(param, '=')+1] + redact.Masked
-			}
-		}
-		u.RawQuery = strings.Join(params, "&")
-	}
-	if u.User == nil {
-		return u.String()
-	}
-	// url.URL escapes the mask's asterisks in user information: write a plain stand-in,
-	// which String puts right after the first "//", and replace it.
-	u.User = url.User("x")
-	return strings.Replace(u.String(), "//x@", "//"+redact.Masked+"@", 1)
-}
+func maskURL(raw string) string { return redact.URL(raw) }
 
 // maskURLError returns err with the URL a *url.Error names (net/http's "Post \"…\": …",
 // url.Parse's "parse \"…\": …") as maskURL shows it, so an attempt's error, which is also

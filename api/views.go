@@ -238,7 +238,7 @@ func viewAttempt(a store.Attempt) attemptView {
 	v := attemptView{
 		ID: a.ID, Number: a.Number, Trigger: a.Trigger, State: a.State, RequestedAt: timestamp(a.RequestedAt),
 		// Masked when recorded; masked again for records made under an older rule.
-		Request: attemptRequest{URL: a.RequestURL, Method: a.RequestMethod, Headers: redact.Headers(a.RequestHeaders)},
+		Request: attemptRequest{URL: redact.URL(a.RequestURL), Method: a.RequestMethod, Headers: redact.Headers(a.RequestHeaders)},
 		Error:   optString(a.Error),
 	}
 	if a.State == store.AttemptCompleted {
