@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,7 +44,7 @@ func Environment(cfg Config, h *Hookd) Env {
 			}
 		}
 		e.Target = "`hookd dev` subprocess: embedded Temporal (HOOKD_TEMPORAL_STORE=" + store + "), private PostgreSQL, fresh data dir"
-		e.ExtraEnv = cfg.Launch.Env
+		e.ExtraEnv = append(slices.Clone(BaseEnv), cfg.Launch.Env...) // as StartHookd applies them
 	} else {
 		e.Target = "running hookd at " + cfg.URL
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -51,9 +52,16 @@ func (h *Hookd) PostmasterPID() (int, error) {
 // Launch says how to start hookd dev.
 type Launch struct {
 	Binary string   // the hookd binary, run as `Binary dev`
-	Env    []string // K=V applied last, over the benchmark's own settings
+	Env    []string // K=V applied last, over the benchmark's own settings (BaseEnv)
 	Keep   bool     // keep the data directory afterwards
 }
+
+// BaseEnv is the benchmark's own settings of the hookd it starts, before Launch.Env:
+// no per-key API rate limit (HOOKD_API_RATE_LIMIT=0), since the benchmark posts every
+// event with one API key and the scenarios measure delivery throughput, not that limit
+// (1,000 requests/s per key by default, which the batch scenario passes). Pass
+// --env HOOKD_API_RATE_LIMIT=1000 to measure with it.
+var BaseEnv = []string{"HOOKD_API_RATE_LIMIT=0"}
 
 // StartHookd runs `hookd dev` as a subprocess with a fresh data directory (and so its own
 // private PostgreSQL) on free loopback ports, without the Web UI, and waits until
@@ -79,7 +87,7 @@ func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
 		Binary:   l.Binary,
 		DataDir:  dataDir,
 		AdminKey: key,
-		Env:      l.Env,
+		Env:      append(slices.Clone(BaseEnv), l.Env...),
 		LogFile:  filepath.Join(dir, "hookd.log"),
 	})
 	if err != nil {

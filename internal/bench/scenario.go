@@ -109,7 +109,7 @@ func Scenarios(s Sizes) map[string]Scenario {
 		},
 		ScenarioBatch: {
 			Name: ScenarioBatch, Fanout: 1, Events: batchEvents(s), Concurrency: s.Concurrency, Duration: closedLoopLimit, Answer: ok,
-			Description:   fmt.Sprintf("%d events as fast as %d concurrent POSTs allow to one webhook with throttle 1s (batched), fan-out 1", batchEvents(s), s.Concurrency),
+			Description:   fmt.Sprintf("%d events as fast as %d concurrent POSTs allow to one webhook with throttle 1s (batched), fan-out 1; a hookd the benchmark starts has no per-key API rate limit (HOOKD_API_RATE_LIMIT=0), so that the figure is delivery throughput, not that limit", batchEvents(s), s.Concurrency),
 			RetrySchedule: []string{"1s"}, MaxRetries: 5, Throttle: "1s",
 		},
 		ScenarioBacklog: {
