@@ -30,29 +30,74 @@ import (
 // A valid event that finds Options.MaxInFlight publishes in flight waits for a slot; if
 // none frees in time it is ErrOverloaded and nothing is stored (a repeated ev.ID is still
 // answered).
+//
+// An event whose shape is fine is checked against its type in the transaction that
+// stores it (store.IngestEventChecked: the type is read in the insert's round trip, and
+// nothing is stored when the check fails); one with shape problems, or one that finds no
+// publish slot, is checked first, so that all its problems are answered together.
 func (s *Service) Publish(ctx context.Context, ev store.Event, shape *validation.Errors) (store.IngestResult, error) {
 	var v validation.Errors
 	v.Merge(shape)
-	if ev.Type != "" {
-		if err := s.checkType(ctx, ev, &v); err != nil {
+	ci, inTx := s.store.(checkedIngester)
+	inTx = inTx && v.Err() == nil && ev.Type != "" && ev.Data != nil
+	if !inTx {
+		if err := s.invalid(ctx, ev, &v); err != nil {
 			return store.IngestResult{}, err
 		}
 	}
-	if err := v.Err(); err != nil {
-		return store.IngestResult{}, err
-	}
 	leave, ok := s.admission.enter(ctx)
 	if !ok {
+		if inTx { // not checked yet: an invalid event is answered as such
+			if err := s.invalid(ctx, ev, &v); err != nil {
+				return store.IngestResult{}, err
+			}
+		}
 		return s.refused(ctx, ev)
 	}
 	defer leave()
-	return s.ingest(ctx, ev)
+	if !inTx {
+		return s.ingest(ctx, ev)
+	}
+	res, err := ci.IngestEventChecked(ctx, ev, func(et store.EventType, err error) error {
+		if err := s.judgeType(ev, et, err, &v); err != nil {
+			return err
+		}
+		return v.Err()
+	})
+	if err != nil {
+		return store.IngestResult{}, err
+	}
+	s.startNow(ctx, res.Deliveries)
+	return res, nil
+}
+
+// checkedIngester is a Store that reads an event's type in the transaction storing it
+// (*store.Store does); Publish checks the type first with any other.
+type checkedIngester interface {
+	IngestEventChecked(ctx context.Context, ev store.Event, check store.TypeCheck) (store.IngestResult, error)
+}
+
+// invalid returns what is wrong with ev (v holds its shape's problems): its type's and
+// data's problems added to v's as *validation.Errors, an error reading the type, or nil
+// when ev is valid.
+func (s *Service) invalid(ctx context.Context, ev store.Event, v *validation.Errors) error {
+	if ev.Type != "" {
+		if err := s.checkType(ctx, ev, v); err != nil {
+			return err
+		}
+	}
+	return v.Err()
 }
 
 // checkType adds to v what is wrong with ev's type and, when the type is fine and ev has
 // data, with the data against the type's schema.
 func (s *Service) checkType(ctx context.Context, ev store.Event, v *validation.Errors) error {
 	et, err := s.store.GetEventType(ctx, ev.OrgID, ev.Type)
+	return s.judgeType(ev, et, err, v)
+}
+
+// judgeType is checkType given the type as GetEventType returned it (et, err).
+func (s *Service) judgeType(ev store.Event, et store.EventType, err error, v *validation.Errors) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		v.Add("type", "unknown event type %q; create it with POST /v1/event-types", ev.Type)

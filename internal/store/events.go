@@ -85,6 +85,32 @@ var eventDeliveriesSQL = `SELECT ` + deliveryCols + ` FROM deliveries d WHERE d.
 // false, so that its caller starts the batch's workflow (Schedule of the delivery), once
 // per batch, and marks it started (MarkWorkflowsStarted).
 func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error) {
+	return s.ingestEvent(ctx, ev, nil)
+}
+
+// TypeCheck judges an event before IngestEvent writes anything for good: it gets the
+// event's type as GetEventType returns it (err is ErrNotFound when the organization has
+// no such type), and a non-nil answer makes IngestEventChecked store nothing and return
+// that answer.
+type TypeCheck func(et EventType, err error) error
+
+// IngestEventChecked is IngestEvent with the event's type read in the same transaction
+// and round trip as the event's insert (one round trip fewer than GetEventType first):
+// check judges the event by its type (existence, built in, the data against its schema)
+// before the deliveries are inserted, and if it answers an error the transaction is
+// rolled back, nothing is stored and that error is returned, whether or not ev.ID
+// existed.
+func (s *Store) IngestEventChecked(ctx context.Context, ev Event, check TypeCheck) (IngestResult, error) {
+	if check == nil {
+		return IngestResult{}, errors.New("ingest event: nil type check")
+	}
+	return s.ingestEvent(ctx, ev, check)
+}
+
+// eventTypeSQL reads an event type, as GetEventType does.
+const eventTypeSQL = `SELECT ` + eventTypeCols + ` FROM event_types t WHERE t.org_id = $1 AND t.name = $2`
+
+func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (IngestResult, error) {
 	if ev.ID == "" {
 		ev.ID = ids.New(ids.Event)
 	}
@@ -103,7 +129,19 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 		dropped    []bool
 		throttles  []string
 		locked     int64
+		et         EventType
+		etErr      error
 	)
+	if check != nil {
+		b.Queue(eventTypeSQL, ev.OrgID, ev.Type).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(eventTypeDest(&et)...)
+			if errors.Is(err, pgx.ErrNoRows) {
+				etErr = wrap("get event type", err)
+				return nil
+			}
+			return err
+		})
+	}
 	b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data), ev.Level, webhook.Levels).
 		QueryRow(func(row pgx.Row) error {
 			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped, &throttles, &locked)...)
@@ -121,6 +159,11 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event) (IngestResult, error)
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 	if err := br.Close(); err != nil {
 		return IngestResult{}, wrap("insert event", err)
+	}
+	if check != nil {
+		if err := check(et, etErr); err != nil {
+			return IngestResult{}, err // rolled back: nothing stored
+		}
 	}
 
 	if !res.Created {
