@@ -1,10 +1,8 @@
 package workflows
 
 import (
-	"errors"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookd/hookd/activities"
@@ -58,7 +56,7 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 		// reconciler) is sent at once.
 		var sendAt time.Time
 		if err := workflow.ExecuteLocalActivity(ctx, a.BatchWindow, in.BatchID).Get(ctx, &sendAt); err != nil {
-			return state, endBatchOnFault(ctx, &state, err)
+			return state, endOnFault(ctx, &state, err)
 		}
 		if wait := sendAt.Sub(workflow.Now(ctx)); wait > 0 {
 			switch waitForNextAttempt(ctx, wait, retryCh, cancelCh) {
@@ -73,7 +71,7 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 		input := activities.BatchAttemptInput{BatchID: in.BatchID, Trigger: trigger}
 		var res activities.AttemptResult
 		if err := workflow.ExecuteActivity(ctx, a.BatchAttempt, input).Get(ctx, &res); err != nil {
-			return state, endBatchOnFault(ctx, &state, err)
+			return state, endOnFault(ctx, &state, err)
 		}
 		delay := settle(ctx, &state, activities.AttemptInput{DeliveryID: in.BatchID, Trigger: trigger}, res)
 		if err := upsertStatus(ctx, state); err != nil {
@@ -105,26 +103,4 @@ func cancelBatch(ctx workflow.Context, state *DeliveryState, batchID string) err
 	}
 	state.Status, state.NextAttemptAt = delivery.StatusCanceled, time.Time{}
 	return upsertStatus(ctx, *state)
-}
-
-// endBatchOnFault is endOnFault for a batch: a batch that is gone ends canceled, one
-// whose webhook's secret cannot be opened failed.
-func endBatchOnFault(ctx workflow.Context, state *DeliveryState, err error) error {
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) {
-		return err
-	}
-	switch appErr.Type() {
-	case activities.ErrTypeBatchGone:
-		state.Status = delivery.StatusCanceled
-	case activities.ErrTypeSecretUndecryptable:
-		state.Status = delivery.StatusFailed
-	default:
-		return err
-	}
-	state.NextAttemptAt, state.LastError = time.Time{}, appErr.Message()
-	if uerr := upsertStatus(ctx, *state); uerr != nil {
-		return uerr
-	}
-	return err
 }

@@ -158,14 +158,15 @@ func settle(ctx workflow.Context, state *DeliveryState, in activities.AttemptInp
 // endOnFault ends the run on an attempt that failed with a fault rather than an outcome,
 // and returns the error the workflow fails with. A permanent fault (a non-retryable
 // application error of a type named in activities) shows in the state and the search
-// attributes as the end it is: failed, or canceled for a delivery that no longer exists.
+// attributes as the end it is: failed, or canceled for a delivery (or batch) that no
+// longer exists.
 func endOnFault(ctx workflow.Context, state *DeliveryState, err error) error {
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) {
 		return err
 	}
 	switch appErr.Type() {
-	case activities.ErrTypeDeliveryGone:
+	case activities.ErrTypeDeliveryGone, activities.ErrTypeBatchGone:
 		state.Status = delivery.StatusCanceled
 	case activities.ErrTypeSecretUndecryptable:
 		state.Status = delivery.StatusFailed
