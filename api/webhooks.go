@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -32,6 +33,23 @@ func (s *server) checkSubscribed(ctx context.Context, orgID string, events []str
 		}
 	}
 	return nil
+}
+
+// subscribedGone answers a webhook write the store refused because an event type it
+// names was deleted after checkSubscribed passed: the 422 that check gives now, naming
+// the given events by their index.
+func (s *server) subscribedGone(ctx context.Context, org string, events *[]string) error {
+	var v ValidationError
+	if events != nil {
+		if err := s.checkSubscribed(ctx, org, *events, &v); err != nil {
+			return err
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	// Deleted and created again meanwhile: nothing was written; the same request now succeeds.
+	return errorf(http.StatusConflict, "an event type it names was deleted while the webhook was written; send it again")
 }
 
 // applyWebhookInput applies in onto w (every given field; see webhookInput.apply) and
@@ -84,6 +102,9 @@ func (s *server) createWebhook(c *gin.Context) {
 	}
 	w.ID, w.OrgID, w.Secret, w.SecretPrefix = ids.New(ids.Webhook), org, secret, secret[:secretPrefixLen]
 	created, err := s.store.CreateWebhook(ctx, w)
+	if errors.Is(err, store.ErrEventTypeMissing) {
+		err = s.subscribedGone(ctx, org, in.Events)
+	}
 	if err != nil {
 		fail(c, err)
 		return
@@ -153,6 +174,9 @@ func (s *server) updateWebhook(c *gin.Context) {
 		return
 	}
 	updated, err := s.store.UpdateWebhook(ctx, w)
+	if errors.Is(err, store.ErrEventTypeMissing) {
+		err = s.subscribedGone(ctx, org, in.Events)
+	}
 	if err != nil {
 		fail(c, describe(err, "no webhook %q", id))
 		return

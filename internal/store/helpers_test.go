@@ -69,6 +69,12 @@ func newWebhook(t *testing.T, s *store.Store, orgID string, edit func(*store.Web
 	if edit != nil {
 		edit(&w)
 	}
+	// The store writes only webhooks whose event types exist (see DeleteEventType).
+	if _, err := s.Pool().Exec(context.Background(), `
+        INSERT INTO event_types (org_id, name) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+		w.OrgID, w.Events); err != nil {
+		t.Fatal(err)
+	}
 	got, err := s.CreateWebhook(context.Background(), w)
 	if err != nil {
 		t.Fatal(err)

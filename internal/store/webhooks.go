@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -36,13 +37,23 @@ func (s *Store) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 		return Webhook{}, fmt.Errorf("seal webhook secrets: %w", err)
 	}
 	var r webhookRow
+	// The event types it names are held (FOR KEY SHARE) until the insert commits, and it
+	// inserts only if every one is there: a DeleteEventType waits for it and then sees
+	// the webhook, or ran first and the type is gone (ErrEventTypeMissing).
 	err = s.pool.QueryRow(ctx, `
+        WITH types AS (
+            SELECT t.name FROM event_types t WHERE t.org_id = $2 AND t.name = ANY ($4::text[]) FOR KEY SHARE
+        )
         INSERT INTO webhooks AS w (id, org_id, settings, events, events_policy, status, secret_enc, secret_prefix, secrets_enc)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+        WHERE (SELECT count(*) FROM types) = cardinality($4::text[])
         RETURNING `+webhookCols,
 		w.ID, w.OrgID, settings, settings.Events, settings.EventsPolicy, cmp.Or(w.Status, WebhookEnabled),
 		sealed, w.SecretPrefix, secrets,
 	).Scan(r.dest()...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Webhook{}, fmt.Errorf("create webhook: %w", ErrEventTypeMissing)
+	}
 	if err != nil {
 		return Webhook{}, wrap("create webhook", err)
 	}
@@ -88,7 +99,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
 	if err != nil {
 		return Webhook{}, fmt.Errorf("seal webhook secrets: %w", err)
 	}
-	return s.queryWebhook(ctx, "update webhook", `
+	// As in CreateWebhook, the event types it names are held until the update commits;
+	// one it does not name already must still be there.
+	updated, err := s.queryWebhook(ctx, "update webhook", `
+        WITH types AS (
+            SELECT t.name FROM event_types t WHERE t.org_id = $1 AND t.name = ANY ($4::text[]) FOR KEY SHARE
+        )
         UPDATE webhooks w SET settings = $3, events = $4, events_policy = $5, status = $6,
             secrets_enc = $7,
             consecutive_failures = CASE WHEN $6 = 'ENABLED' AND w.status <> 'ENABLED' THEN 0
@@ -96,8 +112,22 @@ func (s *Store) UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
             failing = CASE WHEN $6 = 'ENABLED' AND w.status <> 'ENABLED' THEN false ELSE w.failing END,
             updated_at = now()
         WHERE w.org_id = $1 AND w.id = $2
+          AND NOT EXISTS (SELECT 1 FROM unnest($4::text[]) AS n (name)
+                          WHERE n.name NOT IN (SELECT name FROM types) AND n.name <> ALL (w.events))
         RETURNING `+webhookCols,
 		w.OrgID, w.ID, settings, settings.Events, settings.EventsPolicy, cmp.Or(w.Status, WebhookEnabled), secrets)
+	if !errors.Is(err, ErrNotFound) {
+		return updated, err
+	}
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE org_id = $1 AND id = $2)`,
+		w.OrgID, w.ID).Scan(&exists); err != nil {
+		return Webhook{}, wrap("update webhook", err)
+	}
+	if exists {
+		return Webhook{}, fmt.Errorf("update webhook: %w", ErrEventTypeMissing)
+	}
+	return Webhook{}, fmt.Errorf("update webhook: %w", ErrNotFound)
 }
 
 // DeleteWebhook deletes a webhook with its deliveries and their attempts; ErrNotFound if

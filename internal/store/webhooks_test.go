@@ -56,6 +56,7 @@ func TestWebhookCRUD(t *testing.T) {
 		wantErr(t, s.DeleteWebhook(ctx, other.ID, w.ID), store.ErrNotFound)
 	})
 	t.Run("update", func(t *testing.T) {
+		newEventType(t, s, o.ID, "x.y") // the store writes only webhooks whose event types exist
 		upd := w
 		upd.Name, upd.URL, upd.Events, upd.EventsPolicy = "renamed", "https://example.org/h", []string{"x.y"}, "exclude"
 		upd.Headers, upd.TimeoutSeconds, upd.MaxRetries = nil, 5, 0

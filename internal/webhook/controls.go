@@ -100,9 +100,3 @@ func checkDuration(v *validation.Errors, field string, d, lo, hi time.Duration) 
 }
 
 func fmtDuration(d time.Duration) string { return delivery.FormatSchedule([]time.Duration{d})[0] }
-
-// LevelAtLeast reports whether an event of level eventLevel reaches a webhook of level
-// min (both among Levels; an unknown one counts as the lowest).
-func LevelAtLeast(eventLevel, min string) bool {
-	return slices.Index(Levels, eventLevel) >= slices.Index(Levels, min)
-}
