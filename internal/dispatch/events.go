@@ -177,7 +177,10 @@ func (s *Service) emitWebhookDisabled(ctx context.Context, wh store.Webhook, why
 		ID:        fmt.Sprintf("%s.%s.%d", store.EventTypeWebhookDisabled, wh.ID, wh.UpdatedAt.UnixMicro()),
 		Type:      store.EventTypeWebhookDisabled,
 		Timestamp: s.now().UTC(),
-		Data:      data,
+		// Deliveries to the endpoint have stopped: an error, so that a webhook whose
+		// level filters out lesser events still hears of it.
+		Level: "error",
+		Data:  data,
 	})
 	if err != nil {
 		return fmt.Errorf("emit webhook.disabled for %s: %w", wh.ID, err)

@@ -60,6 +60,11 @@ func TestFailureLimitDisablesOnceUnderConcurrency(t *testing.T) {
 	f := newFixture(t)
 	f.withFailureLimit(t, 3)
 	watcher := f.webhook(t, "ops", store.EventTypeWebhookDisabled)
+	// A watcher that hears only errors still hears of a disabling (level error).
+	watcher.Level = "error"
+	if _, err := f.st.UpdateWebhook(ctx, watcher); err != nil {
+		t.Fatal(err)
+	}
 	retrying := f.publish(t, "order-retrying")
 	f.retrying(t, retrying.ID)
 	_, ping, err := f.svc.Ping(ctx, f.org, f.hook.ID)
