@@ -1,11 +1,15 @@
 package activities
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/hookd/hookd/internal/redact"
+	"github.com/hookd/hookd/internal/store"
 )
 
 // setHeaders sets the headers of a request whose body is of contentType: hookd's
@@ -47,4 +51,51 @@ func maskURLError(err error) error {
 		ue.URL = maskURL(ue.URL)
 	}
 	return err
+}
+
+// minEchoLen is the shortest credential scrubEchoes looks for: a shorter one would mask
+// ordinary text of the answer.
+const minEchoLen = 6
+
+// scrubEchoes masks, in what a receiver answered (body and header values), every
+// credential the request carried or the webhook holds (API.md: credentials appear in no
+// attempt record): the values of credential headers (redact.Sensitive: Authorization
+// whole and without its scheme, a Basic password), the auth's password, token and client
+// secret, and the signing secrets. A receiver's error page echoing the request is common.
+func scrubEchoes(res *sendResult, req *http.Request, wh store.Webhook) {
+	secrets := []string{wh.Auth.Password, wh.Auth.Token, wh.Auth.ClientSecret, wh.Secret}
+	secrets = append(secrets, wh.GraceSecrets...)
+	for name, values := range req.Header {
+		if !redact.Sensitive(name) {
+			continue
+		}
+		for _, v := range values {
+			secrets = append(secrets, v)
+			scheme, cred, ok := strings.Cut(v, " ")
+			if !ok {
+				continue
+			}
+			secrets = append(secrets, cred)
+			if strings.EqualFold(scheme, "Basic") {
+				if pair, err := base64.StdEncoding.DecodeString(cred); err == nil {
+					_, password, _ := strings.Cut(string(pair), ":")
+					secrets = append(secrets, password)
+				}
+			}
+		}
+	}
+	// Longest first, so a credential containing another is masked whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	mask := func(s string) string {
+		for _, secret := range secrets {
+			if len(secret) >= minEchoLen {
+				s = strings.ReplaceAll(s, secret, redact.Masked)
+			}
+		}
+		return s
+	}
+	res.attempt.ResponseBody = mask(res.attempt.ResponseBody)
+	for name, value := range res.attempt.ResponseHeaders {
+		res.attempt.ResponseHeaders[name] = mask(value)
+	}
 }

@@ -138,6 +138,7 @@ func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) s
 	res.attempt.ResponseStatus = &code
 	res.attempt.ResponseHeaders = flattenHeaders(resp.Header)
 	res.attempt.ResponseBody = string(kept) // the store makes it valid UTF-8
+	scrubEchoes(&res, req, wh)
 	res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
 	if readErr != nil {
 		res.attempt.Error = fmt.Sprintf("read response body: %v", readErr)
