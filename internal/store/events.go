@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,7 +35,7 @@ WITH e AS (
     ON CONFLICT (org_id, id) DO NOTHING
     RETURNING ` + eventCols + `
 ), m AS (
-    SELECT w.id, w.seq, COALESCE((w.settings->>'lossy')::boolean, false) AND w.failing AS dropped,
+    SELECT w.id, w.seq, ` + droppedSQL + ` AS dropped,
         COALESCE(w.settings->>'throttle', '') AS throttle
     FROM webhooks w
     WHERE w.org_id = $1 AND w.status = 'ENABLED' AND $3 <> 'ping'
@@ -45,6 +46,18 @@ SELECT ` + eventCols + `, ARRAY(SELECT m.id FROM m ORDER BY m.seq), ARRAY(SELECT
     ARRAY(SELECT m.throttle FROM m ORDER BY m.seq),
     (SELECT count(pg_advisory_xact_lock_shared(` + batchLockKey("m.id") + `)) FROM m WHERE m.throttle <> '' AND NOT m.dropped)
 FROM e`
+
+// droppedSQL says whether webhook w drops a new notification (API.md `lossy`): it is
+// lossy and failing (its newest finished attempt failed), and it was attempted within
+// LossyProbeInterval. Past that, notifications go through again as probes, so that a
+// receiver that recovers is found (seed 003: dropped "when the endpoint is unreachable or
+// persistently failing", not for ever); a probe that fails drops the next ones again.
+var droppedSQL = `(COALESCE((w.settings->>'lossy')::boolean, false) AND w.failing
+        AND w.last_triggered_at > now() - make_interval(secs => ` + strconv.Itoa(int(LossyProbeInterval.Seconds())) + `))`
+
+// LossyProbeInterval is how long after its last attempt a failing lossy webhook lets
+// notifications through again (see droppedSQL).
+const LossyProbeInterval = 60 * time.Second
 
 // DroppedReason is the last error of a notification a lossy webhook dropped.
 const DroppedReason = "dropped: the webhook is lossy and was failing when the event arrived"
