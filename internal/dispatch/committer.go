@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +21,7 @@ type groupIngester interface {
 // is no caller's: it outlives one that hangs up).
 const (
 	groupSize    = 32
-	groupRunners = 4
+	groupRunners = 2
 	groupTimeout = 30 * time.Second
 )
 
@@ -110,9 +111,19 @@ func (c *committer) store(base context.Context, group []*groupItem) {
 	}
 	ctx, cancel := context.WithTimeout(base, groupTimeout)
 	defer cancel()
-	outs := c.st.IngestEvents(ctx, evs)
-	for i, it := range group {
-		it.out = outs[i]
-		close(it.done)
-	}
+	outs := make([]store.IngestOutcome, len(group))
+	defer func() {
+		// A panic (a check's, say) answers every caller of the group with an error
+		// instead of taking the process down from this goroutine or leaving them waiting.
+		if p := recover(); p != nil {
+			for i := range outs {
+				outs[i] = store.IngestOutcome{Err: fmt.Errorf("store events: panic: %v", p)}
+			}
+		}
+		for i, it := range group {
+			it.out = outs[i]
+			close(it.done)
+		}
+	}()
+	copy(outs, c.st.IngestEvents(ctx, evs))
 }

@@ -79,6 +79,58 @@ func (s *Store) IngestEvents(ctx context.Context, evs []CheckedEvent) []IngestOu
 	return out
 }
 
+// insertEventsSQL is insertEventSQL for several events at once ($1-$6: arrays of their
+// organizations, ids, types, times, data and levels; $7 webhook.Levels): it inserts
+// each event whose id is new in its organization (the first one of the arrays when an id
+// repeats) and returns, for each event inserted, the event with the ids, dropped flags
+// and throttles of its webhooks in their order of creation. It takes, shared, the batch
+// lock of every throttled webhook one of the events notifies (see insertEventSQL).
+var insertEventsSQL = `
+WITH i AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+        WITH ORDINALITY AS i (org_id, id, type, occurred_at, data, level, n)
+), e AS (
+    INSERT INTO events AS e (org_id, id, type, occurred_at, data, level)
+    SELECT i.org_id, i.id, i.type, i.occurred_at, i.data::json, i.level FROM i ORDER BY i.n
+    ON CONFLICT (org_id, id) DO NOTHING
+    RETURNING ` + eventCols + `
+), m AS (
+    SELECT e.org_id AS event_org, e.id AS event_id, w.id, w.seq,
+        COALESCE((w.settings->>'lossy')::boolean, false) AND w.failing AS dropped,
+        COALESCE(w.settings->>'throttle', '') AS throttle
+    FROM e JOIN webhooks w ON w.org_id = e.org_id
+    WHERE w.status = 'ENABLED' AND e.type <> 'ping'
+      AND (CASE w.events_policy WHEN 'include' THEN e.type = ANY (w.events) ELSE NOT (e.type = ANY (w.events)) END)
+      AND array_position($7::text[], COALESCE(NULLIF(w.settings->>'level', ''), $7[1])) <= array_position($7::text[], e.level)
+), l AS (
+    SELECT count(pg_advisory_xact_lock_shared(` + batchLockKey("t.id") + `)) AS n
+    FROM (SELECT DISTINCT m.id FROM m WHERE m.throttle <> '' AND NOT m.dropped ORDER BY m.id) t
+)
+SELECT ` + eventCols + `,
+    ARRAY(SELECT m.id FROM m WHERE m.event_org = e.org_id AND m.event_id = e.id ORDER BY m.seq),
+    ARRAY(SELECT m.dropped FROM m WHERE m.event_org = e.org_id AND m.event_id = e.id ORDER BY m.seq),
+    ARRAY(SELECT m.throttle FROM m WHERE m.event_org = e.org_id AND m.event_id = e.id ORDER BY m.seq),
+    l.n
+FROM e, l`
+
+// insertGroupDeliveriesSQL is insertDeliveriesSQL for the deliveries of several events
+// ($1-$5: arrays of their ids, organizations, webhooks, events and event types; $6
+// dropped; $7 DroppedReason; $8 throttled), returned in the order of the arrays.
+var insertGroupDeliveriesSQL = `
+INSERT INTO deliveries AS d (id, org_id, webhook_id, event_id, event_type, status, last_error, batch_id, workflow_started)
+SELECT n.id, n.org_id, n.webhook_id, n.event_id, n.event_type,
+    CASE WHEN n.dropped THEN 'canceled' ELSE 'pending' END,
+    CASE WHEN n.dropped THEN $7 ELSE '' END,
+    n.batch_id, n.batch_id IS NOT NULL
+FROM (
+    SELECT u.*, CASE WHEN u.throttled AND NOT u.dropped THEN
+        (SELECT b.id FROM batches b WHERE b.webhook_id = u.webhook_id AND b.state = 'open') END AS batch_id
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $8::boolean[])
+        WITH ORDINALITY AS u (id, org_id, webhook_id, event_id, event_type, dropped, throttled, i)
+) n
+ORDER BY n.i
+RETURNING ` + deliveryCols
+
 // normalizeEvent fills what IngestEvent fills in an event: an id, the time, the data, the
 // level.
 func normalizeEvent(ev Event) Event {
@@ -138,54 +190,88 @@ func (s *Store) ingestGroup(ctx context.Context, evs []CheckedEvent, todo []int,
 		return nil, nil
 	}
 
-	// Round trip 2: the events.
+	// Round trip 2: the events, in one statement.
+	var (
+		orgs, evIDs, evTypes, datas, levels []string
+		times                               []time.Time
+	)
+	for _, i := range stored {
+		ev := evs[i].Event
+		orgs, evIDs, evTypes = append(orgs, ev.OrgID), append(evIDs, ev.ID), append(evTypes, ev.Type)
+		times, datas, levels = append(times, ev.Timestamp), append(datas, string(ev.Data)), append(levels, ev.Level)
+	}
 	type inserted struct {
 		webhookIDs []string
 		dropped    []bool
 		throttles  []string
-		locked     int64
 	}
-	ins := make([]inserted, len(evs))
-	b = &pgx.Batch{}
-	for _, i := range stored {
-		ev := evs[i].Event
-		b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data), ev.Level, webhook.Levels).
-			QueryRow(func(row pgx.Row) error {
-				r := &out[i].Result
-				err := row.Scan(append(eventDest(&r.Event), &ins[i].webhookIDs, &ins[i].dropped, &ins[i].throttles, &ins[i].locked)...)
-				if err == nil {
-					r.Created = true
-					return nil
-				}
-				if errors.Is(err, pgx.ErrNoRows) {
-					return nil
-				}
-				return err
-			})
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	type key struct{ org, id string }
+	ins := map[key]*inserted{}
+	created := map[key]Event{}
+	rows, err := tx.Query(ctx, insertEventsSQL, orgs, evIDs, evTypes, times, datas, levels, webhook.Levels)
+	if err != nil {
 		return stored, wrap("insert events", err)
 	}
+	for rows.Next() {
+		var (
+			e      Event
+			in     inserted
+			locked int64
+		)
+		if err := rows.Scan(append(eventDest(&e), &in.webhookIDs, &in.dropped, &in.throttles, &locked)...); err != nil {
+			rows.Close()
+			return stored, wrap("insert events", err)
+		}
+		k := key{e.OrgID, e.ID}
+		created[k], ins[k] = e, &in
+	}
+	if err := rows.Err(); err != nil {
+		return stored, wrap("insert events", err)
+	}
+	// The first of the group with a new id is the one created; a later one with that
+	// id is a repeat.
+	for _, i := range stored {
+		k := key{evs[i].Event.OrgID, evs[i].Event.ID}
+		if e, ok := created[k]; ok {
+			out[i].Result = IngestResult{Event: e, Created: true}
+			delete(created, k)
+		}
+	}
 
-	// Round trip 3: the deliveries of the events stored now; then the batches they open.
-	b = &pgx.Batch{}
+	// Round trip 3: every delivery of the events stored now, in one statement; then the
+	// batches they open.
+	var (
+		dIDs, dOrgs, dWebhooks, dEvents, dTypes []string
+		dDropped, dThrottled                    []bool
+	)
 	fans := make([]fanOut, len(evs))
+	owner := map[string]int{} // delivery id: index in evs
 	for _, i := range stored {
 		r := &out[i].Result
-		if !r.Created || len(ins[i].webhookIDs) == 0 {
+		in := ins[key{r.Event.OrgID, r.Event.ID}]
+		if !r.Created || in == nil || len(in.webhookIDs) == 0 {
 			continue
 		}
-		fans[i] = newFanOut(ins[i].webhookIDs, ins[i].dropped, ins[i].throttles)
-		b.Queue(insertDeliveriesSQL, fans[i].args(r.Event, ins[i].webhookIDs, ins[i].dropped)...).
-			Query(func(rows pgx.Rows) error {
-				var err error
-				r.Deliveries, err = collectDeliveries(rows)
-				return err
-			})
+		fans[i] = newFanOut(in.webhookIDs, in.dropped, in.throttles)
+		for j, id := range fans[i].deliveryIDs {
+			owner[id] = i
+			dIDs, dOrgs, dWebhooks = append(dIDs, id), append(dOrgs, r.Event.OrgID), append(dWebhooks, in.webhookIDs[j])
+			dEvents, dTypes = append(dEvents, r.Event.ID), append(dTypes, r.Event.Type)
+			dDropped, dThrottled = append(dDropped, in.dropped[j]), append(dThrottled, fans[i].throttled[j])
+		}
 	}
-	if b.Len() > 0 {
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if len(dIDs) > 0 {
+		rows, err := tx.Query(ctx, insertGroupDeliveriesSQL, dIDs, dOrgs, dWebhooks, dEvents, dTypes, dDropped, DroppedReason, dThrottled)
+		if err != nil {
 			return stored, wrap("insert deliveries", err)
+		}
+		ds, err := collectDeliveries(rows)
+		if err != nil {
+			return stored, wrap("insert deliveries", err)
+		}
+		for _, d := range ds { // in the order sent: each event's in its webhooks' order
+			i := owner[d.ID]
+			out[i].Result.Deliveries = append(out[i].Result.Deliveries, d)
 		}
 	}
 	for _, i := range stored {
