@@ -157,3 +157,45 @@ func TestIngestEventsOneFailureLeavesTheOthersStored(t *testing.T) {
 		t.Fatalf("%d deliveries stored, want 2", n)
 	}
 }
+
+// A group of several organizations' events keeps them apart (one id in two
+// organizations is two events) and fans each out by its own organization's webhooks and
+// its level, as IngestEvent does.
+func TestIngestEventsKeepsOrganizationsAndLevelsApart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o1, o2 := newOrg(t, s), newOrg(t, s)
+	all1 := newWebhook(t, s, o1.ID, nil, "a.created")
+	warn1 := newWebhook(t, s, o1.ID, func(w *store.Webhook) { w.Level = "warn" }, "a.created")
+	all2 := newWebhook(t, s, o2.ID, nil, "a.created")
+	group := []store.CheckedEvent{
+		{Event: store.Event{OrgID: o2.ID, ID: "same", Type: "a.created"}},
+		{Event: store.Event{OrgID: o1.ID, ID: "same", Type: "a.created", Level: "error"}},
+		{Event: store.Event{OrgID: o1.ID, ID: "quiet", Type: "a.created", Level: "debug"}},
+		{Event: store.Event{OrgID: o1.ID, ID: "info", Type: "a.created"}},
+	}
+	want := []map[string]bool{
+		{all2.ID: true},
+		{all1.ID: true, warn1.ID: true},
+		{all1.ID: true}, // below warn1's level
+		{all1.ID: true},
+	}
+	for i, out := range s.IngestEvents(ctx, group) {
+		r := out.Result
+		if out.Err != nil || !r.Created || r.Event.OrgID != group[i].Event.OrgID || r.Event.ID != group[i].Event.ID {
+			t.Fatalf("event %d: %+v, %v", i, r, out.Err)
+		}
+		if got := webhookIDs(r.Deliveries); len(got) != len(want[i]) || len(r.Deliveries) != len(want[i]) {
+			t.Fatalf("event %d delivered to %v, want %v", i, got, want[i])
+		}
+		for _, d := range r.Deliveries {
+			if !want[i][d.WebhookID] || d.OrgID != r.Event.OrgID || d.EventID != r.Event.ID {
+				t.Fatalf("event %d: delivery %+v", i, d)
+			}
+		}
+	}
+	if n := count(t, s, "deliveries"); n != 5 {
+		t.Fatalf("%d deliveries, want 5", n)
+	}
+}
