@@ -33,7 +33,9 @@ import (
 //
 // An event whose shape is fine is checked against its type in the transaction that
 // stores it (store.IngestEventChecked: the type is read in the insert's round trip, and
-// nothing is stored when the check fails); one with shape problems, or one that finds no
+// nothing is stored when the check fails), together with the other publishes of that
+// moment when the store commits groups (committer: one transaction for them all, each
+// answered only after it commits, each refused or failing alone); one with shape problems, or one that finds no
 // publish slot, is checked first, so that all its problems are answered together.
 func (s *Service) Publish(ctx context.Context, ev store.Event, shape *validation.Errors) (store.IngestResult, error) {
 	var v validation.Errors
@@ -58,12 +60,21 @@ func (s *Service) Publish(ctx context.Context, ev store.Event, shape *validation
 	if !inTx {
 		return s.ingest(ctx, ev)
 	}
-	res, err := ci.IngestEventChecked(ctx, ev, func(et store.EventType, err error) error {
+	check := func(et store.EventType, err error) error {
+		var v validation.Errors // judged afresh each time: a group that fails judges again
+		v.Merge(shape)
 		if err := s.judgeType(ev, et, err, &v); err != nil {
 			return err
 		}
 		return v.Err()
-	})
+	}
+	var res store.IngestResult
+	var err error
+	if s.committer != nil {
+		res, err = s.committer.ingest(ctx, ev, check)
+	} else {
+		res, err = ci.IngestEventChecked(ctx, ev, check)
+	}
 	if err != nil {
 		return store.IngestResult{}, err
 	}

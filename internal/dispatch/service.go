@@ -101,6 +101,7 @@ type Service struct {
 	engineTimeout time.Duration
 	now           func() time.Time
 	admission     admission
+	committer     *committer // nil: the store does not commit groups
 }
 
 // New returns a Service over st and eng.
@@ -116,6 +117,9 @@ func New(st Store, eng Engine, o Options) *Service {
 		s.now = time.Now
 	}
 	s.admission = newAdmission(o.MaxInFlight, o.QueueWait)
+	if gi, ok := st.(groupIngester); ok {
+		s.committer = &committer{st: gi}
+	}
 	return s
 }
 

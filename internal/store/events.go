@@ -1,9 +1,7 @@
 package store
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -124,16 +122,7 @@ func (s *Store) IngestEventChecked(ctx context.Context, ev Event, check TypeChec
 const eventTypeSQL = `SELECT ` + eventTypeCols + ` FROM event_types t WHERE t.org_id = $1 AND t.name = $2`
 
 func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (IngestResult, error) {
-	if ev.ID == "" {
-		ev.ID = ids.New(ids.Event)
-	}
-	if ev.Timestamp.IsZero() {
-		ev.Timestamp = time.Now()
-	}
-	if len(ev.Data) == 0 {
-		ev.Data = json.RawMessage(`{}`)
-	}
-	ev.Level = cmp.Or(ev.Level, webhook.DefaultEventLevel)
+	ev = normalizeEvent(ev)
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{}) // saves the round trip of a separate BEGIN
 	var (
@@ -208,29 +197,51 @@ func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (Ing
 // open batch in the same statement; only when the webhook has none (once per window) does
 // a second round trip open one and put the delivery in it (openBatch).
 func insertDeliveries(ctx context.Context, tx pgx.Tx, res *IngestResult, webhookIDs []string, dropped []bool, throttles []string) error {
-	deliveryIDs := make([]string, len(webhookIDs))
-	for i := range deliveryIDs {
-		deliveryIDs[i] = ids.New(ids.Delivery)
-	}
-	throttled := make([]bool, len(webhookIDs))
-	window := map[string]time.Duration{}
-	for i, t := range throttles {
-		d, err := time.ParseDuration(t)
-		if t == "" || err != nil || d <= 0 || dropped[i] {
-			continue // not throttled (or a value no rule writes: sent one by one)
-		}
-		throttled[i], window[webhookIDs[i]] = true, d
-	}
-	rows, err := tx.Query(ctx, insertDeliveriesSQL, res.Event.OrgID, res.Event.ID, res.Event.Type, deliveryIDs, webhookIDs,
-		dropped, DroppedReason, throttled)
+	f := newFanOut(webhookIDs, dropped, throttles)
+	rows, err := tx.Query(ctx, insertDeliveriesSQL, f.args(res.Event, webhookIDs, dropped)...)
 	if err != nil {
 		return wrap("insert deliveries", err)
 	}
 	if res.Deliveries, err = collectDeliveries(rows); err != nil {
 		return wrap("insert deliveries", err)
 	}
+	return f.openBatches(ctx, tx, res)
+}
+
+// fanOut is one event's deliveries about to be inserted: their new ids, which are
+// throttled, and each throttled webhook's window.
+type fanOut struct {
+	deliveryIDs []string
+	throttled   []bool
+	window      map[string]time.Duration
+}
+
+func newFanOut(webhookIDs []string, dropped []bool, throttles []string) fanOut {
+	f := fanOut{deliveryIDs: make([]string, len(webhookIDs)), throttled: make([]bool, len(webhookIDs)), window: map[string]time.Duration{}}
+	for i := range f.deliveryIDs {
+		f.deliveryIDs[i] = ids.New(ids.Delivery)
+	}
+	for i, t := range throttles {
+		d, err := time.ParseDuration(t)
+		if t == "" || err != nil || d <= 0 || dropped[i] {
+			continue // not throttled (or a value no rule writes: sent one by one)
+		}
+		f.throttled[i], f.window[webhookIDs[i]] = true, d
+	}
+	return f
+}
+
+// args are insertDeliveriesSQL's arguments for ev's deliveries.
+func (f fanOut) args(ev Event, webhookIDs []string, dropped []bool) []any {
+	return []any{ev.OrgID, ev.ID, ev.Type, f.deliveryIDs, webhookIDs, dropped, DroppedReason, f.throttled}
+}
+
+// openBatches puts each throttled delivery of res that found no open batch in a new one
+// (openBatch).
+func (f fanOut) openBatches(ctx context.Context, tx pgx.Tx, res *IngestResult) error {
 	for i, d := range res.Deliveries {
-		if w, ok := window[d.WebhookID]; ok && d.BatchID == "" {
+		if w, ok := f.window[d.WebhookID]; ok && d.BatchID == "" {
+			var err error
 			if res.Deliveries[i], err = openBatch(ctx, tx, d, w); err != nil {
 				return wrap("open batch", err)
 			}
