@@ -96,7 +96,7 @@ WITH i AS (
     RETURNING ` + eventCols + `
 ), m AS (
     SELECT e.org_id AS event_org, e.id AS event_id, w.id, w.seq,
-        COALESCE((w.settings->>'lossy')::boolean, false) AND w.failing AS dropped,
+        ` + droppedSQL + ` AS dropped,
         COALESCE(w.settings->>'throttle', '') AS throttle
     FROM e JOIN webhooks w ON w.org_id = e.org_id
     WHERE w.status = 'ENABLED' AND e.type <> 'ping'
