@@ -29,22 +29,10 @@ type BatchInput struct {
 // signal, at any wait, ends the members still to be sent as canceled.
 func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 	state := DeliveryState{Status: delivery.StatusPending, Manual: in.Manual}
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (DeliveryState, error) {
-		return state, nil
-	}); err != nil {
+	ctx, retryCh, cancelCh, err := setUp(ctx, &state, time.Minute)
+	if err != nil {
 		return state, err
 	}
-	retryCh := workflow.GetSignalChannel(ctx, SignalRetry)
-	cancelCh := workflow.GetSignalChannel(ctx, SignalCancel)
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: attemptTimeout,
-		HeartbeatTimeout:    heartbeatTimeout,
-		RetryPolicy:         infraRetry,
-	})
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         infraRetry,
-	})
 	var a *activities.Activities
 
 	trigger := activities.TriggerAuto

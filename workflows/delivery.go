@@ -63,23 +63,10 @@ var infraRetry = &temporal.RetryPolicy{
 // succeeds, its retries run out, it is canceled, or its webhook goes away.
 func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 	state := DeliveryState{Status: delivery.StatusPending, Manual: in.Manual}
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (DeliveryState, error) {
-		return state, nil
-	}); err != nil {
+	ctx, retryCh, cancelCh, err := setUp(ctx, &state, attemptTimeout)
+	if err != nil {
 		return state, err
 	}
-	retryCh := workflow.GetSignalChannel(ctx, SignalRetry)
-	cancelCh := workflow.GetSignalChannel(ctx, SignalCancel)
-
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: attemptTimeout,
-		HeartbeatTimeout:    heartbeatTimeout,
-		RetryPolicy:         infraRetry,
-	})
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: attemptTimeout,
-		RetryPolicy:         infraRetry,
-	})
 	v1 := workflow.GetVersion(ctx, changeLocalFirstAttempt, workflow.DefaultVersion, 1) == 1
 	local := v1
 
@@ -130,6 +117,27 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 			return state, upsertStatus(ctx, state)
 		}
 	}
+}
+
+// setUp makes what a Delivery or Batch run starts with: the status query answering
+// state, the retry and cancel signal channels, and ctx with the attempt's activity
+// options (a local attempt bounded by localTimeout). None of it is a command.
+func setUp(ctx workflow.Context, state *DeliveryState, localTimeout time.Duration) (_ workflow.Context, retryCh, cancelCh workflow.ReceiveChannel, err error) {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (DeliveryState, error) {
+		return *state, nil
+	}); err != nil {
+		return ctx, nil, nil, err
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: attemptTimeout,
+		HeartbeatTimeout:    heartbeatTimeout,
+		RetryPolicy:         infraRetry,
+	})
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: localTimeout,
+		RetryPolicy:         infraRetry,
+	})
+	return ctx, workflow.GetSignalChannel(ctx, SignalRetry), workflow.GetSignalChannel(ctx, SignalCancel), nil
 }
 
 // settle applies an attempt's result to the state and returns the delay before the next
