@@ -2,6 +2,7 @@ package activities
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -41,6 +42,14 @@ func TestScrubEchoes(t *testing.T) {
 	}
 	if !strings.Contains(res.attempt.ResponseBody, "team core-team") || res.attempt.ResponseHeaders["Server"] != "echo" {
 		t.Errorf("scrubbed more than credentials: %q, %v", res.attempt.ResponseBody, res.attempt.ResponseHeaders)
+	}
+
+	// Echoed lowercased, or percent-encoded as a query or form would carry it.
+	res = sendResult{attempt: store.Attempt{ResponseBody: "auth " + strings.ToLower(req.Header.Get("Authorization")) +
+		" q=" + url.QueryEscape(req.Header.Get("Authorization"))}}
+	scrubEchoes(&res, req, wh)
+	if strings.Contains(strings.ToLower(res.attempt.ResponseBody), "access-token-123") {
+		t.Errorf("a transformed echo kept the token: %q", res.attempt.ResponseBody)
 	}
 
 	res = sendResult{attempt: store.Attempt{ResponseBody: "auth " + basic.Header.Get("Authorization") + " pw p4ssw0rd-basic"}}

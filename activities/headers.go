@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -84,16 +85,25 @@ func scrubEchoes(res *sendResult, req *http.Request, wh store.Webhook) {
 			}
 		}
 	}
-	// Longest first, so a credential containing another is masked whole.
-	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	mask := func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= minEchoLen {
-				s = strings.ReplaceAll(s, secret, redact.Masked)
+	// Each also as a URL would carry it (an echoed query or form), in any case (an
+	// echo lowercased), longest first so that one containing another is masked whole.
+	var alternatives []string
+	for _, secret := range secrets {
+		if len(secret) < minEchoLen {
+			continue
+		}
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
+			if !slices.Contains(alternatives, regexp.QuoteMeta(form)) {
+				alternatives = append(alternatives, regexp.QuoteMeta(form))
 			}
 		}
-		return s
 	}
+	if len(alternatives) == 0 {
+		return
+	}
+	slices.SortFunc(alternatives, func(a, b string) int { return len(b) - len(a) })
+	echo := regexp.MustCompile("(?i)" + strings.Join(alternatives, "|"))
+	mask := func(s string) string { return echo.ReplaceAllLiteralString(s, redact.Masked) }
 	res.attempt.ResponseBody = mask(res.attempt.ResponseBody)
 	for name, value := range res.attempt.ResponseHeaders {
 		res.attempt.ResponseHeaders[name] = mask(value)
