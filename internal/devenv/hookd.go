@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -86,7 +87,27 @@ func NewHookd(o HookdOptions) (*Hookd, error) {
 // exits first, when ctx ends or when hookd is not ready within the given time; a hookd
 // still running then is left for Stop. Once hookd has exited (see Kill), Start runs it
 // again on the same ports and data.
+//
+// A start that fails because a port hookd picks for itself inside (the Temporal server's
+// HTTP, history, matching and worker ports, chosen free a moment before they are bound)
+// was taken meanwhile by another process is tried again, up to startTries times: each try
+// picks those ports anew.
 func (h *Hookd) Start(ctx context.Context, within time.Duration) error {
+	for try := 1; ; try++ {
+		err := h.start(ctx, within)
+		if !errors.Is(err, errExitedStartingUp) || try == startTries ||
+			!strings.Contains(h.LogTail(0), "address already in use") {
+			return err
+		}
+	}
+}
+
+// startTries bounds the starts of Start that lose a port race.
+const startTries = 3
+
+var errExitedStartingUp = errors.New("hookd dev exited during start-up")
+
+func (h *Hookd) start(ctx context.Context, within time.Duration) error {
 	logf, err := os.Create(h.logFile)
 	if err != nil {
 		return fmt.Errorf("start hookd dev: %w", err)
@@ -109,7 +130,7 @@ func (h *Hookd) Start(ctx context.Context, within time.Duration) error {
 	for !h.ready(ctx) {
 		select {
 		case <-exited:
-			return errors.New("hookd dev exited during start-up")
+			return errExitedStartingUp
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
