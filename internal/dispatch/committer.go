@@ -10,12 +10,6 @@ import (
 	"github.com/hookd/hookd/internal/store"
 )
 
-// groupIngester is a Store that commits several events in one transaction (*store.Store
-// does); Publish stores each event in its own with any other.
-type groupIngester interface {
-	IngestEvents(ctx context.Context, evs []store.CheckedEvent) []store.IngestOutcome
-}
-
 // Group commit bounds: a group holds at most groupSize events, and at most groupRunners
 // groups are being stored at once. groupTimeout bounds one group's transaction (a group
 // is no caller's: it outlives one that hangs up).
@@ -32,7 +26,7 @@ const (
 // the next group, which takes them all. Each caller gets its own event's outcome once
 // the group's transaction has committed (or its event alone failed).
 type committer struct {
-	st groupIngester
+	st Store
 
 	mu      sync.Mutex
 	queue   []*groupItem

@@ -32,16 +32,15 @@ import (
 // answered).
 //
 // An event whose shape is fine is checked against its type in the transaction that
-// stores it (store.IngestEventChecked: the type is read in the insert's round trip, and
-// nothing is stored when the check fails), together with the other publishes of that
-// moment when the store commits groups (committer: one transaction for them all, each
-// answered only after it commits, each refused or failing alone); one with shape problems, or one that finds no
-// publish slot, is checked first, so that all its problems are answered together.
+// stores it, together with the other publishes of that moment (committer,
+// store.IngestEvents: one transaction for them all, each answered only after it commits,
+// each refused or failing alone; nothing is stored for an event its check refuses); one
+// with shape problems, or one that finds no publish slot, is checked first, so that all
+// its problems are answered together.
 func (s *Service) Publish(ctx context.Context, ev store.Event, shape *validation.Errors) (store.IngestResult, error) {
 	var v validation.Errors
 	v.Merge(shape)
-	ci, inTx := s.store.(checkedIngester)
-	inTx = inTx && v.Err() == nil && ev.Type != "" && ev.Data != nil
+	inTx := v.Err() == nil && ev.Type != "" && ev.Data != nil
 	if !inTx {
 		if err := s.invalid(ctx, ev, &v); err != nil {
 			return store.IngestResult{}, err
@@ -68,24 +67,12 @@ func (s *Service) Publish(ctx context.Context, ev store.Event, shape *validation
 		}
 		return v.Err()
 	}
-	var res store.IngestResult
-	var err error
-	if s.committer != nil {
-		res, err = s.committer.ingest(ctx, ev, check)
-	} else {
-		res, err = ci.IngestEventChecked(ctx, ev, check)
-	}
+	res, err := s.committer.ingest(ctx, ev, check)
 	if err != nil {
 		return store.IngestResult{}, err
 	}
 	s.startNow(ctx, res.Deliveries)
 	return res, nil
-}
-
-// checkedIngester is a Store that reads an event's type in the transaction storing it
-// (*store.Store does); Publish checks the type first with any other.
-type checkedIngester interface {
-	IngestEventChecked(ctx context.Context, ev store.Event, check store.TypeCheck) (store.IngestResult, error)
 }
 
 // invalid returns what is wrong with ev (v holds its shape's problems): its type's and

@@ -38,6 +38,8 @@ var ErrWebhookNotEnabled = fmt.Errorf("the delivery's webhook is not enabled: %w
 type Store interface {
 	GetEventType(ctx context.Context, orgID, name string) (store.EventType, error)
 	IngestEvent(ctx context.Context, ev store.Event) (store.IngestResult, error)
+	// IngestEvents stores several checked events in one transaction (group commit).
+	IngestEvents(ctx context.Context, evs []store.CheckedEvent) []store.IngestOutcome
 	GetEvent(ctx context.Context, orgID, id string) (store.Event, []store.Delivery, error)
 	CreatePing(ctx context.Context, orgID, webhookID string) (store.Event, store.Delivery, error)
 	MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) error
@@ -101,7 +103,7 @@ type Service struct {
 	engineTimeout time.Duration
 	now           func() time.Time
 	admission     admission
-	committer     *committer // nil: the store does not commit groups
+	committer     *committer
 }
 
 // New returns a Service over st and eng.
@@ -117,9 +119,7 @@ func New(st Store, eng Engine, o Options) *Service {
 		s.now = time.Now
 	}
 	s.admission = newAdmission(o.MaxInFlight, o.QueueWait)
-	if gi, ok := st.(groupIngester); ok {
-		s.committer = &committer{st: gi}
-	}
+	s.committer = &committer{st: st}
 	return s
 }
 
