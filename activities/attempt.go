@@ -69,6 +69,7 @@ const (
 // attemptStore is what an attempt reads from PostgreSQL.
 type attemptStore interface {
 	LoadAttempt(ctx context.Context, deliveryID, activityKey string) (store.AttemptContext, error)
+	batchStore
 }
 
 var _ attemptStore = (*store.Store)(nil)
@@ -83,6 +84,7 @@ type attemptService interface {
 	Discard(ctx context.Context, wh store.Webhook, deliveryID, reason string) error
 	FinishDisabling(ctx context.Context, wh store.Webhook, reason, lastError string) error
 	FailDelivery(ctx context.Context, deliveryID, reason string) error
+	batchService
 }
 
 var _ attemptService = (*dispatch.Service)(nil)
@@ -205,10 +207,20 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	if err := a.Service.CompleteAttempt(ctx, ac.Webhook, dispatch.Outcome{Attempt: sent.attempt, Decision: decision}); err != nil {
 		return AttemptResult{}, fmt.Errorf("complete attempt %d: %w", number, err)
 	}
+	res := a.recordedOutcome(sent, number, decision, 1)
+	res.Error = cmp.Or(decision.Reason, res.Error)
+	return res, nil
+}
+
+// recordedOutcome counts an attempt that was sent and recorded, and the deliveries (one,
+// or a batch's members) it ended, and returns what the workflow is told of it.
+func (a *Activities) recordedOutcome(sent sendResult, number int, decision delivery.Decision, deliveries int) AttemptResult {
 	if a.Metrics != nil {
 		a.Metrics.ObserveAttempt(sent.statusCode, time.Duration(sent.attempt.DurationMs)*time.Millisecond)
 	}
-	a.observeDelivery(decision.Status)
+	for range deliveries {
+		a.observeDelivery(decision.Status)
+	}
 	return AttemptResult{
 		Number:     number,
 		Outcome:    sent.outcome,
@@ -216,8 +228,8 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 		RetryAfter: sent.retryAfter,
 		Status:     decision.Status,
 		Delay:      decision.Delay,
-		Error:      cmp.Or(decision.Reason, sent.attempt.Error),
-	}, nil
+		Error:      sent.attempt.Error,
+	}
 }
 
 // observeDelivery counts a delivery that ended.

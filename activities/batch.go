@@ -32,8 +32,7 @@ type BatchAttemptInput struct {
 	Trigger string
 }
 
-// batchStore is what a batch's activities read from PostgreSQL. Activities.Store must
-// implement it too (*store.Store does).
+// batchStore is what a batch's activities read from PostgreSQL (part of attemptStore).
 type batchStore interface {
 	BatchSendAt(ctx context.Context, id string) (time.Time, error)
 	LoadBatch(ctx context.Context, id, activityKey string) (store.BatchContext, error)
@@ -41,8 +40,7 @@ type batchStore interface {
 
 var _ batchStore = (*store.Store)(nil)
 
-// batchService is what a batch's activities ask of the service. Activities.Service must
-// implement it too (*dispatch.Service does).
+// batchService is what a batch's activities ask of the service (part of attemptService).
 type batchService interface {
 	StartBatches(ctx context.Context, bs []store.Batch) error
 	BeginBatchAttempt(ctx context.Context, batchID string, a store.Attempt) (int, error)
@@ -53,25 +51,9 @@ type batchService interface {
 
 var _ batchService = (*dispatch.Service)(nil)
 
-func (a *Activities) batchDeps() (batchStore, batchService, error) {
-	st, ok := a.Store.(batchStore)
-	if !ok {
-		return nil, nil, temporal.NewNonRetryableApplicationError("the worker's store cannot load batches", "BatchUnsupported", nil)
-	}
-	svc, ok := a.Service.(batchService)
-	if !ok {
-		return nil, nil, temporal.NewNonRetryableApplicationError("the worker's service cannot record batches", "BatchUnsupported", nil)
-	}
-	return st, svc, nil
-}
-
 // BatchWindow returns when batch id's window ends: when its first attempt is due.
 func (a *Activities) BatchWindow(ctx context.Context, batchID string) (time.Time, error) {
-	st, _, err := a.batchDeps()
-	if err != nil {
-		return time.Time{}, err
-	}
-	at, err := st.BatchSendAt(ctx, batchID)
+	at, err := a.Store.BatchSendAt(ctx, batchID)
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, temporal.NewNonRetryableApplicationError(
 			"batch "+batchID+" no longer exists (its webhook was deleted)", ErrTypeBatchGone, err)
@@ -82,11 +64,7 @@ func (a *Activities) BatchWindow(ctx context.Context, batchID string) (time.Time
 // CancelBatch ends the members of batch batchID still to be sent as canceled (the batch's
 // workflow was signalled to cancel).
 func (a *Activities) CancelBatch(ctx context.Context, batchID string) error {
-	_, svc, err := a.batchDeps()
-	if err != nil {
-		return err
-	}
-	return svc.EndBatch(ctx, batchID, nil, delivery.StatusCanceled, "batch was canceled")
+	return a.Service.EndBatch(ctx, batchID, nil, delivery.StatusCanceled, "batch was canceled")
 }
 
 // BatchAttempt sends one signed request for a batch: `{"events": [{id, createdAt, type,
@@ -101,10 +79,7 @@ func (a *Activities) CancelBatch(ctx context.Context, batchID string) error {
 // canceled, as does one whose webhook is no longer enabled (its members are canceled with
 // the reason).
 func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (AttemptResult, error) {
-	st, svc, err := a.batchDeps()
-	if err != nil {
-		return AttemptResult{}, err
-	}
+	st, svc := a.Store, a.Service
 	key := attemptKey(ctx)
 	bc, err := st.LoadBatch(ctx, in.BatchID, key)
 	switch {
@@ -176,21 +151,7 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 	if err := svc.CompleteBatchAttempt(ctx, bc.Webhook, in.BatchID, members, dispatch.Outcome{Attempt: sent.attempt, Decision: decision, RunID: runID(ctx)}); err != nil {
 		return AttemptResult{}, fmt.Errorf("complete batch attempt %d: %w", number, err)
 	}
-	if a.Metrics != nil {
-		a.Metrics.ObserveAttempt(sent.statusCode, time.Duration(sent.attempt.DurationMs)*time.Millisecond)
-	}
-	for range members {
-		a.observeDelivery(decision.Status)
-	}
-	return AttemptResult{
-		Number:     number,
-		Outcome:    sent.outcome,
-		StatusCode: sent.statusCode,
-		RetryAfter: sent.retryAfter,
-		Status:     decision.Status,
-		Delay:      decision.Delay,
-		Error:      sent.attempt.Error,
-	}, nil
+	return a.recordedOutcome(sent, number, decision, len(members)), nil
 }
 
 // batchPolicy is the retry policy of batch bc: its webhook's, given up (discardAfter) when
