@@ -175,7 +175,9 @@ func (s *Store) BeginAttempt(ctx context.Context, a Attempt, runID string) (int,
 	return beginAttempt(ctx, s.pool, a, runID)
 }
 
-func beginAttempt(ctx context.Context, q rowQuerier, a Attempt, runID string) (int, error) {
+// withDefaults is a with what BeginAttempt defaults filled in: a new att_ id, trigger
+// auto, requested now.
+func (a Attempt) withDefaults() Attempt {
 	if a.ID == "" {
 		a.ID = ids.New(ids.Attempt)
 	}
@@ -185,6 +187,11 @@ func beginAttempt(ctx context.Context, q rowQuerier, a Attempt, runID string) (i
 	if a.RequestedAt.IsZero() {
 		a.RequestedAt = time.Now()
 	}
+	return a
+}
+
+func beginAttempt(ctx context.Context, q rowQuerier, a Attempt, runID string) (int, error) {
+	a = a.withDefaults()
 	var number int
 	err := q.QueryRow(ctx, beginAttemptSQL,
 		a.DeliveryID, a.RequestedAt, runID, InterruptedError, a.ID, a.Trigger, cleanText(a.RequestURL),

@@ -266,15 +266,7 @@ SELECT number FROM a`
 // ErrNotFound if the batch is gone; ErrConflict if a completed attempt of the batch has
 // a.ActivityKey.
 func (s *Store) BeginBatchAttempt(ctx context.Context, batchID string, a Attempt) (int, error) {
-	if a.ID == "" {
-		a.ID = ids.New(ids.Attempt)
-	}
-	if a.Trigger == "" {
-		a.Trigger = "auto"
-	}
-	if a.RequestedAt.IsZero() {
-		a.RequestedAt = time.Now()
-	}
+	a = a.withDefaults()
 	var number int
 	err := s.pool.QueryRow(ctx, beginBatchAttemptSQL,
 		batchID, a.RequestedAt, InterruptedError, a.ID, a.Trigger, cleanText(a.RequestURL),
