@@ -35,6 +35,8 @@ const maxResponseBody = 64 << 10
 type AttemptInput struct {
 	DeliveryID string
 	Trigger    string
+	// ReplayID names the replay an attempt with trigger replay is made for ("" otherwise).
+	ReplayID string `json:",omitempty"`
 }
 
 // AttemptResult is what one attempt found out and what follows from it: the activity
@@ -111,6 +113,9 @@ type Activities struct {
 	// Tokens caches the OAuth2 tokens of webhooks; nil makes one over Client.
 	Tokens    *endpointauth.Cache
 	UserAgent string
+	// Replays and Retention serve the Replay and Retention workflows' activities.
+	Replays   replayService
+	Retention retentionStore
 	Metrics   Observer         // nil records nothing
 	Logger    *slog.Logger     // nil means slog.Default()
 	Now       func() time.Time // nil means time.Now

@@ -30,6 +30,8 @@ const ErrTypeBatchGone = "BatchGone"
 type BatchAttemptInput struct {
 	BatchID string
 	Trigger string
+	// ReplayID names the replay an attempt with trigger replay is made for ("" otherwise).
+	ReplayID string `json:",omitempty"`
 }
 
 // batchStore is what a batch's activities read from PostgreSQL (part of attemptStore).

@@ -44,6 +44,8 @@ type Store interface {
 
 	ListDeliveries(ctx context.Context, orgID string, f store.DeliveryFilter, p store.Page) ([]store.Delivery, string, error)
 	GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, []store.Attempt, error)
+
+	statsReader
 }
 
 // Service is the service layer (internal/dispatch) as the API uses it: each handler goes
@@ -52,6 +54,7 @@ type Service interface {
 	publisher
 	deliverySteerer
 	webhookUpdater
+	replayer
 	Ready(ctx context.Context) error
 }
 

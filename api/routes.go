@@ -40,4 +40,12 @@ func (s *server) routes(r *gin.Engine, reg *prometheus.Registry) {
 	v1.GET("/deliveries/:id", read, s.getDelivery)
 	v1.POST("/deliveries/:id/retry", manage, s.retryDelivery)
 	v1.POST("/deliveries/:id/cancel", manage, s.cancelDelivery)
+
+	v1.POST("/replays", manage, s.createReplay)
+	v1.GET("/replays", read, s.listReplays)
+	v1.GET("/replays/:id", read, s.getReplay)
+	v1.POST("/replays/:id/cancel", manage, s.cancelReplay)
+
+	v1.GET("/stats", read, s.getStats)
+	v1.GET("/stats/timeseries", read, s.getTimeseries)
 }

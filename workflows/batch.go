@@ -35,10 +35,11 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 	}
 	var a *activities.Activities
 
-	trigger := activities.TriggerAuto
+	trigger, replayID := activities.TriggerAuto, ""
 	if in.Manual {
-		trigger = activities.TriggerManual
-		drain(retryCh) // the signal that started this run asked for this very attempt
+		// The signal that started this run asked for this very attempt.
+		_, replayID = drain(retryCh)
+		trigger = manualTrigger(replayID)
 	} else {
 		// The window: a local activity reads its end, so a batch started late (by the
 		// reconciler) is sent at once.
@@ -47,16 +48,17 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 			return state, endOnFault(ctx, &state, err)
 		}
 		if wait := sendAt.Sub(workflow.Now(ctx)); wait > 0 {
-			switch waitForNextAttempt(ctx, wait, retryCh, cancelCh) {
+			reason, id := waitForNextAttempt(ctx, wait, retryCh, cancelCh)
+			switch reason {
 			case wokeByRetry:
-				state.Manual, trigger = true, activities.TriggerManual
+				state.Manual, trigger, replayID = true, manualTrigger(id), id
 			case wokeByCancel:
 				return state, cancelBatch(ctx, &state, in.BatchID)
 			}
 		}
 	}
 	for {
-		input := activities.BatchAttemptInput{BatchID: in.BatchID, Trigger: trigger}
+		input := activities.BatchAttemptInput{BatchID: in.BatchID, Trigger: trigger, ReplayID: replayID}
 		var res activities.AttemptResult
 		if err := workflow.ExecuteActivity(ctx, a.BatchAttempt, input).Get(ctx, &res); err != nil {
 			return state, endOnFault(ctx, &state, err)
@@ -66,17 +68,19 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 			return state, err
 		}
 		if state.Status != delivery.StatusRetrying {
-			if !retryRequested(retryCh) {
+			asked, id := drain(retryCh)
+			if !asked {
 				return state, nil
 			}
-			state.Manual, trigger = true, activities.TriggerManual
+			state.Manual, trigger, replayID = true, manualTrigger(id), id
 			continue
 		}
-		switch waitForNextAttempt(ctx, delay, retryCh, cancelCh) {
+		reason, id := waitForNextAttempt(ctx, delay, retryCh, cancelCh)
+		switch reason {
 		case wokeByTimer:
-			trigger = activities.TriggerAuto
+			trigger, replayID = activities.TriggerAuto, ""
 		case wokeByRetry:
-			state.Manual, trigger = true, activities.TriggerManual
+			state.Manual, trigger, replayID = true, manualTrigger(id), id
 		case wokeByCancel:
 			return state, cancelBatch(ctx, &state, in.BatchID)
 		}

@@ -70,14 +70,15 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 	v1 := workflow.GetVersion(ctx, changeLocalFirstAttempt, workflow.DefaultVersion, 1) == 1
 	local := v1
 
-	trigger := activities.TriggerAuto
+	trigger, replayID := activities.TriggerAuto, ""
 	if in.Manual {
-		trigger = activities.TriggerManual
-		drain(retryCh) // the signal that started this run asked for this very attempt
+		// The signal that started this run asked for this very attempt.
+		_, replayID = drain(retryCh)
+		trigger = manualTrigger(replayID)
 	}
 	var a *activities.Activities
 	for {
-		input := activities.AttemptInput{DeliveryID: in.DeliveryID, Trigger: trigger}
+		input := activities.AttemptInput{DeliveryID: in.DeliveryID, Trigger: trigger, ReplayID: replayID}
 		var attempt workflow.Future
 		if local {
 			attempt = workflow.ExecuteLocalActivity(ctx, a.Attempt, input)
@@ -98,19 +99,24 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 		if state.Status != delivery.StatusRetrying {
 			// A retry asked for while this attempt ran reached this run, not a new one:
 			// honour it rather than finish with the signal unread.
-			if !v1 || !retryRequested(retryCh) {
+			if !v1 {
 				return state, nil
 			}
-			state.Manual, trigger = true, activities.TriggerManual
+			asked, id := drain(retryCh)
+			if !asked {
+				return state, nil
+			}
+			state.Manual, trigger, replayID = true, manualTrigger(id), id
 			continue
 		}
 
-		switch waitForNextAttempt(ctx, delay, retryCh, cancelCh) {
+		reason, id := waitForNextAttempt(ctx, delay, retryCh, cancelCh)
+		switch reason {
 		case wokeByTimer:
-			trigger = activities.TriggerAuto
+			trigger, replayID = activities.TriggerAuto, ""
 		case wokeByRetry:
 			state.Manual = true
-			trigger = activities.TriggerManual
+			trigger, replayID = manualTrigger(id), id
 		case wokeByCancel:
 			state.Status = delivery.StatusCanceled
 			state.NextAttemptAt = time.Time{}
@@ -196,15 +202,15 @@ const (
 	wokeByCancel
 )
 
-// waitForNextAttempt sleeps for delay unless a retry or cancel signal comes first.
-func waitForNextAttempt(ctx workflow.Context, delay time.Duration, retryCh, cancelCh workflow.ReceiveChannel) wakeReason {
+// waitForNextAttempt sleeps for delay unless a retry or cancel signal comes first. Woken
+// by retry signals, it also returns the replay that asked, if one did (see drain).
+func waitForNextAttempt(ctx workflow.Context, delay time.Duration, retryCh, cancelCh workflow.ReceiveChannel) (reason wakeReason, replayID string) {
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	var reason wakeReason
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(workflow.NewTimer(timerCtx, delay), func(workflow.Future) { reason = wokeByTimer })
 	sel.AddReceive(retryCh, func(workflow.ReceiveChannel, bool) {
-		drain(retryCh)
+		_, replayID = drain(retryCh)
 		reason = wokeByRetry
 	})
 	sel.AddReceive(cancelCh, func(workflow.ReceiveChannel, bool) {
@@ -212,23 +218,33 @@ func waitForNextAttempt(ctx workflow.Context, delay time.Duration, retryCh, canc
 		reason = wokeByCancel
 	})
 	sel.Select(ctx)
-	return reason
+	return reason, replayID
 }
 
-// retryRequested reports whether a retry signal is waiting, consuming all of them.
-func retryRequested(retryCh workflow.ReceiveChannel) bool {
-	if !retryCh.ReceiveAsync(nil) {
-		return false
+// drain consumes every signal already buffered on ch and reports whether there was one:
+// several clicks on "retry" during one backoff ask for one attempt, not several. Of retry
+// signals (RetrySignal) it returns the replay id of the last one that carried one: an
+// attempt made for a replay counts for it, whoever else asked.
+func drain(ch workflow.ReceiveChannel) (asked bool, replayID string) {
+	for {
+		var sig RetrySignal
+		if !ch.ReceiveAsync(&sig) {
+			return asked, replayID
+		}
+		asked = true
+		if sig.ReplayID != "" {
+			replayID = sig.ReplayID
+		}
 	}
-	drain(retryCh)
-	return true
 }
 
-// drain consumes every signal already buffered on ch: several clicks on "retry" during
-// one backoff ask for one attempt, not several.
-func drain(ch workflow.ReceiveChannel) {
-	for ch.ReceiveAsync(nil) {
+// manualTrigger is the trigger of an attempt asked for by signal: a replay's, or an
+// admin's manual retry.
+func manualTrigger(replayID string) string {
+	if replayID != "" {
+		return activities.TriggerReplay
 	}
+	return activities.TriggerManual
 }
 
 func upsertStatus(ctx workflow.Context, s DeliveryState) error {

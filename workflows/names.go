@@ -14,12 +14,24 @@ const (
 	// BatchWorkflow is the registered name of Batch.
 	BatchWorkflow = "Batch"
 	// SignalRetry asks a delivery to attempt now; from then on it makes no automatic retries.
+	// Its value is a RetrySignal (none, from hookd before replays, reads as the zero one).
 	SignalRetry = "retry"
 	// SignalCancel stops a pending or retrying delivery.
 	SignalCancel = "cancel"
+	// ReplayWorkflow is the registered name of Replay.
+	ReplayWorkflow = "Replay"
+	// RetentionWorkflow is the registered name of Retention.
+	RetentionWorkflow = "Retention"
 	// QueryStatus answers a DeliveryState (a Batch's too: the state its members share).
 	QueryStatus = "status"
 )
+
+// RetrySignal is the value of SignalRetry. ReplayID names the replay that asks (the
+// attempt is then recorded with trigger replay, at most once per delivery and replay);
+// "" is an admin's manual retry.
+type RetrySignal struct {
+	ReplayID string `json:",omitempty"`
+}
 
 // Search attributes hookd sets on every Delivery (and Batch, all but the event type) so
 // operators can filter in the Web UI.

@@ -165,10 +165,16 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			UserAgent:      "hookd/" + version,
 			Logger:         s.log,
 			Metrics:        s.metrics,
+			Replays:        svc,
+			Retention:      s.store,
 		}
 		w := worker.New(s.temporal, workflows.TaskQueue, acts, workerOptions(s.cfg))
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
+		}
+		if err := s.registerRetention(ctx); err != nil {
+			w.Stop()
+			return fmt.Errorf("register the retention schedule: %w", err)
 		}
 		again, release := secondSignal(ctx)
 		defer release()

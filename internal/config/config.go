@@ -51,6 +51,10 @@ type Config struct {
 	IngestMaxInFlight int           `flag:"ingest-max-in-flight" env:"HOOKD_INGEST_MAX_IN_FLIGHT" default:"32" cmd:"dev,serve,api" desc:"publishes (events, pings) storing and starting workflows at once in this process; one more waits HOOKD_INGEST_QUEUE_WAIT, then gets 429; 0: no bound"`
 	IngestQueueWait   time.Duration `flag:"ingest-queue-wait" env:"HOOKD_INGEST_QUEUE_WAIT" default:"100ms" cmd:"dev,serve,api" desc:"how long a publish waits for one of HOOKD_INGEST_MAX_IN_FLIGHT slots before 429 (0: not at all)"`
 
+	// Retention (issue 9): events, deliveries and attempts older than this are deleted
+	// by a Temporal Schedule the worker registers.
+	Retention time.Duration `flag:"retention" env:"HOOKD_RETENTION" default:"720h" cmd:"dev,serve,worker" desc:"delete events, deliveries and attempts older than this (0: keep everything)"`
+
 	DataDir      string `flag:"data-dir" env:"HOOKD_DATA_DIR" default:".hookd" cmd:"dev,keys create" desc:"where hookd dev keeps its state (PostgreSQL, Temporal, keys)"`
 	AdminKey     string `flag:"admin-key" env:"HOOKD_ADMIN_KEY" cmd:"dev" desc:"bootstrap admin API key (default: one made once and kept in the data dir)"`
 	TemporalPort int    `flag:"temporal-port" env:"HOOKD_TEMPORAL_PORT" default:"7233" cmd:"dev" desc:"embedded Temporal frontend port (0: any free one)"`
@@ -107,6 +111,9 @@ func (c Config) validate() error {
 	}
 	if c.WorkerStopTimeout < 0 {
 		errs = append(errs, fmt.Errorf("HOOKD_WORKER_STOP_TIMEOUT %s: want a duration of 0 or more, like 65s", c.WorkerStopTimeout))
+	}
+	if c.Retention < 0 {
+		errs = append(errs, fmt.Errorf("HOOKD_RETENTION %s: want 0 (keep everything) or a positive duration like 720h", c.Retention))
 	}
 	if c.WorkflowCacheSize < 4 {
 		errs = append(errs, fmt.Errorf("HOOKD_WORKFLOW_CACHE_SIZE %d: want at least 4", c.WorkflowCacheSize))

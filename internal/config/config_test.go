@@ -48,7 +48,7 @@ func TestLoadDefaultsPerCommand(t *testing.T) {
 		APIAddr: "127.0.0.1:8080", MetricsAddr: "127.0.0.1:9090", AllowHTTP: true, AllowPrivate: true,
 		LogLevel: slog.LevelInfo, ReconcileInterval: 30 * time.Second, EagerStart: true, WorkflowCacheSize: 500,
 		WorkerStopTimeout: 65 * time.Second, APIRateLimit: 1000, IngestMaxInFlight: 32, IngestQueueWait: 100 * time.Millisecond,
-		DataDir: ".hookd", TemporalPort: 7233, UIPort: 8233, TemporalStore: TemporalStoreSQLite,
+		Retention: 720 * time.Hour, DataDir: ".hookd", TemporalPort: 7233, UIPort: 8233, TemporalStore: TemporalStoreSQLite,
 	}
 	if dev != want {
 		t.Fatalf("dev defaults\n got %+v\nwant %+v", dev, want)

@@ -1,0 +1,2 @@
+-- Reserved for issue 9 (014_metrics); filled in by its owner.
+SELECT 1;
