@@ -48,7 +48,8 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 			return state, endOnFault(ctx, &state, err)
 		}
 		if wait := sendAt.Sub(workflow.Now(ctx)); wait > 0 {
-			reason, id := waitForNextAttempt(ctx, wait, retryCh, cancelCh)
+			why := "batch window until " + sendAt.UTC().Format(time.RFC3339)
+			reason, id := waitForNextAttempt(ctx, wait, why, retryCh, cancelCh)
 			switch reason {
 			case wokeByRetry:
 				state.Manual, trigger, replayID = true, manualTrigger(id), id
@@ -70,12 +71,12 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 		if state.Status != delivery.StatusRetrying {
 			asked, id := drain(retryCh)
 			if !asked {
-				return state, nil
+				return state, closeRun(ctx, "batch "+in.BatchID, state)
 			}
 			state.Manual, trigger, replayID = true, manualTrigger(id), id
 			continue
 		}
-		reason, id := waitForNextAttempt(ctx, delay, retryCh, cancelCh)
+		reason, id := waitForNextAttempt(ctx, delay, retrySummary(res.Number, delay, res.RetryAfter), retryCh, cancelCh)
 		switch reason {
 		case wokeByTimer:
 			trigger, replayID = activities.TriggerAuto, ""
@@ -87,12 +88,16 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 	}
 }
 
-// cancelBatch ends the batch's members still to be sent as canceled and the run with it.
+// cancelBatch ends the batch's members still to be sent as canceled and the run with it,
+// and returns the error the run closes with (see closeRun).
 func cancelBatch(ctx workflow.Context, state *DeliveryState, batchID string) error {
 	var a *activities.Activities
 	if err := workflow.ExecuteActivity(ctx, a.CancelBatch, batchID).Get(ctx, nil); err != nil {
 		return err
 	}
-	state.Status, state.NextAttemptAt = delivery.StatusCanceled, time.Time{}
-	return upsertStatus(ctx, *state)
+	state.Status, state.NextAttemptAt = delivery.StatusCanceled, nil
+	if err := upsertStatus(ctx, *state); err != nil {
+		return err
+	}
+	return closeRun(ctx, "batch "+batchID, *state)
 }

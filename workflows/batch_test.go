@@ -61,16 +61,7 @@ func newBatchRun(t *testing.T, window time.Duration, outcomes ...delivery.Outcom
 func (r *batchRun) run(t *testing.T, in BatchInput) DeliveryState {
 	t.Helper()
 	r.env.ExecuteWorkflow(Batch, in)
-	if !r.env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := r.env.GetWorkflowError(); err != nil {
-		t.Fatalf("workflow error: %v", err)
-	}
-	var st DeliveryState
-	if err := r.env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := closed(t, r.env)
 	return st
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -21,14 +22,19 @@ type DeliveryInput struct {
 	Manual bool
 }
 
-// DeliveryState is what the status query answers and the workflow returns.
+// DeliveryState is what the status query answers, what a run that succeeded returns, and
+// the details of the error a run that failed or was canceled closes with (see closeRun).
+// It answers only what holds: NextAttemptAt only while retrying, LastOutcome and
+// LastError only once an attempt said them (LastError never once succeeded). Results
+// recorded before these fields were optional (a zero NextAttemptAt, empty strings) still
+// decode into it.
 type DeliveryState struct {
 	Status        string
-	Attempts      int // attempts of this delivery so far, across runs
-	Manual        bool
-	NextAttemptAt time.Time // zero unless Status is retrying
-	LastOutcome   delivery.Outcome
-	LastError     string
+	Attempts      int              // attempts of this delivery so far, across runs
+	Manual        bool             `json:",omitempty"`
+	NextAttemptAt *time.Time       `json:",omitempty"` // set only while Status is retrying
+	LastOutcome   delivery.Outcome `json:",omitempty"`
+	LastError     string           `json:",omitempty"`
 }
 
 // attemptTimeout bounds one attempt activity: the longest webhook timeout (60 s) plus
@@ -44,6 +50,14 @@ const (
 // trip), and a retry signal that arrives during a run's final attempt is honoured instead
 // of left unread. Runs recorded before the change replay the old way.
 const changeLocalFirstAttempt = "local-first-attempt"
+
+// changeCloseStatus versions how a run closes: from version 1 a delivery (or batch) that
+// failed closes its workflow Failed, with a non-retryable ErrTypeDeliveryFailed error
+// naming the last error, and one that was canceled closes it Canceled, so that the Web UI
+// shows them as such (and its Failures filter counts the failed ones) instead of as
+// Completed like a success. The version is asked for only at those two ends: a run that
+// succeeds records no marker, and runs that closed before the change replay as they did.
+const changeCloseStatus = "close-status"
 
 // infraRetry retries an attempt that failed for hookd's own reasons (the database blinked,
 // a worker died), for about an hour (1s doubling to a 1-minute cap, 60 tries): long
@@ -100,17 +114,17 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 			// A retry asked for while this attempt ran reached this run, not a new one:
 			// honour it rather than finish with the signal unread.
 			if !v1 {
-				return state, nil
+				return state, closeRun(ctx, "delivery "+in.DeliveryID, state)
 			}
 			asked, id := drain(retryCh)
 			if !asked {
-				return state, nil
+				return state, closeRun(ctx, "delivery "+in.DeliveryID, state)
 			}
 			state.Manual, trigger, replayID = true, manualTrigger(id), id
 			continue
 		}
 
-		reason, id := waitForNextAttempt(ctx, delay, retryCh, cancelCh)
+		reason, id := waitForNextAttempt(ctx, delay, retrySummary(res.Number, delay, res.RetryAfter), retryCh, cancelCh)
 		switch reason {
 		case wokeByTimer:
 			trigger, replayID = activities.TriggerAuto, ""
@@ -119,8 +133,11 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 			trigger, replayID = manualTrigger(id), id
 		case wokeByCancel:
 			state.Status = delivery.StatusCanceled
-			state.NextAttemptAt = time.Time{}
-			return state, upsertStatus(ctx, state)
+			state.NextAttemptAt = nil
+			if err := upsertStatus(ctx, state); err != nil {
+				return state, err
+			}
+			return state, closeRun(ctx, "delivery "+in.DeliveryID, state)
 		}
 	}
 }
@@ -150,7 +167,7 @@ func setUp(ctx workflow.Context, state *DeliveryState, localTimeout time.Duratio
 // automatic attempt, which matters only when the state is now retrying. The activity
 // decided both (delivery.Decide) and recorded them; the workflow only follows.
 func settle(ctx workflow.Context, state *DeliveryState, in activities.AttemptInput, res activities.AttemptResult) time.Duration {
-	state.NextAttemptAt = time.Time{}
+	state.NextAttemptAt = nil
 	if res.Abandoned {
 		state.Status, state.LastError = delivery.StatusCanceled, res.Error
 		return 0
@@ -164,7 +181,8 @@ func settle(ctx workflow.Context, state *DeliveryState, in activities.AttemptInp
 	state.Attempts = res.Number
 	state.Status, state.LastOutcome, state.LastError = res.Status, res.Outcome, res.Error
 	if res.Status == delivery.StatusRetrying {
-		state.NextAttemptAt = workflow.Now(ctx).Add(delay)
+		next := workflow.Now(ctx).Add(delay)
+		state.NextAttemptAt = &next
 	}
 	return delay
 }
@@ -187,7 +205,7 @@ func endOnFault(ctx workflow.Context, state *DeliveryState, err error) error {
 	default:
 		return err
 	}
-	state.NextAttemptAt, state.LastError = time.Time{}, appErr.Message()
+	state.NextAttemptAt, state.LastError = nil, appErr.Message()
 	if uerr := upsertStatus(ctx, *state); uerr != nil {
 		return uerr
 	}
@@ -203,12 +221,14 @@ const (
 )
 
 // waitForNextAttempt sleeps for delay unless a retry or cancel signal comes first. Woken
-// by retry signals, it also returns the replay that asked, if one did (see drain).
-func waitForNextAttempt(ctx workflow.Context, delay time.Duration, retryCh, cancelCh workflow.ReceiveChannel) (reason wakeReason, replayID string) {
+// by retry signals, it also returns the replay that asked, if one did (see drain). why is
+// the timer's summary, which the Web UI shows beside it.
+func waitForNextAttempt(ctx workflow.Context, delay time.Duration, why string, retryCh, cancelCh workflow.ReceiveChannel) (reason wakeReason, replayID string) {
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
 	sel := workflow.NewSelector(ctx)
-	sel.AddFuture(workflow.NewTimer(timerCtx, delay), func(workflow.Future) { reason = wokeByTimer })
+	timer := workflow.NewTimerWithOptions(timerCtx, delay, workflow.TimerOptions{Summary: why})
+	sel.AddFuture(timer, func(workflow.Future) { reason = wokeByTimer })
 	sel.AddReceive(retryCh, func(workflow.ReceiveChannel, bool) {
 		_, replayID = drain(retryCh)
 		reason = wokeByRetry
@@ -256,4 +276,67 @@ func upsertStatus(ctx workflow.Context, s DeliveryState) error {
 		return fmt.Errorf("upsert search attributes: %w", err)
 	}
 	return nil
+}
+
+// closeRun returns the error a run that ended in state closes its workflow with (see
+// changeCloseStatus): for a failed one a non-retryable ErrTypeDeliveryFailed application
+// error whose message names what failed (what: "delivery dlv_…", "batch bat_…") and its
+// last error, for a canceled one a canceled error, each with state as its details; nil
+// for any other end, and for every end in runs recorded before the change. No workflow
+// retry policy is set, so a failed run is not retried: a retry or replay starts a new
+// run under the same workflow ID (signal-with-start, internal/engine).
+func closeRun(ctx workflow.Context, what string, state DeliveryState) error {
+	if state.Status != delivery.StatusFailed && state.Status != delivery.StatusCanceled {
+		return nil
+	}
+	if workflow.GetVersion(ctx, changeCloseStatus, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	if state.Status == delivery.StatusCanceled {
+		return temporal.NewCanceledError(state)
+	}
+	return temporal.NewNonRetryableApplicationError(failureMessage(what, state), ErrTypeDeliveryFailed, nil, state)
+}
+
+// failureMessage is what the Web UI shows of a failed run: "delivery dlv_… failed after 4
+// attempts: receiver answered 503".
+func failureMessage(what string, state DeliveryState) string {
+	msg := what + " failed"
+	switch state.Attempts {
+	case 0:
+	case 1:
+		msg += " after 1 attempt"
+	default:
+		msg += fmt.Sprintf(" after %d attempts", state.Attempts)
+	}
+	if state.LastError != "" {
+		msg += ": " + state.LastError
+	}
+	return msg
+}
+
+// retrySummary says why a retry timer waits, for the Web UI: after attempt number failed,
+// "retry 3 in 5m (Retry-After 300s)" (the receiver's Retry-After shown when it sent one;
+// it is a lower bound of the wait, see delivery.Decide).
+func retrySummary(number int, delay, retryAfter time.Duration) string {
+	s := fmt.Sprintf("retry %d in %s", number, shortDuration(delay))
+	if retryAfter > 0 {
+		s += fmt.Sprintf(" (Retry-After %ds)", int64(retryAfter.Round(time.Second)/time.Second))
+	}
+	return s
+}
+
+// shortDuration writes d to the second without zero units: 5m, 1h30m, 57s.
+func shortDuration(d time.Duration) string {
+	if d >= time.Second {
+		d = d.Round(time.Second)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"testing"
@@ -10,7 +12,9 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/internal/delivery"
@@ -70,20 +74,65 @@ func newReceiver(t *testing.T, results ...scripted) *receiver {
 	return r
 }
 
+// run runs the workflow to its end and returns the state it ended with, having checked
+// that the workflow closed as that state says (see closed).
 func (r *receiver) run(t *testing.T, in DeliveryInput) DeliveryState {
 	t.Helper()
 	r.env.ExecuteWorkflow(Delivery, in)
-	if !r.env.IsWorkflowCompleted() {
+	st, _ := closed(t, r.env)
+	return st
+}
+
+// How a workflow run closed, as the Web UI shows it.
+const (
+	closedCompleted = "Completed"
+	closedFailed    = "Failed"
+	closedCanceled  = "Canceled"
+)
+
+// closed reads how the finished run in env closed and the state it closed with: its
+// result when it completed, the details of its DeliveryFailed error or of its
+// cancellation otherwise. It fails t unless the close is the one the state's status
+// calls for: succeeded completes, failed fails, canceled cancels.
+func closed(t *testing.T, env *testsuite.TestWorkflowEnvironment) (DeliveryState, string) {
+	t.Helper()
+	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
-	if err := r.env.GetWorkflowError(); err != nil {
+	var (
+		st       DeliveryState
+		how      string
+		appErr   *temporal.ApplicationError
+		canceled *temporal.CanceledError
+	)
+	switch err := env.GetWorkflowError(); {
+	case err == nil:
+		how = closedCompleted
+		if err := env.GetWorkflowResult(&st); err != nil {
+			t.Fatalf("workflow result: %v", err)
+		}
+	case errors.As(err, &canceled):
+		how = closedCanceled
+		if err := canceled.Details(&st); err != nil {
+			t.Fatalf("cancellation details: %v", err)
+		}
+	case errors.As(err, &appErr) && appErr.Type() == ErrTypeDeliveryFailed && appErr.NonRetryable():
+		how = closedFailed
+		if err := appErr.Details(&st); err != nil {
+			t.Fatalf("failure details: %v", err)
+		}
+	default:
 		t.Fatalf("workflow error: %v", err)
 	}
-	var st DeliveryState
-	if err := r.env.GetWorkflowResult(&st); err != nil {
-		t.Fatalf("workflow result: %v", err)
+	want := map[string]string{
+		delivery.StatusSucceeded: closedCompleted,
+		delivery.StatusFailed:    closedFailed,
+		delivery.StatusCanceled:  closedCanceled,
+	}[st.Status]
+	if how != want {
+		t.Fatalf("workflow closed %s with state %+v, want %s", how, st, want)
 	}
-	return st
+	return st, how
 }
 
 func (r *receiver) times() []time.Duration {
@@ -95,7 +144,8 @@ func (r *receiver) times() []time.Duration {
 }
 
 func retry(p delivery.Policy, retryAfter time.Duration) scripted {
-	return scripted{activities.AttemptResult{Outcome: delivery.OutcomeRetry, RetryAfter: retryAfter, StatusCode: 503}, p}
+	return scripted{activities.AttemptResult{Outcome: delivery.OutcomeRetry, RetryAfter: retryAfter, StatusCode: 503,
+		Error: "receiver answered 503"}, p}
 }
 
 func ok(p delivery.Policy) scripted {
@@ -268,7 +318,7 @@ func TestDeliveryStatusQueryDuringBackoff(t *testing.T) {
 	if during.Status != delivery.StatusRetrying || during.Attempts != 1 {
 		t.Fatalf("status during backoff %+v, want retrying after 1 attempt", during)
 	}
-	if want := r.start.Add(time.Hour); !during.NextAttemptAt.Equal(want) {
+	if want := r.start.Add(time.Hour); during.NextAttemptAt == nil || !during.NextAttemptAt.Equal(want) {
 		t.Fatalf("nextAttemptAt %v, want %v", during.NextAttemptAt, want)
 	}
 }
@@ -289,5 +339,120 @@ func TestDeliveryRetrySignalDuringFinalAttemptIsHonoured(t *testing.T) {
 	}
 	if st.Status != delivery.StatusSucceeded {
 		t.Fatalf("state %+v, want succeeded", st)
+	}
+}
+
+func TestDeliveryFailureNamesTheLastError(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 3, Schedule: []time.Duration{time.Minute}}
+	r := newReceiver(t, retry(p, 0))
+	r.env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "dlv_1"})
+	st, how := closed(t, r.env)
+	var appErr *temporal.ApplicationError
+	if !errors.As(r.env.GetWorkflowError(), &appErr) {
+		t.Fatalf("workflow error %v", r.env.GetWorkflowError())
+	}
+	if want := "delivery dlv_1 failed after 4 attempts: receiver answered 503"; appErr.Message() != want {
+		t.Fatalf("failure message %q, want %q", appErr.Message(), want)
+	}
+	if how != closedFailed || st.Attempts != 4 || st.NextAttemptAt != nil || st.LastError != "receiver answered 503" ||
+		st.LastOutcome != delivery.OutcomeRetry {
+		t.Fatalf("closed %s with %+v", how, st)
+	}
+}
+
+// TestDeliveryRunsBeforeTheCloseChangeStillComplete: a run recorded before
+// changeCloseStatus (no marker: GetVersion answers DefaultVersion) completes with its
+// state whatever its end, as it did.
+func TestDeliveryRunsBeforeTheCloseChangeStillComplete(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Hour}}
+	tests := []struct {
+		name    string
+		results []scripted
+		signal  string
+		want    string
+	}{
+		{"failed", []scripted{{activities.AttemptResult{Outcome: delivery.OutcomeGone, StatusCode: 410}, p}}, "", delivery.StatusFailed},
+		{"canceled", []scripted{retry(p, 0)}, SignalCancel, delivery.StatusCanceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newReceiver(t, tc.results...)
+			r.env.OnGetVersion(changeCloseStatus, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			if tc.signal != "" {
+				r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(tc.signal, nil) }, time.Minute)
+			}
+			r.env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "dlv_1"})
+			if err := r.env.GetWorkflowError(); err != nil {
+				t.Fatalf("workflow error %v, want none (completed)", err)
+			}
+			var st DeliveryState
+			if err := r.env.GetWorkflowResult(&st); err != nil || st.Status != tc.want {
+				t.Fatalf("result %+v (%v), want %s", st, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRetrySummarySaysWhyATimerWaits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		number            int
+		delay, retryAfter time.Duration
+		want              string
+	}{
+		{3, 5 * time.Minute, 300 * time.Second, "retry 3 in 5m (Retry-After 300s)"},
+		{1, 57*time.Second + 300*time.Millisecond, 0, "retry 1 in 57s"},
+		{2, time.Hour, 0, "retry 2 in 1h"},
+		{4, 90 * time.Minute, 10 * time.Second, "retry 4 in 1h30m (Retry-After 10s)"},
+		{5, 24 * time.Hour, 72 * time.Hour, "retry 5 in 24h (Retry-After 259200s)"},
+		{6, 1500 * time.Millisecond, 0, "retry 6 in 2s"},
+		{7, 300 * time.Millisecond, 0, "retry 7 in 300ms"},
+	}
+	for _, tc := range tests {
+		if got := retrySummary(tc.number, tc.delay, tc.retryAfter); got != tc.want {
+			t.Errorf("retrySummary(%d, %v, %v) = %q, want %q", tc.number, tc.delay, tc.retryAfter, got, tc.want)
+		}
+	}
+}
+
+// TestDeliveryStateAnswersOnlyWhatHolds: no zero times or stale fields in what the query
+// and the result answer, and a state recorded before they were optional still decodes.
+func TestDeliveryStateAnswersOnlyWhatHolds(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Minute}}
+	r := newReceiver(t, retry(p, 0), ok(p))
+	var during map[string]any
+	r.env.RegisterDelayedCallback(func() {
+		v, err := r.env.QueryWorkflow(QueryStatus)
+		if err != nil {
+			t.Errorf("query: %v", err)
+			return
+		}
+		if err := v.Get(&during); err != nil {
+			t.Errorf("decode query: %v", err)
+		}
+	}, 30*time.Second)
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	if during["Status"] != delivery.StatusRetrying || during["NextAttemptAt"] == nil || during["Manual"] != nil {
+		t.Fatalf("status during backoff %v, want retrying with a next attempt time and no manual flag", during)
+	}
+	if st.Status != delivery.StatusSucceeded || st.NextAttemptAt != nil || st.LastError != "" {
+		t.Fatalf("result %+v", st)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"Status":"succeeded","Attempts":2,"LastOutcome":"succeeded"}`; string(raw) != want {
+		t.Fatalf("result encodes as %s, want %s", raw, want)
+	}
+
+	var old DeliveryState
+	recorded := `{"Status":"failed","Attempts":4,"Manual":false,"NextAttemptAt":"0001-01-01T00:00:00Z","LastOutcome":"retry","LastError":"receiver answered 503"}`
+	if err := json.Unmarshal([]byte(recorded), &old); err != nil || old.Status != delivery.StatusFailed || old.Attempts != 4 {
+		t.Fatalf("a state recorded before: %+v, %v", old, err)
 	}
 }

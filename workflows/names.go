@@ -56,3 +56,9 @@ func SearchAttributeTypes() map[string]enumspb.IndexedValueType {
 		AttrAttempts.GetName():  enumspb.INDEXED_VALUE_TYPE_INT,
 	}
 }
+
+// ErrTypeDeliveryFailed names the non-retryable application error a Delivery or Batch
+// run closes with when its delivery failed (retries ran out, a 410 or a manual attempt
+// failed, the deadline passed), so the Web UI shows the workflow Failed. Its details are
+// the run's DeliveryState.
+const ErrTypeDeliveryFailed = "DeliveryFailed"
