@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Deleted counts the rows a retention step deleted, by table.
+type Deleted struct {
+	Events           int64 `json:"events"`
+	Deliveries       int64 `json:"deliveries"`
+	Attempts         int64 `json:"attempts"`
+	Batches          int64 `json:"batches"`
+	BatchAttempts    int64 `json:"batchAttempts"`
+	Replays          int64 `json:"replays"`
+	ReplayDeliveries int64 `json:"replayDeliveries"`
+}
+
+// Add adds o's counts to d's.
+func (d *Deleted) Add(o Deleted) {
+	d.Events += o.Events
+	d.Deliveries += o.Deliveries
+	d.Attempts += o.Attempts
+	d.Batches += o.Batches
+	d.BatchAttempts += o.BatchAttempts
+	d.Replays += o.Replays
+	d.ReplayDeliveries += o.ReplayDeliveries
+}
+
+// Total is the number of rows counted.
+func (d Deleted) Total() int64 {
+	return d.Events + d.Deliveries + d.Attempts + d.Batches + d.BatchAttempts + d.Replays + d.ReplayDeliveries
+}
+
+// The retention steps (HOOKD_RETENTION). Each deletes at most limit rows of its table in
+// one statement, oldest first, with the rows that hang off them (so one call may delete
+// more rows in all: a delivery's attempts, a batch's attempts), and says whether it
+// reached limit: call it again until it does not. Run them in this order, since each
+// later one deletes only what the earlier ones left without children: deliveries, batches,
+// events, replays.
+//
+// Rows locked by someone else (a delivery being retried this instant) are skipped, not
+// waited for: the next run deletes them if they still qualify. Each row is re-checked
+// under its lock, so a delivery retried or replayed meanwhile is kept. Migration 013
+// indexes where each step starts.
+
+// DeleteExpiredDeliveries deletes up to limit finished deliveries (succeeded, failed,
+// canceled) whose last change (updated_at: reaching their final status, or a later
+// retry or replay) is before before, with their attempts and their rows in finished
+// replays. A delivery still pending or retrying is never deleted, whatever its age, nor
+// one a running replay has yet to resend.
+func (s *Store) DeleteExpiredDeliveries(ctx context.Context, before time.Time, limit int) (Deleted, bool, error) {
+	var d Deleted
+	err := s.pool.QueryRow(ctx, `
+        WITH doomed AS (
+            SELECT d.id FROM deliveries d
+            WHERE d.status IN ('succeeded', 'failed', 'canceled') AND d.updated_at < $1
+              AND NOT EXISTS (
+                  SELECT 1 FROM replay_deliveries rd JOIN replays r ON r.id = rd.replay_id
+                  WHERE rd.delivery_id = d.id AND r.status = 'running')
+            ORDER BY d.updated_at
+            LIMIT $2
+            FOR UPDATE OF d SKIP LOCKED
+        ), gone_attempts AS (
+            DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM doomed) RETURNING 1
+        ), gone_replay_rows AS (
+            DELETE FROM replay_deliveries WHERE delivery_id IN (SELECT id FROM doomed) RETURNING 1
+        ), gone AS (
+            DELETE FROM deliveries WHERE id IN (SELECT id FROM doomed) RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM gone_attempts),
+            (SELECT count(*) FROM gone_replay_rows)`,
+		before, limit).Scan(&d.Deliveries, &d.Attempts, &d.ReplayDeliveries)
+	if err != nil {
+		return Deleted{}, false, wrap("delete expired deliveries", err)
+	}
+	return d, d.Deliveries >= int64(limit), nil
+}
+
+// DeleteExpiredBatches deletes up to limit closed batches created before before whose
+// deliveries are all gone (see DeleteExpiredDeliveries), with their attempts. A batch
+// still open, or with a delivery left, is kept.
+func (s *Store) DeleteExpiredBatches(ctx context.Context, before time.Time, limit int) (Deleted, bool, error) {
+	var d Deleted
+	err := s.pool.QueryRow(ctx, `
+        WITH doomed AS (
+            SELECT b.id FROM batches b
+            WHERE b.state = 'closed' AND b.created_at < $1
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id)
+            ORDER BY b.created_at
+            LIMIT $2
+            FOR UPDATE OF b SKIP LOCKED
+        ), gone_attempts AS (
+            DELETE FROM batch_attempts WHERE batch_id IN (SELECT id FROM doomed) RETURNING 1
+        ), gone AS (
+            DELETE FROM batches WHERE id IN (SELECT id FROM doomed) RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM gone_attempts)`,
+		before, limit).Scan(&d.Batches, &d.BatchAttempts)
+	if err != nil {
+		return Deleted{}, false, wrap("delete expired batches", err)
+	}
+	return d, d.Batches >= int64(limit), nil
+}
+
+// DeleteExpiredEvents deletes up to limit events created before before that have no
+// delivery left (see DeleteExpiredDeliveries): an event is kept as long as any of its
+// deliveries is. Once it is gone, its id may be posted again as a new event.
+func (s *Store) DeleteExpiredEvents(ctx context.Context, before time.Time, limit int) (Deleted, bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+        WITH doomed AS (
+            SELECT e.org_id, e.id FROM events e
+            WHERE e.created_at < $1
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.org_id = e.org_id AND d.event_id = e.id)
+            ORDER BY e.created_at
+            LIMIT $2
+            FOR UPDATE OF e SKIP LOCKED
+        )
+        DELETE FROM events e USING doomed WHERE e.org_id = doomed.org_id AND e.id = doomed.id`,
+		before, limit)
+	if err != nil {
+		return Deleted{}, false, wrap("delete expired events", err)
+	}
+	d := Deleted{Events: tag.RowsAffected()}
+	return d, d.Events >= int64(limit), nil
+}
+
+// DeleteExpiredReplays deletes the replays that finished before before (completed,
+// canceled or failed; a running one is kept whatever its age): up to limit of their
+// replay_deliveries rows, then, once a replay has none left, the replay, up to limit of
+// them.
+func (s *Store) DeleteExpiredReplays(ctx context.Context, before time.Time, limit int) (Deleted, bool, error) {
+	var d Deleted
+	tag, err := s.pool.Exec(ctx, `
+        DELETE FROM replay_deliveries x
+        USING (
+            SELECT rd.replay_id, rd.position FROM replays r JOIN replay_deliveries rd ON rd.replay_id = r.id
+            WHERE r.status <> 'running' AND r.finished_at < $1
+            LIMIT $2
+        ) doomed
+        WHERE x.replay_id = doomed.replay_id AND x.position = doomed.position`,
+		before, limit)
+	if err != nil {
+		return Deleted{}, false, wrap("delete expired replay deliveries", err)
+	}
+	if d.ReplayDeliveries = tag.RowsAffected(); d.ReplayDeliveries >= int64(limit) {
+		return d, true, nil
+	}
+	tag, err = s.pool.Exec(ctx, `
+        WITH doomed AS (
+            SELECT r.id FROM replays r
+            WHERE r.status <> 'running' AND r.finished_at < $1
+              AND NOT EXISTS (SELECT 1 FROM replay_deliveries rd WHERE rd.replay_id = r.id)
+            ORDER BY r.finished_at
+            LIMIT $2
+            FOR UPDATE OF r SKIP LOCKED
+        )
+        DELETE FROM replays r USING doomed WHERE r.id = doomed.id`,
+		before, limit)
+	if err != nil {
+		return Deleted{}, false, wrap("delete expired replays", err)
+	}
+	d.Replays = tag.RowsAffected()
+	return d, d.Replays >= int64(limit), nil
+}
