@@ -95,6 +95,18 @@ type Config struct {
 	// Nil means a fresh registry with the Go and process collectors, so several servers
 	// can live in one process (tests). Pass a shared one to expose worker metrics too.
 	Metrics *prometheus.Registry
+	// Ingest counts the events POST /v1/events commits (*metrics.Metrics); nil counts
+	// nothing.
+	Ingest IngestObserver
+	// Middleware runs first on every request, before the request metrics: hookd's
+	// tracing (internal/tracing) opens each request's server span there. Nil adds nothing.
+	Middleware []gin.HandlerFunc
+}
+
+// IngestObserver counts what POST /v1/events committed: an event, new (created) or a
+// repeated id, and the deliveries a new one fanned out to.
+type IngestObserver interface {
+	ObserveIngest(created bool, deliveries int)
 }
 
 // server holds the handlers' dependencies.
@@ -105,6 +117,7 @@ type server struct {
 	now     func() time.Time
 	urlOpts netguard.Options
 	limits  *keyLimits // nil: no rate limit
+	ingest  IngestObserver
 }
 
 // New builds the router with every route of the OpenAPI document. Unless GIN_MODE is set,
@@ -120,6 +133,7 @@ func New(cfg Config) (*gin.Engine, error) {
 		now:     cfg.Now,
 		urlOpts: netguard.Options{AllowHTTP: cfg.AllowHTTP, AllowPrivate: cfg.AllowPrivate},
 		limits:  newKeyLimits(cfg.RateLimit),
+		ingest:  cfg.Ingest,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -149,6 +163,7 @@ func New(cfg Config) (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(nil); err != nil { // hookd never uses the client IP
 		return nil, fmt.Errorf("configure gin: %w", err)
 	}
+	r.Use(cfg.Middleware...)
 	r.Use(m.middleware, s.recoverPanic, s.handleErrors)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, errorf(http.StatusNotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path))

@@ -39,6 +39,9 @@ func (s *server) createEvent(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if s.ingest != nil {
+		s.ingest.ObserveIngest(res.Created, len(res.Deliveries))
+	}
 	status := http.StatusAccepted
 	if !res.Created {
 		status = http.StatusOK

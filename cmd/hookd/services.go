@@ -122,6 +122,9 @@ type services struct {
 // parts r names until ctx ends (see services.run).
 func runServices(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, r roles, ready func(apiURL string)) error {
 	m := metrics.New()
+	if err := m.RegisterBacklog(st, log); err != nil {
+		return fmt.Errorf("register the backlog metrics: %w", err)
+	}
 	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m)
 	if err != nil {
 		return err
@@ -194,6 +197,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			AllowPrivate: s.cfg.AllowPrivate,
 			RateLimit:    s.cfg.APIRateLimit,
 			Metrics:      s.metrics.Registry,
+			Ingest:       s.metrics,
 		})
 		if err != nil {
 			return fmt.Errorf("build api: %w", err)

@@ -1,9 +1,12 @@
 // Package metrics owns the one Prometheus registry of a hookd process and hookd's own
-// delivery series: hookd_attempts_total, hookd_attempt_duration_seconds and
-// hookd_deliveries_total, recorded by the attempt activity through activities.Observer.
-// The same registry holds the Go and process collectors, the API's request series (api.New
+// series: hookd_attempts_total, hookd_attempt_duration_seconds and hookd_deliveries_total,
+// recorded by the attempt activity through activities.Observer; the ingest rate,
+// hookd_events_ingested_total and hookd_deliveries_created_total, recorded by the API
+// (ObserveIngest); and the backlog read from PostgreSQL at each scrape (RegisterBacklog):
+// the age of the oldest delivery still to be sent and the replays' progress. The same
+// registry holds the Go and process collectors, the API's request series (api.New
 // registers them) and the Temporal SDK's (TemporalHandler), so whatever roles a process
-// runs, one /metrics shows them all.
+// runs, one /metrics shows them all. README.md "Metrics and tracing" says what to alert on.
 package metrics
 
 import (
@@ -27,6 +30,7 @@ type Metrics struct {
 	attempts        *prometheus.CounterVec
 	attemptDuration prometheus.Histogram
 	deliveries      *prometheus.CounterVec
+	ingest          ingestSeries
 }
 
 // The status_class label values of hookd_attempts_total; "none" is an attempt that got no
@@ -54,11 +58,13 @@ func New() *Metrics {
 			Name: "hookd_deliveries_total",
 			Help: "Deliveries that reached a final status: succeeded, failed (retries ran out or the receiver is gone) or canceled.",
 		}, []string{"status"}),
+		ingest: newIngestSeries(),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.attempts, m.attemptDuration, m.deliveries,
+		m.ingest.events, m.ingest.deliveries,
 	)
 	for _, c := range statusClasses {
 		m.attempts.WithLabelValues(c)

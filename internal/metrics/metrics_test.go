@@ -97,3 +97,23 @@ temporal_workflow_completed_total{namespace="default",task_queue="hookd"} 2
 		t.Error("tally's internal gauges are exported")
 	}
 }
+
+func TestObserveIngest(t *testing.T) {
+	t.Parallel()
+	m := New()
+	m.ObserveIngest(true, 3)
+	m.ObserveIngest(true, 0)
+	m.ObserveIngest(false, 3) // a repeat's deliveries were counted the first time
+	want := `
+# HELP hookd_deliveries_created_total Deliveries created by the fan-out of new events accepted by POST /v1/events.
+# TYPE hookd_deliveries_created_total counter
+hookd_deliveries_created_total 3
+# HELP hookd_events_ingested_total Events accepted by POST /v1/events, by result: new (stored, 202) or repeat (an id already stored, answered 200 with the original).
+# TYPE hookd_events_ingested_total counter
+hookd_events_ingested_total{result="new"} 2
+hookd_events_ingested_total{result="repeat"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "hookd_events_ingested_total", "hookd_deliveries_created_total"); err != nil {
+		t.Fatal(err)
+	}
+}
