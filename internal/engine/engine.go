@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -42,12 +44,16 @@ func (d *Temporal) taskQueue() string {
 	return d.TaskQueue
 }
 
+// startOptions are the start options of delivery del's Delivery workflow: its ID, its
+// search attributes, and the summary and details the Web UI shows (see summary).
 func (d *Temporal) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                                       delivery.WorkflowID(del.ID),
 		TaskQueue:                                d.taskQueue(),
 		WorkflowIDReusePolicy:                    reuse,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            summary(del),
+		StaticDetails:                            details(del),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrWebhookID.ValueSet(del.WebhookID),
 			workflows.AttrEventType.ValueSet(del.EventType),
@@ -66,6 +72,8 @@ func (d *Temporal) batchStartOptions(del store.Delivery, reuse enumspb.WorkflowI
 		TaskQueue:                                d.taskQueue(),
 		WorkflowIDReusePolicy:                    reuse,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            summary(del),
+		StaticDetails:                            details(del),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrWebhookID.ValueSet(del.WebhookID),
 			workflows.AttrOrgID.ValueSet(del.OrgID),
@@ -73,6 +81,46 @@ func (d *Temporal) batchStartOptions(del store.Delivery, reuse enumspb.WorkflowI
 			workflows.AttrAttempts.ValueSet(0),
 		),
 	}
+}
+
+// summary is the one line the Web UI shows for the workflow of delivery del (or of its
+// batch): what it notifies and to which webhook, "order.created to wh_…" or "batch of
+// wh_…". It holds only ids and names hookd validated, never a URL or a credential.
+func summary(del store.Delivery) string {
+	if del.BatchID != "" {
+		return "batch of " + del.WebhookID
+	}
+	return del.EventType + " to " + del.WebhookID
+}
+
+// details are the Web UI's details of the workflow of delivery del (or of its batch), in
+// Temporal's markdown: the ids an operator looks for, and where hookd's API shows the
+// rest (the attempts, the receiver's answers) and takes a retry or a cancel. The event
+// id, chosen by the producer, is shown in a code span, cut to 100 characters.
+func details(del store.Delivery) string {
+	if del.BatchID != "" {
+		return fmt.Sprintf("Batch **%s** of webhook **%s** (organization %s).\n\n"+
+			"Its deliveries, attempts and answers: hookd API `GET /v1/deliveries?webhookId=%s`; "+
+			"retry or cancel a delivery there, not here.", del.BatchID, del.WebhookID, del.OrgID, del.WebhookID)
+	}
+	return fmt.Sprintf("Delivery **%s** of event %s (%s) to webhook **%s** (organization %s).\n\n"+
+		"Its attempts and answers: hookd API `GET /v1/deliveries/%s`; retry or cancel it there, not here.",
+		del.ID, codeSpan(del.EventID, 100), del.EventType, del.WebhookID, del.OrgID, del.ID)
+}
+
+// codeSpan quotes s as a markdown code span of at most limit runes, with no backtick or
+// control character left to break out of it.
+func codeSpan(s string, limit int) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '`' || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > limit {
+		s = string(r[:limit]) + "…"
+	}
+	return "`" + s + "`"
 }
 
 // Schedule starts a Delivery workflow for each delivery, and a Batch workflow for each
@@ -120,10 +168,15 @@ func (d *Temporal) Schedule(ctx context.Context, ds []store.Delivery) error {
 // A batched delivery asks its batch instead: the batch attempts now, in manual mode, for
 // its members still to be sent (pending or retrying), which the retry made this one.
 func (d *Temporal) Retry(ctx context.Context, del store.Delivery) error {
+	return d.signalRetry(ctx, del, nil)
+}
+
+// signalRetry is Retry with sig the retry signal's value (nil: an admin's retry).
+func (d *Temporal) signalRetry(ctx context.Context, del store.Delivery, sig any) error {
 	if del.BatchID != "" {
 		opts := d.batchStartOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
 		opts.WorkflowExecutionErrorWhenAlreadyStarted = false
-		_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, nil, opts,
+		_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, sig, opts,
 			workflows.Batch, workflows.BatchInput{BatchID: del.BatchID, Manual: true})
 		if err != nil {
 			return fmt.Errorf("signal-with-start retry for batch %s of %s: %w", del.BatchID, del.ID, err)
@@ -132,7 +185,7 @@ func (d *Temporal) Retry(ctx context.Context, del store.Delivery) error {
 	}
 	opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = false
-	_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, nil, opts,
+	_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, sig, opts,
 		workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID, Manual: true})
 	if err != nil {
 		return fmt.Errorf("signal-with-start retry for %s: %w", del.ID, err)
