@@ -13,14 +13,19 @@ const (
 	reconcileBatch = 500
 )
 
-// Reconcile starts a workflow for every pending delivery that has none, oldest first, and
-// for every batch that has none, and returns how many it started: the deliveries and
+// Reconcile starts a workflow for every pending delivery that has none, oldest first, for
+// every batch that has none and every running replay that has none, and returns how many
+// it started: the deliveries and
 // batches of an event whose publisher crashed (or whose engine was down) between the
 // commit and the start, and the overflow batches a batch's attempt split off before its
 // worker died. It starts them as Publish does.
 func (s *Service) Reconcile(ctx context.Context) (int, error) {
 	total, err := s.reconcileBatches(ctx)
 	if err != nil {
+		return total, err
+	}
+	n, err := s.reconcileReplays(ctx)
+	if total += n; err != nil {
 		return total, err
 	}
 	for {

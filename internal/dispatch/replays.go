@@ -3,29 +3,199 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
+	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/store"
 )
 
-var errReplaysNotBuilt = errors.New("replays are not built yet")
+// A replay (API.md "Replays") resends, at its pace, each delivery it matched when it was
+// created, with one new attempt of trigger replay. Its Replay workflow pages through them
+// (NextReplayItems) and hands each to ReplayDelivery, which reopens the delivery and
+// signals it as a manual retry does, naming the replay; the attempt it asks for is the
+// replay's only one of that delivery (store.BeginAttempt refuses a second), so a replay
+// redone after a restart from its last recorded position sends nothing twice.
 
-// StartReplay records a replay of the organization's deliveries that f matches and
-// starts its workflow. Skeleton: filled in by the replays work of issue 9.
-func (s *Service) StartReplay(ctx context.Context, orgID string, f store.ReplayFilter, ratePerSecond int) (store.Replay, error) {
-	return store.Replay{}, errReplaysNotBuilt
+// replayStore is what the service needs from PostgreSQL for replays.
+type replayStore interface {
+	CreateReplay(ctx context.Context, r store.Replay) (store.Replay, error)
+	GetReplay(ctx context.Context, orgID, id string) (store.Replay, error)
+	ListReplays(ctx context.Context, orgID string, p store.Page) ([]store.Replay, string, error)
+	CancelReplay(ctx context.Context, orgID, id string) (store.Replay, error)
+	MarkReplayStarted(ctx context.Context, id string) error
+	UnstartedReplays(ctx context.Context, createdBefore time.Time, limit int) ([]store.Replay, error)
+	ReplayPage(ctx context.Context, id string, limit int) (store.Replay, []store.ReplayItem, error)
+	ReopenForReplay(ctx context.Context, replayID, deliveryID string, from []string) (store.Delivery, bool, error)
+	AdvanceReplay(ctx context.Context, id string, position int64, replayed bool) (string, error)
+	FinishReplay(ctx context.Context, id, status, reason string) error
 }
 
-// GetReplay reads the organization's replay id with its progress.
+// Pages of a replay: about replayPageTime of work at its rate, at most maxReplayPage
+// deliveries, so that one activity (and its heartbeats) stays short at any rate.
+const (
+	replayPageTime = 30 * time.Second
+	maxReplayPage  = 500
+)
+
+// ReplayPageSize is how many deliveries one page of a replay at ratePerSecond holds.
+func ReplayPageSize(ratePerSecond int) int {
+	return min(max(ratePerSecond*int(replayPageTime/time.Second), 1), maxReplayPage)
+}
+
+// StartReplay records a replay of the organization's deliveries that f matches (at most
+// store.MaxReplayDeliveries) at ratePerSecond and starts its workflow, and returns it
+// with Matched counted. A *validation.Errors names what f gets wrong that only the store
+// can tell (an id that is no delivery of the organization, too many matches). The
+// replay is committed before its workflow starts: if the engine is unreachable the
+// replay is returned all the same and the reconciler starts it.
+func (s *Service) StartReplay(ctx context.Context, orgID string, f store.ReplayFilter, ratePerSecond int) (store.Replay, error) {
+	r, err := s.store.CreateReplay(ctx, store.Replay{OrgID: orgID, Filter: f, RatePerSecond: ratePerSecond})
+	if err != nil || r.Status != store.ReplayRunning {
+		return r, err
+	}
+	ectx, cancel := s.engineContext(ctx)
+	defer cancel()
+	if err := s.startReplay(ectx, r); err != nil {
+		s.log.WarnContext(ctx, "start replay workflow failed; the reconciler will start it", "err", err, "replay", r.ID)
+	}
+	return r, nil
+}
+
+// startReplay starts replay r's workflow and records that it has one.
+func (s *Service) startReplay(ctx context.Context, r store.Replay) error {
+	if err := s.engine.StartReplay(ctx, r); err != nil {
+		return err
+	}
+	return s.store.MarkReplayStarted(ctx, r.ID)
+}
+
+// reconcileReplays starts the workflow of every running replay that has none (its
+// creator could not start it), as Reconcile does for deliveries, and returns how many.
+func (s *Service) reconcileReplays(ctx context.Context) (int, error) {
+	rs, err := s.store.UnstartedReplays(ctx, s.now().Add(-reconcileGrace), reconcileBatch)
+	if err != nil {
+		return 0, fmt.Errorf("find unstarted replays: %w", err)
+	}
+	for i, r := range rs {
+		if err := s.startReplay(ctx, r); err != nil {
+			return i, fmt.Errorf("start replay %s: %w", r.ID, err)
+		}
+	}
+	return len(rs), nil
+}
+
+// GetReplay reads the organization's replay id with its progress (store.ErrNotFound).
 func (s *Service) GetReplay(ctx context.Context, orgID, id string) (store.Replay, error) {
-	return store.Replay{}, errReplaysNotBuilt
+	return s.store.GetReplay(ctx, orgID, id)
 }
 
 // ListReplays lists the organization's replays, newest first.
 func (s *Service) ListReplays(ctx context.Context, orgID string, p store.Page) ([]store.Replay, string, error) {
-	return nil, "", errReplaysNotBuilt
+	return s.store.ListReplays(ctx, orgID, p)
 }
 
-// CancelReplay stops the organization's running replay id.
+// CancelReplay stops the organization's running replay id and returns it canceled: it
+// asks no further delivery for an attempt (those it asked already make theirs). The
+// record is what stops it (its workflow reads it before each delivery), so an engine
+// that cannot be told is only logged; the workflow is canceled too, to end at once and
+// read as Canceled in the Web UI. store.ErrNotFound for an unknown id; store.ErrConflict
+// (wrapped), with the replay as it is, for one that is not running.
 func (s *Service) CancelReplay(ctx context.Context, orgID, id string) (store.Replay, error) {
-	return store.Replay{}, errReplaysNotBuilt
+	r, err := s.store.CancelReplay(ctx, orgID, id)
+	if err != nil {
+		return r, err
+	}
+	ectx, cancel := s.engineContext(ctx)
+	defer cancel()
+	if err := s.engine.CancelReplay(ectx, id); err != nil {
+		s.log.WarnContext(ctx, "cancel replay workflow failed; it stops at its next delivery", "err", err, "replay", id)
+	}
+	return r, nil
+}
+
+// NextReplayItems returns replay id and its next page of deliveries (ReplayPageSize at
+// its rate) after the last it handled; none when it has handled them all. Not scoped to
+// an organization (the id comes from Temporal). store.ErrNotFound if the replay is gone.
+func (s *Service) NextReplayItems(ctx context.Context, id string) (store.Replay, []store.ReplayItem, error) {
+	r, items, err := s.store.ReplayPage(ctx, id, maxReplayPage)
+	if err != nil {
+		return r, nil, err
+	}
+	return r, items[:min(len(items), ReplayPageSize(r.RatePerSecond))], nil
+}
+
+// ReplayDelivery resends the delivery of item it for replay r and records that the
+// replay handled it, and reports whether the replay is still running (false once it was
+// canceled: the caller stops).
+//
+// The delivery is skipped (counted as such) when it is no longer replayable: its webhook
+// is not enabled (a ping aside, as for a manual retry), or r resends failed deliveries
+// only and it is neither failed nor pending (a replay redone after a restart finds it
+// pending: its own doing). Otherwise it is reopened (pending) and its workflow signalled
+// as Service.Retry does, naming the replay; when the engine refuses, the delivery is put
+// back and the error returned (ErrUnavailable, wrapped), so the item is redone. A
+// delivery whose attempt for the replay has already begun is not reopened nor signalled
+// again: it counts as replayed.
+func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.ReplayItem) (running bool, err error) {
+	replayed, err := s.replayOne(ctx, r, it)
+	if err != nil {
+		return true, err
+	}
+	status, err := s.store.AdvanceReplay(ctx, r.ID, it.Position, replayed)
+	return status == store.ReplayRunning, err
+}
+
+// replayOne is ReplayDelivery but for the record of progress; it reports whether the
+// delivery was replayed (or skipped).
+func (s *Service) replayOne(ctx context.Context, r store.Replay, it store.ReplayItem) (bool, error) {
+	d := it.Delivery
+	if !(store.Webhook{Status: it.WebhookStatus}).Receives(d.EventType) {
+		return false, nil
+	}
+	lctx, cancel := s.engineContext(ctx)
+	unlock, err := s.store.LockDelivery(lctx, d.ID)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("%w: lock delivery %s: %w", ErrUnavailable, d.ID, err)
+	}
+	defer unlock()
+	from := notPending
+	if r.Filter.OnlyFailed() {
+		from = []string{delivery.StatusFailed}
+	}
+	next, claimed, err := s.store.ReopenForReplay(ctx, r.ID, d.ID, from)
+	reopened := err == nil && !claimed
+	switch {
+	case claimed:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil // deleted meanwhile
+	case errors.Is(err, store.ErrConflict) && next.Status == delivery.StatusPending:
+		// Pending already: an attempt is due, which this replay asks to make its own.
+	case errors.Is(err, store.ErrConflict):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	ectx, cancel := s.engineContext(ctx)
+	defer cancel()
+	if err := s.engine.Replay(ectx, next, r.ID); err != nil {
+		if reopened {
+			s.restore(ectx, d, delivery.StatusPending)
+		}
+		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !next.WorkflowStarted {
+		if err := s.store.MarkWorkflowsStarted(ectx, []string{next.ID}); err != nil {
+			s.log.WarnContext(ctx, "mark replayed delivery started failed", "err", err, "delivery", next.ID)
+		}
+	}
+	return true, nil
+}
+
+// FinishReplay ends running replay id with status (completed, or failed with reason); a
+// replay no longer running is left alone.
+func (s *Service) FinishReplay(ctx context.Context, id, status, reason string) error {
+	return s.store.FinishReplay(ctx, id, status, reason)
 }

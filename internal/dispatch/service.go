@@ -57,6 +57,7 @@ type Store interface {
 	CloseStaleAttempts(ctx context.Context, requestedBefore time.Time) (int64, error)
 	EndDelivery(ctx context.Context, id, status, reason string) error
 	batchStore
+	replayStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -74,6 +75,12 @@ type Engine interface {
 	Cancel(ctx context.Context, d store.Delivery) error
 	// Ready reports whether the engine answers.
 	Ready(ctx context.Context) error
+	// StartReplay starts replay r's workflow, once; starting an existing one is a no-op.
+	StartReplay(ctx context.Context, r store.Replay) error
+	// CancelReplay stops replay id's workflow; a finished or missing one is fine.
+	CancelReplay(ctx context.Context, id string) error
+	// Replay asks a delivery to attempt now for replay replayID, as Retry does.
+	Replay(ctx context.Context, d store.Delivery, replayID string) error
 }
 
 // Options tunes a Service; the zero value is usable.

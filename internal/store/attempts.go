@@ -145,8 +145,9 @@ WITH d AS (
     RETURNING a.id
 ), a AS (
     INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, request_url,
-        request_method, request_headers, activity_key, state)
-    SELECT $5, d.id, d.org_id, d.attempt_count, $6, $2, $7, $8, $9, NULLIF($10::text, ''), 'sending'
+        request_method, request_headers, activity_key, state, replay_id)
+    SELECT $5, d.id, d.org_id, d.attempt_count, $6, $2, $7, $8, $9, NULLIF($10::text, ''), 'sending',
+        NULLIF($11::text, '')
     FROM d WHERE (SELECT count(*) FROM interrupted) >= 0
     RETURNING number
 ), w AS (
@@ -171,8 +172,71 @@ SELECT number FROM a`
 // re-execution gets the next one. ErrNotFound if the delivery is gone; ErrConflict if the
 // delivery has a completed attempt with a.ActivityKey (it was made: see LoadAttempt), in
 // which case nothing changes.
+//
+// An attempt with a.ReplayID is the replay's one attempt of the delivery: it claims the
+// replay's row for the delivery (see ReopenForReplay) as it begins, and ErrReplayed if
+// the replay already has an attempt of it, in which case nothing changes.
 func (s *Store) BeginAttempt(ctx context.Context, a Attempt, runID string) (int, error) {
+	if a.ReplayID != "" {
+		return s.beginReplayAttempt(ctx, a, runID)
+	}
 	return beginAttempt(ctx, s.pool, a, runID)
+}
+
+// ErrReplayed is returned, wrapped, by BeginAttempt for a second attempt of one delivery
+// for one replay (a replay signal sent twice). It is an ErrConflict.
+var ErrReplayed = fmt.Errorf("the replay has already attempted the delivery: %w", ErrConflict)
+
+// beginReplayAttempt is BeginAttempt for an attempt with a.ReplayID: in one transaction,
+// it claims the replay's row for the delivery (held as ReopenForReplay holds it), and
+// begins the attempt, whose (replay, delivery) is unique besides. A delivery the replay
+// did not match (an attempt its signal asked for of a batch-mate) has no row to claim.
+func (s *Store) beginReplayAttempt(ctx context.Context, a Attempt, runID string) (int, error) {
+	a = a.withDefaults()
+	var number int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var claimed *bool
+		err := tx.QueryRow(ctx, `
+            SELECT attempt_id IS NOT NULL FROM replay_deliveries
+            WHERE replay_id = $1 AND delivery_id = $2 FOR UPDATE`, a.ReplayID, a.DeliveryID).Scan(&claimed)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case *claimed:
+			return ErrReplayed
+		}
+		if number, err = beginAttempt(ctx, tx, a, runID); err != nil {
+			if errors.Is(err, ErrConflict) && strings.Contains(err.Error(), "attempts_replay_idx") {
+				return ErrReplayed
+			}
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE replay_deliveries SET attempt_id = $3 WHERE replay_id = $1 AND delivery_id = $2`,
+			a.ReplayID, a.DeliveryID, a.ID)
+		return err
+	})
+	if errors.Is(err, ErrReplayed) {
+		return 0, fmt.Errorf("begin attempt of %s for replay %s: %w", a.DeliveryID, a.ReplayID, ErrReplayed)
+	}
+	return number, wrap("begin replay attempt", err)
+}
+
+// ReplayAttempt returns the attempt replay replayID made of delivery deliveryID, as
+// recorded so far, and its state (AttemptSending, AttemptCompleted or
+// AttemptInterrupted): what a second attempt of it for the replay answers instead of
+// sending. ErrNotFound if there is none.
+func (s *Store) ReplayAttempt(ctx context.Context, replayID, deliveryID string) (RecordedAttempt, string, error) {
+	var (
+		rec   RecordedAttempt
+		state string
+	)
+	err := s.pool.QueryRow(ctx, `
+        SELECT a.number, a.state, a.response_status, a.error, a.retry_after_ms, COALESCE(a.outcome, ''),
+            COALESCE(a.disabled_webhook, '')
+        FROM attempts a WHERE a.replay_id = $1 AND a.delivery_id = $2`, replayID, deliveryID).
+		Scan(&rec.Number, &state, &rec.ResponseStatus, &rec.Error, &rec.RetryAfterMs, &rec.Outcome, &rec.DisabledWebhook)
+	return rec, state, wrap("replay attempt", err)
 }
 
 // withDefaults is a with what BeginAttempt defaults filled in: a new att_ id, trigger
@@ -195,7 +259,7 @@ func beginAttempt(ctx context.Context, q rowQuerier, a Attempt, runID string) (i
 	var number int
 	err := q.QueryRow(ctx, beginAttemptSQL,
 		a.DeliveryID, a.RequestedAt, runID, InterruptedError, a.ID, a.Trigger, cleanText(a.RequestURL),
-		a.RequestMethod, cleanMap(a.RequestHeaders), a.ActivityKey,
+		a.RequestMethod, cleanMap(a.RequestHeaders), a.ActivityKey, a.ReplayID,
 	).Scan(&number)
 	if err != nil {
 		return 0, wrap("begin attempt", err)

@@ -245,12 +245,18 @@ WITH b AS (
     RETURNING a.id
 ), a AS (
     INSERT INTO batch_attempts (id, batch_id, org_id, number, trigger, state, requested_at, request_url,
-        request_method, request_headers, activity_key)
+        request_method, request_headers, activity_key, replay_id)
     SELECT $4, b.id, b.org_id,
         (SELECT COALESCE(max(x.number), 0) + 1 FROM batch_attempts x WHERE x.batch_id = b.id),
-        $5, 'sending', $2, $6, $7, $8, NULLIF($9::text, '')
+        $5, 'sending', $2, $6, $7, $8, NULLIF($9::text, ''), NULLIF($10::text, '')
     FROM b WHERE (SELECT count(*) FROM interrupted) >= 0
     RETURNING number
+), claim AS (
+    UPDATE replay_deliveries rd SET attempt_id = $4
+    FROM b, deliveries d
+    WHERE $10::text <> '' AND rd.replay_id = $10 AND rd.attempt_id IS NULL
+        AND d.batch_id = b.id AND d.status IN ('pending', 'retrying') AND rd.delivery_id = d.id
+        AND EXISTS (SELECT FROM a)
 ), w AS (
     UPDATE webhooks w SET attempt_count = w.attempt_count + 1, last_triggered_at = $2
     FROM b WHERE w.id = b.webhook_id
@@ -265,12 +271,16 @@ SELECT number FROM a`
 // attempt: a batch holds up to MaxBatchEvents of them. a.DeliveryID is ignored.
 // ErrNotFound if the batch is gone; ErrConflict if a completed attempt of the batch has
 // a.ActivityKey.
+//
+// An attempt with a.ReplayID claims the replay's rows (see ReopenForReplay) of the
+// members it is about to send that the replay matched and has not attempted yet: a
+// member the replay reopened joins the first attempt of its batch that begins after.
 func (s *Store) BeginBatchAttempt(ctx context.Context, batchID string, a Attempt) (int, error) {
 	a = a.withDefaults()
 	var number int
 	err := s.pool.QueryRow(ctx, beginBatchAttemptSQL,
 		batchID, a.RequestedAt, InterruptedError, a.ID, a.Trigger, cleanText(a.RequestURL),
-		a.RequestMethod, cleanMap(a.RequestHeaders), a.ActivityKey,
+		a.RequestMethod, cleanMap(a.RequestHeaders), a.ActivityKey, a.ReplayID,
 	).Scan(&number)
 	if err != nil {
 		return 0, wrap("begin batch attempt", err)

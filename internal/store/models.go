@@ -159,6 +159,9 @@ type Attempt struct {
 	// Outcome is the delivery.Outcome the activity decided on; "" (stored as NULL) for
 	// attempts recorded before outcomes were.
 	Outcome string
+	// ReplayID is the replay an attempt with trigger replay was made for ("" for none):
+	// at most one attempt per replay and delivery (BeginAttempt, BeginBatchAttempt).
+	ReplayID string
 }
 
 // States of an attempt. An attempt is recorded sending before its request goes out
