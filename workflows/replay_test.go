@@ -11,6 +11,9 @@ import (
 // TestReplayCommittedHistories replays histories recorded from a real server (see
 // internal/e2e saveHistory) against today's workflow code: a change that alters the
 // command sequence without workflow.GetVersion fails here instead of in production.
+// A file named v<n>_… was recorded before a versioned change and is kept so that the
+// old branch stays covered: v0_ before local-first-attempt, v1_ before the activity
+// decided, v2_ before close-status; the others come from the code as it is now.
 func TestReplayCommittedHistories(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
@@ -25,6 +28,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			t.Parallel()
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflow})
+			r.RegisterWorkflowWithOptions(Batch, workflow.RegisterOptions{Name: BatchWorkflow})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

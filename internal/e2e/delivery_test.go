@@ -259,7 +259,7 @@ func TestManualRetryAndCancel(t *testing.T) {
 		if err != nil {
 			return err.Error()
 		}
-		if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED {
 			return "workflow status " + st.String()
 		}
 		return ""

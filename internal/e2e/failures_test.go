@@ -58,7 +58,7 @@ func TestFailureLimitDisablesTheWebhook(t *testing.T) {
 		if err != nil {
 			return err.Error()
 		}
-		if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED {
 			return "the retrying delivery's workflow is " + st.String()
 		}
 		return ""
@@ -116,7 +116,7 @@ func TestAdminDisablingStopsRetries(t *testing.T) {
 		if err != nil {
 			return err.Error()
 		}
-		if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED {
 			return "workflow is " + st.String()
 		}
 		return ""
