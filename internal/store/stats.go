@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Interval is the width of a statistics timeseries' buckets (API.md "Statistics").
@@ -92,9 +94,10 @@ func (c DeliveryCounts) SuccessRate() float64 {
 
 // AttemptStats counts attempts (each request made, whatever its state: a batch's request
 // is one attempt) and gives the latency percentiles, in whole milliseconds, of those
-// completed, by nearest rank (percentile_disc: each is a duration some attempt took). A
-// percentile is nil when no attempt completed: an attempt still sending, or interrupted,
-// has no duration.
+// completed, by nearest rank: the p-th percentile is the least duration d such that at
+// least p% of the completed attempts took at most d (what PostgreSQL's percentile_disc
+// answers; each is a duration some attempt took). A percentile is nil when no attempt
+// completed: an attempt still sending, or interrupted, has no duration.
 type AttemptStats struct {
 	Total         int64
 	P50, P95, P99 *int64
@@ -152,40 +155,46 @@ func (s *Store) Timeseries(ctx context.Context, orgID string, f StatsFilter, i I
 }
 
 // statsBuckets runs statsSQL: the non-empty buckets by their start (f.Since for no
-// interval).
+// interval). JIT is off for it: compiling the statement took longer than running it over
+// three million attempts (2.3 s of 5.4 s, bench/results/2026-11-30-stats.md).
 func (s *Store) statsBuckets(ctx context.Context, orgID string, f StatsFilter, i Interval) (map[time.Time]StatsBucket, error) {
 	sql, args := statsSQL(orgID, f, i)
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := map[time.Time]StatsBucket{}
-	for rows.Next() {
-		var (
-			b   StatsBucket
-			d   = &b.Deliveries
-			pct []*int64
-		)
-		if err := rows.Scan(&b.Start, &d.Total, &d.Pending, &d.Retrying, &d.Succeeded, &d.Failed, &d.Canceled,
-			&b.Attempts.Total, &pct); err != nil {
-			return nil, err
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
+			return err
 		}
-		if len(pct) == 3 {
-			b.Attempts.P50, b.Attempts.P95, b.Attempts.P99 = pct[0], pct[1], pct[2]
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
 		}
-		b.Start = b.Start.UTC()
-		out[b.Start] = b
-	}
-	return out, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			var b StatsBucket
+			d, a := &b.Deliveries, &b.Attempts
+			if err := rows.Scan(&b.Start, &d.Total, &d.Pending, &d.Retrying, &d.Succeeded, &d.Failed, &d.Canceled,
+				&a.Total, &a.P50, &a.P95, &a.P99); err != nil {
+				return err
+			}
+			b.Start = b.Start.UTC()
+			out[b.Start] = b
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // statsSQL is the one statement behind Stats and Timeseries: deliveries counted by status
 // and attempts (plain and batched) counted with their latency percentiles, each grouped
 // by bucket (date_bin from the first bucket's aligned start, so every row's bin is at or
 // after its origin), joined by bucket. Without an interval every row is in the bucket
-// f.Since. Each side is an index-only scan of migration 012's indexes over the range; a
-// webhook or event type filter joins attempts to their deliveries (or batches).
+// f.Since. Each side reads the range from migration 012's indexes (or, for a range that
+// is most of the table, a parallel scan of it). The percentiles come from a histogram of
+// durations by whole millisecond rather than percentile_disc, which sorted all the
+// attempts twice (5.4 s against 1.7 s over three million). A webhook or event type filter
+// joins attempts to their deliveries (or batches): a denormalized webhook column on
+// attempts would make it ten times lighter at the cost of a trigger or a wider insert on
+// every attempt, and the join costs no more than the unfiltered statement.
 func statsSQL(orgID string, f StatsFilter, i Interval) (string, []any) {
 	args := []any{orgID, f.Since, f.Until}
 	param := func(v any) string {
@@ -249,17 +258,30 @@ func statsSQL(orgID string, f StatsFilter, i Interval) (string, []any) {
         SELECT ` + bucket("ba.requested_at") + `, ba.state, ba.duration_ms
         FROM batch_attempts ba
         WHERE ba.org_id = $1 AND ba.requested_at >= $2 AND ba.requested_at < $3` + and(batchWhere) + `
-    ), ag AS (
-        SELECT b, count(*) AS total,
-               percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms)
-                   FILTER (WHERE state = 'completed') AS latency
+    ), h AS (
+        -- Attempts by bucket and duration (whole ms): a few thousand groups where the
+        -- attempts are millions, hashed in parallel instead of sorted.
+        SELECT b, duration_ms, count(*) AS n, count(*) FILTER (WHERE state = 'completed') AS c
         FROM a
+        GROUP BY b, duration_ms
+    ), cum AS (
+        SELECT b, duration_ms, n, c,
+               sum(c) OVER (PARTITION BY b ORDER BY duration_ms) AS upto, -- completed at most this long
+               sum(c) OVER (PARTITION BY b) AS done                       -- completed in the bucket
+        FROM h
+    ), ag AS (
+        -- Nearest rank, as percentile_disc: the least duration d with upto(d) >= p * done.
+        SELECT b, sum(n) AS total,
+               min(duration_ms) FILTER (WHERE c > 0 AND 100 * upto >= 50 * done) AS p50,
+               min(duration_ms) FILTER (WHERE c > 0 AND 100 * upto >= 95 * done) AS p95,
+               min(duration_ms) FILTER (WHERE c > 0 AND 100 * upto >= 99 * done) AS p99
+        FROM cum
         GROUP BY b
     )
     SELECT COALESCE(d.b, ag.b),
            COALESCE(d.total, 0), COALESCE(d.pending, 0), COALESCE(d.retrying, 0),
            COALESCE(d.succeeded, 0), COALESCE(d.failed, 0), COALESCE(d.canceled, 0),
-           COALESCE(ag.total, 0), ag.latency
+           COALESCE(ag.total, 0), ag.p50, ag.p95, ag.p99
     FROM d FULL JOIN ag ON ag.b = d.b`
 	return sql, args
 }

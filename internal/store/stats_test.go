@@ -153,6 +153,11 @@ func TestStats(t *testing.T) {
 				Attempts: store.AttemptStats{Total: 1, P50: ms(500), P95: ms(500), P99: ms(500)}},
 		},
 		{
+			name:   "attempts sending or interrupted only: counted, no latency",
+			filter: store.StatsFilter{Since: at(10, 7, 0, 0), Until: at(10, 8, 0, 0)},
+			want:   store.StatsBucket{Start: at(10, 7, 0, 0), Attempts: store.AttemptStats{Total: 2}},
+		},
+		{
 			name:   "the last microsecond before since is out, until's own is out",
 			filter: store.StatsFilter{Since: at(10, 59, 59, 999999), Until: at(11, 0, 0, 0)},
 			want: store.StatsBucket{Start: at(10, 59, 59, 999999),
@@ -189,6 +194,59 @@ func TestStats(t *testing.T) {
 			Deliveries: store.DeliveryCounts{Total: 1, Succeeded: 1},
 			Attempts:   store.AttemptStats{Total: 1, P50: ms(5), P95: ms(5), P99: ms(5)}})
 	})
+}
+
+// TestStatsPercentilesArePercentileDisc: over many attempts with repeated durations and
+// some without one, the percentiles equal PostgreSQL's percentile_disc over the completed
+// attempts' durations, per bucket and over the range.
+func TestStatsPercentilesArePercentileDisc(t *testing.T) {
+	t.Parallel()
+	f := seedStats(t)
+	ctx := context.Background()
+	if _, err := f.s.Pool().Exec(ctx, `
+        INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, duration_ms, state)
+        SELECT 'att_rand_' || g, 'd4', $1, 100 + g, 'auto', $2::timestamptz + g * interval '7 seconds',
+               (random() * random() * 400)::bigint, CASE WHEN g % 17 = 0 THEN 'sending' ELSE 'completed' END
+        FROM generate_series(1, 1997) g`, f.org, f.base); err != nil {
+		t.Fatal(err)
+	}
+	buckets, err := f.s.Timeseries(ctx, f.org, store.StatsFilter{Since: f.base, Until: f.until}, store.IntervalHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range buckets { // whole hours: the range is aligned
+		if got, want := latency(b.Attempts), latency(percentileDisc(t, f.s, f.org, b.Start, b.Start.Add(time.Hour))); got != want {
+			t.Errorf("hour %s: %s, percentile_disc %s", b.Start, got, want)
+		}
+	}
+	total, err := f.s.Stats(ctx, f.org, store.StatsFilter{Since: f.base, Until: f.until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := latency(total.Attempts), latency(percentileDisc(t, f.s, f.org, f.base, f.until)); got != want {
+		t.Errorf("range: %s, percentile_disc %s", got, want)
+	}
+}
+
+// percentileDisc is PostgreSQL's percentile_disc of the completed attempts' durations
+// requested in [since, until) in org.
+func percentileDisc(t *testing.T, s *store.Store, org string, since, until time.Time) store.AttemptStats {
+	t.Helper()
+	var p []*int64
+	err := s.Pool().QueryRow(context.Background(), `
+        SELECT percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE state = 'completed')
+        FROM (SELECT state, duration_ms FROM attempts WHERE org_id = $1 AND requested_at >= $2 AND requested_at < $3
+              UNION ALL
+              SELECT state, duration_ms FROM batch_attempts WHERE org_id = $1 AND requested_at >= $2 AND requested_at < $3) x`,
+		org, since, until).Scan(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a store.AttemptStats
+	if len(p) == 3 {
+		a.P50, a.P95, a.P99 = p[0], p[1], p[2]
+	}
+	return a
 }
 
 // TestTimeseries: every bucket of the range, empty ones included, each with its own hand
