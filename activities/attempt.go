@@ -71,6 +71,7 @@ const (
 // attemptStore is what an attempt reads from PostgreSQL.
 type attemptStore interface {
 	LoadAttempt(ctx context.Context, deliveryID, activityKey string) (store.AttemptContext, error)
+	ReplayAttempt(ctx context.Context, replayID, deliveryID string) (store.RecordedAttempt, string, error)
 	batchStore
 }
 
@@ -191,10 +192,13 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	}
 
 	req, sent := a.prepare(ctx, ac, in.Trigger)
-	sent.attempt.ActivityKey = key
+	sent.attempt.ActivityKey, sent.attempt.ReplayID = key, in.ReplayID
 	// A conflict on the key means a concurrent execution of this attempt completed it
 	// first: the error makes Temporal retry, and the retry finds that record.
 	number, err := a.Service.BeginAttempt(ctx, sent.attempt, runID(ctx))
+	if errors.Is(err, store.ErrReplayed) {
+		return a.replayedAlready(ctx, ac, in)
+	}
 	if err != nil {
 		return AttemptResult{}, fmt.Errorf("begin attempt: %w", err)
 	}

@@ -137,7 +137,8 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 	}
 	members := bc.MemberIDs()
 	req, sent := a.prepareBatch(ctx, bc, in.Trigger)
-	sent.attempt.ActivityKey = key
+	// A replay's attempt claims the members it matched (store.BeginBatchAttempt).
+	sent.attempt.ActivityKey, sent.attempt.ReplayID = key, in.ReplayID
 	number, err := svc.BeginBatchAttempt(ctx, in.BatchID, sent.attempt)
 	if err != nil {
 		return AttemptResult{}, fmt.Errorf("begin batch attempt: %w", err)
