@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/store"
 )
@@ -199,7 +198,8 @@ func (s *server) checkReplayNames(ctx context.Context, orgID string, f store.Rep
 	return nil
 }
 
-// createReplay starts a replay and answers 202 with it, matched counted.
+// createReplay starts a replay and answers 202 with it, matched counted. The replay is
+// committed first: if its workflow cannot be started now, the reconciler starts it.
 func (s *server) createReplay(c *gin.Context) {
 	var in replayInput
 	var v ValidationError
@@ -219,20 +219,11 @@ func (s *server) createReplay(c *gin.Context) {
 	}
 	r, err := s.svc.StartReplay(ctx, org, f, rate)
 	if err != nil {
-		fail(c, replayFailure(err, "no replay was started"))
+		fail(c, err) // a *ValidationError names the ids that are not the organization's
 		return
 	}
 	c.Header("Location", "/v1/replays/"+r.ID)
 	c.JSON(http.StatusAccepted, viewReplay(r))
-}
-
-// replayFailure maps what the service answered a start or cancel: an unreachable
-// workflow engine is a 503 saying what was (not) done; anything else as is.
-func replayFailure(err error, outcome string) error {
-	if errors.Is(err, dispatch.ErrUnavailable) {
-		return &httpError{status: http.StatusServiceUnavailable, detail: "the workflow engine is unreachable; " + outcome + ", try again", cause: err}
-	}
-	return err
 }
 
 func (s *server) listReplays(c *gin.Context) {
@@ -260,7 +251,8 @@ func (s *server) getReplay(c *gin.Context) {
 }
 
 // cancelReplay stops a running replay: deliveries it has not asked to attempt yet are
-// left alone. A finished replay is a 409.
+// left alone. A finished replay is a 409. The record stops it, so an engine that cannot
+// be reached does not fail the cancel.
 func (s *server) cancelReplay(c *gin.Context) {
 	id := c.Param("id")
 	r, err := s.svc.CancelReplay(c.Request.Context(), caller(c).OrgID, id)
@@ -269,7 +261,7 @@ func (s *server) cancelReplay(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		fail(c, describe(replayFailure(err, "the replay goes on"), "no replay %q", id))
+		fail(c, describe(err, "no replay %q", id))
 		return
 	}
 	c.JSON(http.StatusAccepted, viewReplay(r))
