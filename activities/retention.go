@@ -1,5 +1,93 @@
 package activities
 
-// retentionStore is what the retention activity deletes through. Skeleton: the retention
-// work of issue 9 declares its methods.
-type retentionStore interface{}
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/hookd/hookd/internal/store"
+)
+
+// retentionStore is what the retention activity deletes through: the retention steps,
+// in the order DeleteExpired runs them (see store.DeleteExpiredDeliveries).
+type retentionStore interface {
+	DeleteExpiredDeliveries(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
+	DeleteExpiredBatches(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
+	DeleteExpiredEvents(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
+	DeleteExpiredReplays(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
+}
+
+var _ retentionStore = (*store.Store)(nil)
+
+// Deleted counts the rows a retention run deleted, by table.
+type Deleted = store.Deleted
+
+// DeleteExpiredInput is one call of DeleteExpired.
+type DeleteExpiredInput struct {
+	// Before is the cutoff: what finished (or, for an event, was created) before it goes.
+	Before time.Time
+	// BatchSize is the most rows of a table one statement deletes (a delivery's attempts
+	// and a batch's attempts go with it, beyond that); at least 1.
+	BatchSize int
+	// MaxStatements bounds one call: once it has run this many statements (at least 1),
+	// it returns, not Done, after the next one that deletes a full batch, so that a large
+	// backlog is worked off in calls of bounded length, each deleting something. Every
+	// step runs at least once per call.
+	MaxStatements int
+}
+
+// DeleteExpiredResult is what one call of DeleteExpired deleted; Done means nothing
+// older than the cutoff is left to delete (it stopped at no bound).
+type DeleteExpiredResult struct {
+	Deleted Deleted
+	Done    bool
+}
+
+// DeleteExpired deletes what hookd keeps no longer (HOOKD_RETENTION): the finished
+// deliveries, emptied batches, events and finished replays older than in.Before, by
+// statements of at most in.BatchSize rows, in the store's step order, each step until
+// one statement deletes less than the batch size. It heartbeats its running counts after
+// every statement. Running it again is harmless: each step deletes only what still
+// qualifies, so a retried call picks up where the last stopped.
+func (a *Activities) DeleteExpired(ctx context.Context, in DeleteExpiredInput) (DeleteExpiredResult, error) {
+	if in.BatchSize < 1 || in.MaxStatements < 1 {
+		return DeleteExpiredResult{}, fmt.Errorf("delete expired: batch size %d and max statements %d must be at least 1",
+			in.BatchSize, in.MaxStatements)
+	}
+	steps := []struct {
+		table string
+		run   func(context.Context, time.Time, int) (store.Deleted, bool, error)
+	}{
+		{"deliveries", a.Retention.DeleteExpiredDeliveries},
+		{"batches", a.Retention.DeleteExpiredBatches},
+		{"events", a.Retention.DeleteExpiredEvents},
+		{"replays", a.Retention.DeleteExpiredReplays},
+	}
+	var res DeleteExpiredResult
+	statements := 0
+	for _, step := range steps {
+		for {
+			d, more, err := step.run(ctx, in.Before, in.BatchSize)
+			statements++
+			if err != nil {
+				return res, fmt.Errorf("delete expired %s: %w", step.table, err)
+			}
+			res.Deleted.Add(d)
+			activity.RecordHeartbeat(ctx, res.Deleted)
+			if !more {
+				break
+			}
+			if statements >= in.MaxStatements {
+				a.logger().Info("retention: stopping at the statement bound, more to delete",
+					"before", in.Before, "deleted", res.Deleted, "statements", statements)
+				return res, nil
+			}
+		}
+	}
+	res.Done = true
+	a.logger().Info("retention: deleted what finished before the cutoff",
+		"before", in.Before, "deleted", res.Deleted, "statements", statements)
+	return res, nil
+}
