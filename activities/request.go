@@ -125,6 +125,7 @@ func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) s
 		}
 		res.attempt.Error = maskURLError(err).Error()
 		res.attempt.DurationMs = a.now().Sub(started).Milliseconds()
+		a.logSent(req.Context(), wh, res)
 		return res
 	}
 	defer resp.Body.Close()
@@ -156,7 +157,17 @@ func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) s
 			res.attempt.RetryAfterMs = &ms
 		}
 	}
+	a.logSent(req.Context(), wh, res)
 	return res
+}
+
+// logSent logs what an attempt got, at debug level, with its webhook's id; the log
+// handler (internal/tracing.LogHandler) adds the workflow's, the delivery's or batch's and
+// the trace's from ctx. Nothing of the request: its URL, headers and body may hold
+// secrets; the error is the one recorded, already masked.
+func (a *Activities) logSent(ctx context.Context, wh store.Webhook, res sendResult) {
+	a.logger().DebugContext(ctx, "attempt sent", "webhook_id", wh.ID, "status_code", res.statusCode,
+		"outcome", res.outcome, "duration_ms", res.attempt.DurationMs, "error", res.attempt.Error)
 }
 
 // sendReauthorized answers resp, a 401 to req: when reauthorize sets fresh credentials on

@@ -29,6 +29,7 @@ import (
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/tracing"
 	"github.com/hookd/hookd/worker"
 	"github.com/hookd/hookd/workflows"
 )
@@ -63,7 +64,7 @@ func workerOptions(cfg config.Config) sdkworker.Options {
 }
 
 func newLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(tracing.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 }
 
 // openStore migrates the database (under tern's advisory lock, so replicas may race
@@ -83,15 +84,21 @@ func openStore(ctx context.Context, databaseURL string, key []byte) (*store.Stor
 	return st, nil
 }
 
-// dialTemporal connects to Temporal, with the SDK's metrics exported into m. closeAll
-// closes the client, then stops the metrics' reporting.
-func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics) (c client.Client, closeAll func(), err error) {
+// dialTemporal connects to Temporal, with the SDK's metrics exported into m and its
+// calls, workflows and activities traced by tr (the worker takes the client's
+// interceptors). closeAll closes the client, then stops the metrics' reporting.
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, tr *tracing.Tracing) (c client.Client, closeAll func(), err error) {
+	interceptors, err := tr.Interceptors()
+	if err != nil {
+		return nil, nil, err
+	}
 	mh, stopMetrics := m.TemporalHandler(log)
 	opts := client.Options{
 		HostPort:       cfg.TemporalAddress,
 		Namespace:      cfg.TemporalNamespace,
 		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
 		MetricsHandler: mh,
+		Interceptors:   interceptors,
 	}
 	if cfg.TemporalTLS || cfg.TemporalAPIKey != "" {
 		opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -116,6 +123,7 @@ type services struct {
 	// metrics is the process's one registry: the API serves it, or, in a worker
 	// without the API, a listener of its own on HOOKD_METRICS_ADDR.
 	metrics *metrics.Metrics
+	tracing *tracing.Tracing // tracing.Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 }
 
 // runServices connects to Temporal with the SDK's metrics in a new registry and runs the
@@ -125,12 +133,17 @@ func runServices(ctx context.Context, cfg config.Config, log *slog.Logger, st *s
 	if err := m.RegisterBacklog(st, log); err != nil {
 		return fmt.Errorf("register the backlog metrics: %w", err)
 	}
-	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m)
+	tr, stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	tc, closeTemporal, err := dialTemporal(ctx, cfg, log, m, tr)
 	if err != nil {
 		return err
 	}
 	defer closeTemporal()
-	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m}
+	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m, tracing: tr}
 	return svc.run(ctx, r, ready)
 }
 
@@ -163,8 +176,8 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 		acts := &activities.Activities{
 			Store:          s.store,
 			Service:        svc,
-			Client:         netguard.NewClient(guard),
-			InsecureClient: netguard.NewClient(insecure),
+			Client:         s.tracing.Client(netguard.NewClient(guard)),
+			InsecureClient: s.tracing.Client(netguard.NewClient(insecure)),
 			UserAgent:      "hookd/" + version,
 			Logger:         s.log,
 			Metrics:        s.metrics,
@@ -198,6 +211,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			RateLimit:    s.cfg.APIRateLimit,
 			Metrics:      s.metrics.Registry,
 			Ingest:       s.metrics,
+			Middleware:   s.tracing.Middleware(),
 		})
 		if err != nil {
 			return fmt.Errorf("build api: %w", err)
