@@ -15,7 +15,7 @@ import (
 type retentionStore interface {
 	DeleteExpiredDeliveries(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
 	DeleteExpiredBatches(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
-	DeleteExpiredEvents(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
+	DeleteExpiredEvents(ctx context.Context, before time.Time, after store.EventCursor, limit int) (store.Deleted, store.EventCursor, bool, error)
 	DeleteExpiredReplays(ctx context.Context, before time.Time, limit int) (store.Deleted, bool, error)
 }
 
@@ -56,13 +56,18 @@ func (a *Activities) DeleteExpired(ctx context.Context, in DeleteExpiredInput) (
 		return DeleteExpiredResult{}, fmt.Errorf("delete expired: batch size %d and max statements %d must be at least 1",
 			in.BatchSize, in.MaxStatements)
 	}
+	var cursor store.EventCursor // the events step pages past the events it keeps
+	events := func(ctx context.Context, before time.Time, limit int) (d store.Deleted, more bool, err error) {
+		d, cursor, more, err = a.Retention.DeleteExpiredEvents(ctx, before, cursor, limit)
+		return d, more, err
+	}
 	steps := []struct {
 		table string
 		run   func(context.Context, time.Time, int) (store.Deleted, bool, error)
 	}{
 		{"deliveries", a.Retention.DeleteExpiredDeliveries},
 		{"batches", a.Retention.DeleteExpiredBatches},
-		{"events", a.Retention.DeleteExpiredEvents},
+		{"events", events},
 		{"replays", a.Retention.DeleteExpiredReplays},
 	}
 	var res DeleteExpiredResult

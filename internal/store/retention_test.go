@@ -3,12 +3,18 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // retentionFixture ages rows and records attempts for the retention tests.
@@ -67,8 +73,13 @@ func (f retentionFixture) exists(table, column, value string) bool {
 // and returns what they deleted and how many statements they took.
 func deleteAll(t *testing.T, s *store.Store, before time.Time, limit int) (store.Deleted, int) {
 	t.Helper()
+	var cursor store.EventCursor
+	events := func(ctx context.Context, before time.Time, limit int) (d store.Deleted, more bool, err error) {
+		d, cursor, more, err = s.DeleteExpiredEvents(ctx, before, cursor, limit)
+		return d, more, err
+	}
 	steps := []func(context.Context, time.Time, int) (store.Deleted, bool, error){
-		s.DeleteExpiredDeliveries, s.DeleteExpiredBatches, s.DeleteExpiredEvents, s.DeleteExpiredReplays,
+		s.DeleteExpiredDeliveries, s.DeleteExpiredBatches, events, s.DeleteExpiredReplays,
 	}
 	var total store.Deleted
 	statements := 0
@@ -305,12 +316,16 @@ func TestRetentionDeletesInBoundedBatches(t *testing.T) {
 		t.Errorf("delivery rounds %v, want [3 3 1]", rounds)
 	}
 	rounds = nil
+	var cursor store.EventCursor
 	for more := true; more; {
-		d, m, err := s.DeleteExpiredEvents(ctx, cutoff, 3)
+		d, next, m, err := s.DeleteExpiredEvents(ctx, cutoff, cursor, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rounds, more = append(rounds, d.Events), m
+		if len(rounds) > 0 && !(next.CreatedAt.After(cursor.CreatedAt) || next.Seq > cursor.Seq) {
+			t.Errorf("cursor %+v after %+v: not forward", next, cursor)
+		}
+		rounds, more, cursor = append(rounds, d.Events), m, next
 		if len(rounds) > n {
 			t.Fatalf("rounds %v: no end", rounds)
 		}
@@ -359,5 +374,123 @@ func TestRetentionSkipsARowInUse(t *testing.T) {
 	}
 	if !f.exists("deliveries", "id", d.ID) {
 		t.Fatal("the retried delivery was deleted")
+	}
+}
+
+// BenchmarkDeleteExpired builds a sizable history (HOOKD_RETENTION_BENCH_EVENTS events,
+// default 300,000, each with two deliveries of two attempts: 60% finished 40 days ago,
+// 10% old but still retrying, 30% new; a throttled webhook's closed batches; a finished
+// replay of 50,000 old deliveries and a running one of 10,000 spread among them), logs the plan of each
+// retention statement with a limit of 1,000 (EXPLAIN ANALYZE, rolled back), then times
+// the deliveries statement, rolled back each time: run with -bench DeleteExpired -v.
+func BenchmarkDeleteExpired(b *testing.B) {
+	ctx := context.Background()
+	s := storetest.New(b)
+	n := 300_000
+	if v := os.Getenv("HOOKD_RETENTION_BENCH_EVENTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	org, err := s.CreateOrganization(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateEventType(ctx, store.EventType{OrgID: org.ID, Name: "a.b"}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 2 {
+		w := store.Webhook{ID: fmt.Sprint("wh_", i), OrgID: org.ID, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+			Settings: webhook.Settings{Name: "b", URL: "https://x", Events: []string{"a.b"}, TimeoutSeconds: 30}}
+		if _, err := s.CreateWebhook(ctx, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	for _, q := range []string{
+		// i % 10: 0-5 old and finished, 6 old and retrying, 7-9 new and finished.
+		`INSERT INTO events (org_id, id, type, occurred_at, data, created_at)
+         SELECT $1, 'e' || i, 'a.b', now(), '{}',
+             now() - CASE WHEN i % 10 < 7 THEN interval '40 days' ELSE interval '1 day' END
+                   - make_interval(secs => i % 86400)
+         FROM generate_series(1, $2) i`,
+		`INSERT INTO batches (id, org_id, webhook_id, state, send_at, workflow_started, created_at)
+         SELECT 'b' || i, $1, 'wh_1', 'closed', now(), true, now() - interval '40 days'
+         FROM generate_series(1, $2 / 100) i`,
+		`INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempt_count,
+             workflow_started, batch_id, created_at, updated_at)
+         SELECT 'd' || w || '_' || e.seq, $1, 'wh_' || w, e.id, 'a.b',
+             CASE WHEN e.seq % 10 = 6 THEN 'retrying' WHEN e.seq % 3 = 0 THEN 'failed' ELSE 'succeeded' END,
+             2, true, CASE WHEN w = 1 AND e.seq % 10 < 6 THEN 'b' || (e.seq % ($2 / 100) + 1) END,
+             e.created_at, e.created_at + interval '1 minute'
+         FROM events e, generate_series(0, 1) w`,
+		`INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, request_url,
+             request_method, response_status, response_body, outcome, created_at)
+         SELECT 'a' || n || d.id, d.id, d.org_id, n, 'auto', d.created_at, 'https://x', 'POST', 500,
+             repeat('x', 200), 'retry', d.created_at
+         FROM deliveries d, generate_series(1, 2) n WHERE d.batch_id IS NULL`,
+		`INSERT INTO batch_attempts (id, batch_id, org_id, number, trigger, state, requested_at, created_at)
+         SELECT 'ba' || b.id, b.id, b.org_id, 1, 'auto', 'completed', b.created_at, b.created_at FROM batches b`,
+		`INSERT INTO replays (id, org_id, status, rate_per_second, matched, created_at, finished_at)
+         VALUES ('rpl_done', $1, 'completed', 50, 50000, now() - interval '40 days', now() - interval '39 days'),
+                ('rpl_running', $1, 'running', 50, 10000, now() - interval '1 hour', NULL)`,
+		`INSERT INTO replay_deliveries (replay_id, position, delivery_id)
+         SELECT 'rpl_done', row_number() OVER (), id FROM (
+             SELECT id FROM deliveries WHERE status <> 'retrying' AND updated_at < now() - interval '30 days' LIMIT 50000) x
+         UNION ALL
+         SELECT 'rpl_running', row_number() OVER (), id FROM (
+             SELECT id FROM deliveries WHERE status <> 'retrying' AND updated_at < now() - interval '30 days'
+                 AND seq % 20 = 0 LIMIT 10000) y`,
+		`ANALYZE`,
+	} {
+		var args []any
+		if strings.Contains(q, "$2") {
+			args = []any{org.ID, n}
+		} else if strings.Contains(q, "$1") {
+			args = []any{org.ID}
+		}
+		if _, err := s.Pool().Exec(ctx, q, args...); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	var sizes string
+	if err := s.Pool().QueryRow(ctx, `SELECT format('%s events, %s deliveries, %s attempts, %s batches',
+        (SELECT count(*) FROM events), (SELECT count(*) FROM deliveries), (SELECT count(*) FROM attempts),
+        (SELECT count(*) FROM batches))`).Scan(&sizes); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("fixture: %s, in %s", sizes, time.Since(start).Round(time.Second))
+
+	cutoff := time.Now().Add(-30 * 24 * time.Hour)
+	// rolledBack runs q in a transaction it rolls back, and returns its rows as lines.
+	rolledBack := func(q string) []string {
+		b.Helper()
+		tx, err := s.Pool().Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		args := []any{cutoff, 1000}
+		if strings.Contains(q, "$4") { // the events step's cursor: from the start
+			args = append(args, time.Time{}, 0)
+		}
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			b.Fatal(err)
+		}
+		return lines
+	}
+	for _, st := range store.RetentionSQL {
+		plan := rolledBack("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + st.SQL)
+		b.Logf("%s, limit 1000:\n%s", st.Name, strings.Join(plan, "\n"))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		rolledBack("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + store.RetentionSQL[0].SQL)
 	}
 }

@@ -10,8 +10,9 @@
 CREATE INDEX deliveries_finished_updated_idx ON deliveries (updated_at)
     WHERE status IN ('succeeded', 'failed', 'canceled');
 
--- Events by creation time: one more entry per ingested event.
-CREATE INDEX events_created_idx ON events (created_at);
+-- Events by creation time, seq breaking ties, which DeleteExpiredEvents pages on: one
+-- more entry per ingested event.
+CREATE INDEX events_created_seq_idx ON events (created_at, seq);
 
 -- Closed batches by creation time (an open one is still collecting its notifications).
 CREATE INDEX batches_closed_created_idx ON batches (created_at) WHERE state = 'closed';
