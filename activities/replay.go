@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/hookd/hookd/internal/delivery"
@@ -17,7 +20,8 @@ import (
 // replayService is what the replay activities ask of the service (internal/dispatch).
 type replayService interface {
 	NextReplayItems(ctx context.Context, id string) (store.Replay, []store.ReplayItem, error)
-	ReplayDelivery(ctx context.Context, r store.Replay, it store.ReplayItem) (running bool, err error)
+	ReplayDelivery(ctx context.Context, r store.Replay, it store.ReplayItem) (replayed bool, err error)
+	AdvanceReplay(ctx context.Context, id string, from, to, replayed int64) (running bool, err error)
 	FinishReplay(ctx context.Context, id, status, reason string) error
 }
 
@@ -47,12 +51,15 @@ type ReplayPageResult struct {
 }
 
 // ReplayPage resends the next page of a replay's deliveries (after the last it recorded
-// handling), at the replay's rate (golang.org/x/time/rate), each through
-// dispatch.Service.ReplayDelivery, which records each as handled before the next: a
-// page redone after a restart resumes at the first delivery not recorded, and one
-// recorded signal sent twice still makes one attempt. It heartbeats after each delivery,
-// so a cancellation of the workflow stops it there (as does the replay's record, read
-// back with each delivery). A replay with nothing left is completed here.
+// handling) through dispatch.Service.ReplayDelivery, paced at the replay's rate
+// (golang.org/x/time/rate) and a few at a time (replayParallel: a signal is a round trip
+// to Temporal, longer than the gap between two deliveries at a high rate). It records
+// its progress (AdvanceReplay) at most every replayRecordEvery and at the end, up to
+// the last delivery before which every one has been handled: a page redone after a
+// restart resumes there, and a delivery handled twice still makes one attempt. It
+// heartbeats as it goes, so a cancellation of the workflow stops it at the next
+// delivery, as does the replay's record when it says canceled. A replay with nothing
+// left is completed here.
 func (a *Activities) ReplayPage(ctx context.Context, in ReplayPageInput) (ReplayPageResult, error) {
 	r, items, err := a.Replays.NextReplayItems(ctx, in.ReplayID)
 	switch {
@@ -69,25 +76,108 @@ func (a *Activities) ReplayPage(ctx context.Context, in ReplayPageInput) (Replay
 		}
 		return ReplayPageResult{Done: true, Status: store.ReplayCompleted}, nil
 	}
+
+	p := &replayProgress{svc: a.Replays, replay: r, items: items, outcome: make([]int8, len(items)), cursor: r.Cursor}
 	pace := rate.NewLimiter(rate.Limit(r.RatePerSecond), 1)
-	res := ReplayPageResult{}
-	for _, it := range items {
-		if err := pace.Wait(ctx); err != nil {
-			return res, fmt.Errorf("replay %s at position %d: %w", r.ID, it.Position, err)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(replayParallel(r.RatePerSecond))
+	running, last := true, time.Now()
+	for i, it := range items {
+		if err := pace.Wait(gctx); err != nil {
+			break // canceled, or a delivery failed: g.Wait says which
 		}
-		running, err := a.Replays.ReplayDelivery(ctx, r, it)
-		if err != nil {
-			return res, fmt.Errorf("replay %s at position %d: %w", r.ID, it.Position, err)
-		}
-		res.Handled++
+		g.Go(func() error {
+			replayed, err := a.Replays.ReplayDelivery(gctx, r, it)
+			if err != nil {
+				return fmt.Errorf("replay %s at position %d: %w", r.ID, it.Position, err)
+			}
+			p.handled(i, replayed)
+			return nil
+		})
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, it.Position)
 		}
-		if !running {
-			return ReplayPageResult{Done: true, Status: store.ReplayCanceled, Handled: res.Handled}, nil
+		if time.Since(last) >= replayRecordEvery {
+			if running, err = p.record(ctx); err != nil || !running {
+				break
+			}
+			last = time.Now()
 		}
 	}
-	return res, nil
+	gerr := g.Wait()
+	// What was handled is recorded even when the page was canceled.
+	recorded, rerr := p.record(context.WithoutCancel(ctx))
+	switch {
+	case gerr != nil:
+		return ReplayPageResult{Handled: p.done}, gerr
+	case ctx.Err() != nil:
+		return ReplayPageResult{Handled: p.done}, ctx.Err()
+	case rerr != nil:
+		return ReplayPageResult{Handled: p.done}, fmt.Errorf("record replay progress: %w", rerr)
+	case err != nil:
+		return ReplayPageResult{Handled: p.done}, fmt.Errorf("record replay progress: %w", err)
+	case !running || !recorded:
+		return ReplayPageResult{Done: true, Status: store.ReplayCanceled, Handled: p.done}, nil
+	}
+	return ReplayPageResult{Handled: p.done}, nil
+}
+
+// Pace of a replay page: how many deliveries are in flight at once (a tenth of the rate,
+// 1 to 16), and how often progress is recorded (a restart redoes at most that much).
+const (
+	maxReplayParallel = 16
+	replayRecordEvery = time.Second
+)
+
+func replayParallel(ratePerSecond int) int {
+	return min(max(ratePerSecond/10, 1), maxReplayParallel)
+}
+
+// replayProgress is what one page has handled, recorded in position order: the replay's
+// cursor moves past a delivery only once every one before it in the page is handled.
+type replayProgress struct {
+	svc     replayService
+	replay  store.Replay
+	items   []store.ReplayItem
+	mu      sync.Mutex
+	outcome []int8 // per item: 0 not yet handled, 1 replayed, 2 skipped
+	next    int    // items[:next] are recorded
+	cursor  int64  // the position recorded last
+	done    int    // items recorded
+}
+
+func (p *replayProgress) handled(i int, replayed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.outcome[i] = 2
+	if replayed {
+		p.outcome[i] = 1
+	}
+}
+
+// record records the handled deliveries that follow the recorded ones without a gap, if
+// any, and reports whether the replay is still running.
+func (p *replayProgress) record(ctx context.Context) (running bool, err error) {
+	p.mu.Lock()
+	end, replayed := p.next, int64(0)
+	for end < len(p.items) && p.outcome[end] != 0 {
+		if p.outcome[end] == 1 {
+			replayed++
+		}
+		end++
+	}
+	p.mu.Unlock()
+	if end == p.next {
+		return true, nil
+	}
+	to := p.items[end-1].Position
+	running, err = p.svc.AdvanceReplay(ctx, p.replay.ID, p.cursor, to, replayed)
+	if err != nil {
+		return true, err
+	}
+	p.done += end - p.next
+	p.next, p.cursor = end, to
+	return running, nil
 }
 
 // FinishReplay ends a running replay with status (failed, with reason; or canceled, when

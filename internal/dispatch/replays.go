@@ -27,7 +27,7 @@ type replayStore interface {
 	UnstartedReplays(ctx context.Context, createdBefore time.Time, limit int) ([]store.Replay, error)
 	ReplayPage(ctx context.Context, id string, limit int) (store.Replay, []store.ReplayItem, error)
 	ReopenForReplay(ctx context.Context, replayID, deliveryID string, from []string) (store.Delivery, bool, error)
-	AdvanceReplay(ctx context.Context, id string, position int64, replayed bool) (string, error)
+	AdvanceReplay(ctx context.Context, id string, from, to, replayed int64) (string, error)
 	FinishReplay(ctx context.Context, id, status, reason string) error
 }
 
@@ -125,41 +125,29 @@ func (s *Service) NextReplayItems(ctx context.Context, id string) (store.Replay,
 	return r, items[:min(len(items), ReplayPageSize(r.RatePerSecond))], nil
 }
 
-// ReplayDelivery resends the delivery of item it for replay r and records that the
-// replay handled it, and reports whether the replay is still running (false once it was
-// canceled: the caller stops).
+// ReplayDelivery resends the delivery of item it for replay r, and reports whether it
+// did (replayed) or skipped it; AdvanceReplay records that. Items of one replay may be
+// handed to it concurrently.
 //
-// The delivery is skipped (counted as such) when it is no longer replayable: its webhook
-// is not enabled (a ping aside, as for a manual retry), or r resends failed deliveries
-// only and it is neither failed nor pending (a replay redone after a restart finds it
-// pending: its own doing). Otherwise it is reopened (pending) and its workflow signalled
-// as Service.Retry does, naming the replay; when the engine refuses, the delivery is put
-// back and the error returned (ErrUnavailable, wrapped), so the item is redone. A
-// delivery whose attempt for the replay has already begun is not reopened nor signalled
-// again: it counts as replayed.
-func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.ReplayItem) (running bool, err error) {
-	replayed, err := s.replayOne(ctx, r, it)
-	if err != nil {
-		return true, err
-	}
-	status, err := s.store.AdvanceReplay(ctx, r.ID, it.Position, replayed)
-	return status == store.ReplayRunning, err
-}
-
-// replayOne is ReplayDelivery but for the record of progress; it reports whether the
-// delivery was replayed (or skipped).
-func (s *Service) replayOne(ctx context.Context, r store.Replay, it store.ReplayItem) (bool, error) {
+// The delivery is skipped when it is no longer replayable: its webhook is not enabled (a
+// ping aside, as for a manual retry), or r resends failed deliveries only and it is
+// neither failed nor pending (a replay redone after a restart finds it pending: its own
+// doing), or it was deleted. Otherwise it is reopened (pending) and its workflow
+// signalled as Service.Retry does, naming the replay; when the engine refuses, the
+// delivery is put back and the error returned (ErrUnavailable, wrapped), so the item is
+// redone. A delivery whose attempt for the replay has already begun is not reopened nor
+// signalled again, and counts as replayed.
+//
+// Unlike Retry it takes no delivery lock across the signal (which would hold a database
+// connection per delivery in flight): the replay's own row for the delivery, locked
+// while it is reopened and when its attempt begins (store.ReopenForReplay), is what keeps
+// a repeated replay from sending twice; an admin's retry or cancel meanwhile leaves what
+// it would have left a moment later.
+func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.ReplayItem) (replayed bool, err error) {
 	d := it.Delivery
 	if !(store.Webhook{Status: it.WebhookStatus}).Receives(d.EventType) {
 		return false, nil
 	}
-	lctx, cancel := s.engineContext(ctx)
-	unlock, err := s.store.LockDelivery(lctx, d.ID)
-	cancel()
-	if err != nil {
-		return false, fmt.Errorf("%w: lock delivery %s: %w", ErrUnavailable, d.ID, err)
-	}
-	defer unlock()
 	from := notPending
 	if r.Filter.OnlyFailed() {
 		from = []string{delivery.StatusFailed}
@@ -192,6 +180,15 @@ func (s *Service) replayOne(ctx context.Context, r store.Replay, it store.Replay
 		}
 	}
 	return true, nil
+}
+
+// AdvanceReplay records that replay id handled its deliveries after position from up to
+// position to, replayed of them replayed and the rest skipped, and reports whether the
+// replay is still running (false once it was canceled: the caller stops).
+// store.ErrConflict (wrapped) if its progress was recorded from elsewhere meanwhile.
+func (s *Service) AdvanceReplay(ctx context.Context, id string, from, to, replayed int64) (running bool, err error) {
+	status, err := s.store.AdvanceReplay(ctx, id, from, to, replayed)
+	return status == store.ReplayRunning, err
 }
 
 // FinishReplay ends running replay id with status (completed, or failed with reason); a

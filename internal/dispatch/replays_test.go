@@ -2,9 +2,34 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
 
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/hookd/hookd/activities"
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/devtemporal"
+	"github.com/hookd/hookd/internal/dispatch"
+	temporalengine "github.com/hookd/hookd/internal/engine"
+	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/signing"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/store/storetest"
+	"github.com/hookd/hookd/internal/webhook"
+	"github.com/hookd/hookd/worker"
+	"github.com/hookd/hookd/workflows"
 )
+
+// The replay half of the fake engine: a replay's signal is recorded as a retry.
 
 func (e *engine) StartReplay(_ context.Context, r store.Replay) error {
 	return e.record(new([]string))
@@ -12,4 +37,286 @@ func (e *engine) StartReplay(_ context.Context, r store.Replay) error {
 func (e *engine) CancelReplay(context.Context, string) error { return e.record(new([]string)) }
 func (e *engine) Replay(_ context.Context, d store.Delivery, _ string) error {
 	return e.record(&e.retried, d)
+}
+
+// replayAll hands every delivery of replay id to ReplayDelivery, as its workflow would,
+// and returns the replay as it then is.
+func replayAll(t *testing.T, svc *dispatch.Service, st *store.Store, orgID, id string) (store.Replay, error) {
+	t.Helper()
+	ctx := context.Background()
+	for range 100 {
+		r, items, err := svc.NextReplayItems(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 0 {
+			break
+		}
+		var replayed int64
+		for _, it := range items {
+			ok, err := svc.ReplayDelivery(ctx, r, it)
+			if err != nil {
+				return store.Replay{}, err
+			}
+			if ok {
+				replayed++
+			}
+		}
+		if _, err := svc.AdvanceReplay(ctx, id, r.Cursor, items[len(items)-1].Position, replayed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st.GetReplay(ctx, orgID, id)
+}
+
+// Which deliveries a replay resends and which it skips, and what a refusing engine leaves.
+func TestReplayDeliverySkipsWhatIsNoLongerReplayable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	other := f.webhook(t, "other", "order.created")
+	var failed []store.Delivery
+	for i, id := range []string{"e1", "e2", "e3", "e4"} {
+		res, err := f.svc.Publish(ctx, store.Event{OrgID: f.org, ID: id, Type: "order.created", Timestamp: time.Now(),
+			Data: []byte(`{"orderId":"o"}`)}, nil)
+		if err != nil || len(res.Deliveries) != 2 {
+			t.Fatalf("publish: %v", err)
+		}
+		for _, d := range res.Deliveries {
+			status := store.StatusFailed
+			if i == 3 {
+				status = store.StatusSucceeded
+			}
+			if _, err := f.st.Pool().Exec(ctx, `UPDATE deliveries SET status = $2 WHERE id = $1`, d.ID, status); err != nil {
+				t.Fatal(err)
+			}
+			if status == store.StatusFailed {
+				failed = append(failed, d)
+			}
+		}
+	}
+	since, until := time.Now().Add(-time.Hour), time.Now().Add(time.Minute)
+	r, err := f.svc.StartReplay(ctx, f.org, store.ReplayFilter{Since: &since, Until: &until, Status: "failed"}, 1000)
+	if err != nil || r.Matched != 6 || r.Status != store.ReplayRunning {
+		t.Fatalf("start: %+v %v", r, err)
+	}
+	// Reached: one of them succeeded meanwhile, and the other webhook was disabled.
+	if _, err := f.st.Pool().Exec(ctx, `UPDATE deliveries SET status = 'succeeded' WHERE id = $1`, failed[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Pool().Exec(ctx, `UPDATE webhooks SET status = 'DISABLED' WHERE id = $1`, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The engine is down for the first: an error, and the delivery is put back.
+	f.eng.setDown(errors.New("engine down"))
+	if _, err := replayAll(t, f.svc, f.st, f.org, r.ID); !errors.Is(err, dispatch.ErrUnavailable) {
+		t.Fatalf("engine down: %v", err)
+	}
+	if got, err := f.st.GetReplay(ctx, f.org, r.ID); err != nil || got.Replayed != 0 {
+		t.Fatalf("after a refusal %+v %v", got, err)
+	}
+	for _, d := range failed[1:] {
+		if now, _, _ := f.st.GetDelivery(ctx, f.org, d.ID); now.Status != store.StatusFailed {
+			t.Fatalf("a delivery the engine refused is %s", now.Status)
+		}
+	}
+	f.eng.setDown(nil)
+	got, err := replayAll(t, f.svc, f.st, f.org, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, d := range failed[1:] {
+		if d.WebhookID == f.hook.ID {
+			want = append(want, d.ID)
+			if now, _, _ := f.st.GetDelivery(ctx, f.org, d.ID); now.Status != store.StatusPending {
+				t.Fatalf("replayed delivery is %s", now.Status)
+			}
+		}
+	}
+	_, retried, _ := f.eng.calls()
+	if got.Replayed != int64(len(want)) || got.Skipped != 6-int64(len(want)) || !sameSet(retried, want) {
+		t.Fatalf("replay %+v, signalled %v, want %v", got, retried, want)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[string]int{}
+	for _, s := range a {
+		m[s]++
+	}
+	for _, s := range b {
+		if m[s]--; m[s] < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// countingReceiver answers failCode until ok is set, then 200, and counts the requests
+// for each delivery (webhook-id).
+type countingReceiver struct {
+	ok   atomic.Bool
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func (c *countingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.hits[r.Header.Get("webhook-id")]++
+	c.mu.Unlock()
+	if !c.ok.Load() {
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+}
+
+func (c *countingReceiver) count(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits[id]
+}
+
+// On Temporal: deliveries that failed while their receiver was down are replayed once it
+// is back, each sent exactly once more with trigger replay; the replay completes with
+// every one counted succeeded. Its signals repeated (a workflow redone from an older
+// cursor after a restart, a signal sent twice) send nothing more.
+func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := devtemporal.Start(ctx, devtemporal.Options{
+		UIPort: devtemporal.Disabled, HTTPPort: devtemporal.Disabled,
+		SearchAttributes: workflows.SearchAttributeTypes(), Logger: logger,
+	})
+	if err != nil {
+		t.Fatalf("start temporal: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	tc, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Namespace: srv.Namespace()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	st := storetest.New(t)
+	const queue = "replays"
+	eng := &temporalengine.Temporal{Client: tc, TaskQueue: queue}
+	svc := dispatch.New(st, eng, dispatch.Options{Logger: logger})
+	httpc := netguard.NewClient(netguard.Options{AllowPrivate: true, AllowHTTP: true})
+	w := worker.New(tc, queue, &activities.Activities{Store: st, Service: svc, Replays: svc, Client: httpc,
+		UserAgent: "hookd/test", Logger: logger}, sdkworker.Options{})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	rcv := &countingReceiver{hits: map[string]int{}}
+	hs := httptest.NewServer(rcv)
+	t.Cleanup(hs.Close)
+	org, err := st.CreateOrganization(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateEventType(ctx, store.EventType{OrgID: org.ID, Name: "order.created"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := signing.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := webhook.Defaults()
+	s.Name, s.URL, s.Events, s.MaxRetries, s.FailureLimit = "orders", hs.URL, []string{"order.created"}, 0, 0
+	wh, err := st.CreateWebhook(ctx, store.Webhook{ID: "wh_orders", OrgID: org.ID, Settings: s, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 25
+	since := time.Now().Add(-time.Second)
+	var ids []string
+	for i := range n {
+		res, err := svc.Publish(ctx, store.Event{OrgID: org.ID, ID: "e" + string(rune('A'+i%26)) + string(rune('a'+i/26)),
+			Type: "order.created", Timestamp: time.Now(), Data: []byte(`{}`)}, nil)
+		if err != nil || len(res.Deliveries) != 1 {
+			t.Fatalf("publish: %+v %v", res, err)
+		}
+		ids = append(ids, res.Deliveries[0].ID)
+	}
+	waitFor(t, "every delivery to fail", func() bool {
+		var failed int
+		_ = st.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'failed'`, wh.ID).Scan(&failed)
+		return failed == n
+	})
+
+	rcv.ok.Store(true)
+	until := time.Now().Add(time.Second)
+	r, err := svc.StartReplay(ctx, org.ID, store.ReplayFilter{Since: &since, Until: &until, Status: "failed"}, 200)
+	if err != nil || r.Matched != n {
+		t.Fatalf("start replay: %+v %v", r, err)
+	}
+	var done store.Replay
+	waitFor(t, "the replay to complete with every attempt back", func() bool {
+		done, err = svc.GetReplay(ctx, org.ID, r.ID)
+		return err == nil && done.Status == store.ReplayCompleted && done.Succeeded+done.Failed == n
+	})
+	if done.Replayed != n || done.Skipped != 0 || done.Succeeded != n || done.Failed != 0 || done.FinishedAt == nil {
+		t.Fatalf("replay %+v", done)
+	}
+	if err := tc.GetWorkflow(ctx, temporalengine.ReplayWorkflowID(r.ID), "").Get(ctx, nil); err != nil {
+		t.Fatalf("replay workflow: %v", err)
+	}
+	t.Logf("replay took %v", done.FinishedAt.Sub(done.CreatedAt))
+	waitFor(t, "every delivery to succeed", func() bool {
+		var ok int
+		_ = st.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'succeeded'`, wh.ID).Scan(&ok)
+		return ok == n
+	})
+	check := func(when string) {
+		t.Helper()
+		for _, id := range ids {
+			d, as, err := st.GetDelivery(ctx, org.ID, id)
+			if err != nil || rcv.count(id) != 2 || len(as) != 2 || as[1].Trigger != delivery.TriggerReplay ||
+				d.Status != store.StatusSucceeded {
+				t.Fatalf("%s: delivery %s is %s with %d attempts, %d requests (%v)", when, id, d.Status, len(as), rcv.count(id), err)
+			}
+		}
+	}
+	check("replayed")
+
+	// Redone from the start (as after a restart that lost the cursor): every delivery's
+	// attempt has begun, so none is reopened nor signalled.
+	if _, err := st.Pool().Exec(ctx, `UPDATE replays SET status = 'running', cursor = 0, replayed = 0 WHERE id = $1`, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	again, err := replayAll(t, svc, st, org.ID, r.ID)
+	t.Logf("redo took %v", time.Since(t0))
+	if err != nil || again.Replayed != n {
+		t.Fatalf("redone: %+v %v", again, err)
+	}
+	// A replay's signal that arrives twice (sent, then hookd restarted before recording
+	// it): the delivery's new run answers the replay's attempt without sending.
+	d, _, _ := st.GetDelivery(ctx, org.ID, ids[0])
+	if err := eng.Replay(ctx, d, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.GetWorkflow(ctx, delivery.WorkflowID(d.ID), "").Get(ctx, nil); err != nil {
+		t.Fatalf("the duplicate's run: %v", err)
+	}
+	check("signals repeated")
+}
+
+// waitFor polls cond until it holds, failing after a generous bound (a liveness bound,
+// not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 1200 {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s", what)
 }

@@ -365,22 +365,27 @@ func (s *Store) ReopenForReplay(ctx context.Context, replayID, deliveryID string
 	return d, claimed, wrap("reopen for replay", err)
 }
 
-// AdvanceReplay records that replay id handled its delivery at position: replayed (asked
-// for an attempt) or skipped, along with any position before it that is gone (its
-// delivery was deleted), and returns the replay's status. A position at or before the
-// cursor (handled already) changes nothing.
-func (s *Store) AdvanceReplay(ctx context.Context, id string, position int64, replayed bool) (status string, err error) {
+// AdvanceReplay records that replay id handled its deliveries after position from up to
+// position to, replayed of them replayed (asked for an attempt) and the others skipped
+// (no longer replayable, or deleted: gone from the page), and returns the replay's
+// status. ErrConflict (wrapped) if the replay's cursor is not at from (another execution
+// of its page recorded progress meanwhile), in which case nothing changes.
+func (s *Store) AdvanceReplay(ctx context.Context, id string, from, to, replayed int64) (status string, err error) {
 	err = s.pool.QueryRow(ctx, `
         UPDATE replays SET
-            replayed = replayed + CASE WHEN $3::bool THEN 1 ELSE 0 END,
-            skipped = skipped + ($2::bigint - cursor - 1) + CASE WHEN $3::bool THEN 0 ELSE 1 END,
-            cursor = $2::bigint, updated_at = now()
-        WHERE id = $1 AND cursor < $2::bigint
-        RETURNING status`, id, position, replayed).Scan(&status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = s.pool.QueryRow(ctx, `SELECT status FROM replays WHERE id = $1`, id).Scan(&status)
+            replayed = replayed + $4::bigint,
+            skipped = skipped + ($3::bigint - cursor) - $4::bigint,
+            cursor = $3::bigint, updated_at = now()
+        WHERE id = $1 AND cursor = $2::bigint AND $3::bigint > $2::bigint
+        RETURNING status`, id, from, to, replayed).Scan(&status)
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return status, wrap("advance replay", err)
 	}
-	return status, wrap("advance replay", err)
+	var cursor int64
+	if err := s.pool.QueryRow(ctx, `SELECT status, cursor FROM replays WHERE id = $1`, id).Scan(&status, &cursor); err != nil {
+		return "", wrap("advance replay", err)
+	}
+	return status, fmt.Errorf("advance replay %s from %d to %d: its cursor is at %d: %w", id, from, to, cursor, ErrConflict)
 }
 
 // FinishReplay ends running replay id with status (completed, canceled or failed) and,

@@ -26,7 +26,6 @@ type replayFixture struct {
 
 func newReplayFixture(t *testing.T) *replayFixture {
 	t.Helper()
-	ctx := context.Background()
 	s := storetest.New(t)
 	f := &replayFixture{s: s, org: newOrg(t, s).ID, other: newOrg(t, s).ID,
 		base: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC), byName: map[string]string{}}
@@ -48,15 +47,13 @@ func newReplayFixture(t *testing.T) *replayFixture {
 	} {
 		f.set(t, f.byName[name], status, -1)
 	}
-	ow := newWebhook(t, s, f.other, nil, "a.b")
+	newWebhook(t, s, f.other, nil, "a.b")
 	od := ingest(t, s, f.other, "ev1", "a.b").Deliveries[0]
 	f.byName["other"] = od.ID
 	f.set(t, od.ID, store.StatusFailed, 10)
-	_ = ow
 	if len(f.byName) != 8 {
 		t.Fatalf("fixture: %v", f.byName)
 	}
-	_ = ctx
 	return f
 }
 
@@ -246,11 +243,13 @@ func TestReplayProgress(t *testing.T) {
 		}
 		return pos
 	}
-	advance := func(pos int64, replayed bool) {
+	cursor := int64(0)
+	advance := func(pos, replayed int64) {
 		t.Helper()
-		if st, err := f.s.AdvanceReplay(ctx, r.ID, pos, replayed); err != nil || st != store.ReplayRunning {
+		if st, err := f.s.AdvanceReplay(ctx, r.ID, cursor, pos, replayed); err != nil || st != store.ReplayRunning {
 			t.Fatalf("advance %d: %s, %v", pos, st, err)
 		}
+		cursor = pos
 	}
 	attempt := func(d string, code int) store.Attempt {
 		t.Helper()
@@ -280,9 +279,8 @@ func TestReplayProgress(t *testing.T) {
 		t.Fatalf("reopen: %+v %v %v", d, claimed, err)
 	}
 	attempt(dids[0], 200)
-	advance(1, true)
-	// Position 2 skipped (say its webhook was disabled).
-	advance(2, false)
+	// Position 1 replayed, position 2 skipped (say its webhook was disabled).
+	advance(2, 1)
 	if got := page(2); !slices.Equal(got, []int64{3, 4}) {
 		t.Fatalf("second page %v", got)
 	}
@@ -308,7 +306,7 @@ func TestReplayProgress(t *testing.T) {
 	}
 
 	attempt(dids[2], 500) // position 3 failed
-	advance(3, true)
+	advance(3, 1)
 	// Position 4 is deleted before it is reached: the page leaves it out, the next
 	// position counts it skipped.
 	if _, err := f.s.Pool().Exec(ctx, `DELETE FROM deliveries WHERE id = $1`, dids[3]); err != nil {
@@ -318,8 +316,11 @@ func TestReplayProgress(t *testing.T) {
 		t.Fatalf("page past a deleted delivery %v", got)
 	}
 	a5 := attempt(dids[4], 0) // still sending
-	advance(5, true)
-	advance(3, false) // handled already: nothing changes
+	advance(5, 1)
+	// Recorded from a cursor that moved on (another execution of the page): refused.
+	if st, err := f.s.AdvanceReplay(ctx, r.ID, 3, 5, 1); !errors.Is(err, store.ErrConflict) || st != store.ReplayRunning {
+		t.Fatalf("advance from an old cursor: %s %v", st, err)
+	}
 
 	got, err := f.s.GetReplay(ctx, f.org, r.ID)
 	if err != nil || got.Cursor != 5 || got.Replayed != 3 || got.Skipped != 2 || got.Succeeded != 1 || got.Failed != 1 {
@@ -374,7 +375,7 @@ func TestCancelAndListReplays(t *testing.T) {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
 	// The replay's workflow learns it as it records its next position.
-	if st, err := f.s.AdvanceReplay(ctx, made[1], 1, false); err != nil || st != store.ReplayCanceled {
+	if st, err := f.s.AdvanceReplay(ctx, made[1], 0, 1, 0); err != nil || st != store.ReplayCanceled {
 		t.Fatalf("advance a canceled replay: %s %v", st, err)
 	}
 	if un, err := f.s.UnstartedReplays(ctx, time.Now().Add(time.Minute), 10); err != nil || len(un) != 2 {
