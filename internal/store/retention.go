@@ -35,14 +35,15 @@ func (d Deleted) Total() int64 {
 // The retention steps (HOOKD_RETENTION). Each deletes at most limit rows of its table in
 // one statement, oldest first, with the rows that hang off them (so one call may delete
 // more rows in all: a delivery's attempts, a batch's attempts), and says whether it
-// reached limit: call it again until it does not (DeleteExpiredEvents pages on a cursor). Run them in this order, since each
-// later one deletes only what the earlier ones left without children: deliveries, batches,
-// events, replays.
+// reached limit: call it again until it does not. Run them in this order, since each
+// later one deletes only what the earlier ones left without children: deliveries,
+// batches, events, replays. Migration 013 indexes where each starts; every deletion is
+// by key, so a statement's work is bounded by limit, not by the table's size.
 //
-// Rows locked by someone else (a delivery being retried this instant) are skipped, not
-// waited for: the next run deletes them if they still qualify. Each row is re-checked
-// under its lock, so a delivery retried or replayed meanwhile is kept. Migration 013
-// indexes where each step starts.
+// A delivery or batch locked by someone else (a delivery being retried this instant) is
+// skipped, not waited for: the next run deletes it if it still qualifies. Each is
+// re-checked under its lock, so one retried or replayed meanwhile is kept. Nothing adds
+// a delivery to an existing event, nor changes a finished replay.
 
 // DeleteExpiredDeliveries deletes up to limit finished deliveries (succeeded, failed,
 // canceled) whose last change (updated_at: reaching their final status, or a later
@@ -168,13 +169,10 @@ WITH scanned AS (
 SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM scanned),
     COALESCE((SELECT created_at FROM last), $3), COALESCE((SELECT seq FROM last), $4)`
 	deleteExpiredReplayRowsSQL = `
-DELETE FROM replay_deliveries x
-USING (
-    SELECT rd.replay_id, rd.position FROM replays r JOIN replay_deliveries rd ON rd.replay_id = r.id
+DELETE FROM replay_deliveries WHERE ctid = ANY (ARRAY(
+    SELECT rd.ctid FROM replays r JOIN replay_deliveries rd ON rd.replay_id = r.id
     WHERE r.status <> 'running' AND r.finished_at < $1
-    LIMIT $2
-) doomed
-WHERE x.replay_id = doomed.replay_id AND x.position = doomed.position`
+    LIMIT $2))`
 	deleteExpiredReplaysSQL = `
 WITH doomed AS (
     SELECT r.id FROM replays r
