@@ -133,9 +133,11 @@ func seedStatsBench(b *testing.B, s *store.Store, n int) (orgID string) {
                       WHEN g % 100 < 95 THEN 'retrying' WHEN g % 100 < 98 THEN 'pending' ELSE 'canceled' END,
                  3, ts + interval '3 minutes', true, ts, ts + interval '3 minutes'
           FROM ` + spread, deliveries},
-		{`INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, duration_ms, state,
+		// webhook_id as the trigger of migration 012 would (triggers are off here).
+		{`INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, requested_at, duration_ms, state,
                                 request_url, request_method, request_headers, response_status, response_body, outcome)
-          SELECT $1 || '_a' || g || '_' || n, $1 || '_d' || g, $1, n, 'auto', ts + n * interval '1 minute',
+          SELECT $1 || '_a' || g || '_' || n, $1 || '_d' || g, $1, 'wh_' || $1 || '_' || (g % ` + fmt.Sprint(statsBenchWebhooks) + `),
+                 n, 'auto', ts + n * interval '1 minute',
                  (10 * exp(random() * ln(150)))::bigint,
                  CASE WHEN g % 1000 = 0 AND n = 3 THEN 'sending' ELSE 'completed' END,
                  'https://example.com/hook', 'POST', '{"Content-Type":"application/json"}', 200,

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
 )
@@ -198,7 +200,8 @@ func TestStats(t *testing.T) {
 
 // TestStatsPercentilesArePercentileDisc: over many attempts with repeated durations and
 // some without one, the percentiles equal PostgreSQL's percentile_disc over the completed
-// attempts' durations, per bucket and over the range.
+// attempts' durations, per bucket (few buckets: from the histogram; many: from
+// percentile_disc) and over the range.
 func TestStatsPercentilesArePercentileDisc(t *testing.T) {
 	t.Parallel()
 	f := seedStats(t)
@@ -210,13 +213,16 @@ func TestStatsPercentilesArePercentileDisc(t *testing.T) {
         FROM generate_series(1, 1997) g`, f.org, f.base); err != nil {
 		t.Fatal(err)
 	}
-	buckets, err := f.s.Timeseries(ctx, f.org, store.StatsFilter{Since: f.base, Until: f.until}, store.IntervalHour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range buckets { // whole hours: the range is aligned
-		if got, want := latency(b.Attempts), latency(percentileDisc(t, f.s, f.org, b.Start, b.Start.Add(time.Hour))); got != want {
-			t.Errorf("hour %s: %s, percentile_disc %s", b.Start, got, want)
+	// By hour (4 buckets) from a histogram, by minute (240) with percentile_disc itself.
+	for _, i := range []store.Interval{store.IntervalHour, store.IntervalMinute} {
+		buckets, err := f.s.Timeseries(ctx, f.org, store.StatsFilter{Since: f.base, Until: f.until}, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range buckets { // whole buckets: the range is aligned
+			if got, want := latency(b.Attempts), latency(percentileDisc(t, f.s, f.org, b.Start, b.Start.Add(i.Width()))); got != want {
+				t.Errorf("%s %s: %s, percentile_disc %s", i, b.Start, got, want)
+			}
 		}
 	}
 	total, err := f.s.Stats(ctx, f.org, store.StatsFilter{Since: f.base, Until: f.until})
@@ -347,6 +353,53 @@ func TestTimeseries(t *testing.T) {
 			t.Errorf("%d buckets, want %d", len(got), store.MaxBuckets)
 		}
 	})
+}
+
+// TestMigrateAttemptsWebhook: attempts recorded before migration 012 get their
+// delivery's webhook, so the webhook filter counts them; attempts inserted after it get
+// theirs from the trigger, whatever statement inserts them.
+func TestMigrateAttemptsWebhook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := migratedTo(t, 11)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, sql := range []string{
+		`INSERT INTO organizations (id, name) VALUES ('org_1', 'acme')`,
+		`INSERT INTO webhooks (id, org_id, secret_enc, secret_prefix, settings)
+         VALUES ('wh_1', 'org_1', '\x00', 'whsec_', '{}'), ('wh_2', 'org_1', '\x00', 'whsec_', '{}')`,
+		`INSERT INTO events (org_id, id, type, occurred_at, data) VALUES ('org_1', 'e1', 'a.b', now(), '{}')`,
+		`INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, created_at)
+         VALUES ('d1', 'org_1', 'wh_1', 'e1', 'a.b', '2026-11-30T10:00:00Z'), ('d2', 'org_1', 'wh_2', 'e1', 'a.b', '2026-11-30T10:00:00Z')`,
+		`INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, duration_ms)
+         VALUES ('a1', 'd1', 'org_1', 1, 'auto', '2026-11-30T10:01:00Z', 10),
+                ('a2', 'd1', 'org_1', 2, 'auto', '2026-11-30T10:02:00Z', 20),
+                ('a3', 'd2', 'org_1', 1, 'auto', '2026-11-30T10:03:00Z', 30)`,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	s := migrateAndOpen(t, ctx, url)
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, duration_ms)
+        VALUES ('a4', 'd2', 'org_1', 2, 'auto', '2026-11-30T10:04:00Z', 40)`); err != nil {
+		t.Fatal(err)
+	}
+	for webhookID, want := range map[string]store.AttemptStats{
+		"wh_1": {Total: 2, P50: ms(10), P95: ms(20), P99: ms(20)},
+		"wh_2": {Total: 2, P50: ms(30), P95: ms(40), P99: ms(40)},
+	} {
+		got, err := s.Stats(ctx, "org_1", store.StatsFilter{Since: at(10, 0, 0, 0), Until: at(11, 0, 0, 0), WebhookID: webhookID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Deliveries.Total != 1 || latency(got.Attempts) != latency(want) || got.Attempts.Total != want.Total {
+			t.Errorf("%s: %+v %s, want 1 delivery and %d attempts %s", webhookID, got, latency(got.Attempts), want.Total, latency(want))
+		}
+	}
 }
 
 // TestIntervalBuckets: alignment in UTC (weeks on Monday) and the bucket count at the
