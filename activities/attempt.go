@@ -87,6 +87,7 @@ type attemptService interface {
 	Discard(ctx context.Context, wh store.Webhook, deliveryID, reason string) error
 	FinishDisabling(ctx context.Context, wh store.Webhook, reason, lastError string) error
 	FailDelivery(ctx context.Context, deliveryID, reason string) error
+	EndReplayAttempt(ctx context.Context, replayID, deliveryID string) error
 	batchService
 }
 

@@ -195,7 +195,7 @@ func (a *Activities) FinishReplay(ctx context.Context, replayID, status, reason 
 //     never reopens a delivery it has attempted), and that attempt is made, as a manual one;
 //   - its attempt was cut off (its worker stopped with the request in flight; this is the
 //     activity's retry): whether it reached the receiver is unknown, so it is not sent
-//     again, and the delivery ends failed with store.InterruptedError.
+//     again: the attempt is closed interrupted and the delivery ends failed.
 func (a *Activities) replayedAlready(ctx context.Context, ac store.AttemptContext, in AttemptInput) (AttemptResult, error) {
 	rec, state, err := a.Store.ReplayAttempt(ctx, in.ReplayID, in.DeliveryID)
 	if err != nil {
@@ -205,7 +205,7 @@ func (a *Activities) replayedAlready(ctx context.Context, ac store.AttemptContex
 		"delivery_id", in.DeliveryID, "replay_id", in.ReplayID, "attempt", rec.Number, "state", state)
 	switch {
 	case state != store.AttemptCompleted:
-		if err := a.Service.FailDelivery(ctx, in.DeliveryID, store.InterruptedError); err != nil {
+		if err := a.Service.EndReplayAttempt(ctx, in.ReplayID, in.DeliveryID); err != nil {
 			return AttemptResult{}, fmt.Errorf("end interrupted replay attempt: %w", err)
 		}
 		return AttemptResult{Number: rec.Number, Outcome: delivery.OutcomeRetry, Status: delivery.StatusFailed,

@@ -29,6 +29,7 @@ type replayStore interface {
 	ReopenForReplay(ctx context.Context, replayID, deliveryID string, from []string) (store.Delivery, bool, error)
 	AdvanceReplay(ctx context.Context, id string, from, to, replayed int64) (string, error)
 	FinishReplay(ctx context.Context, id, status, reason string) error
+	EndReplayAttempt(ctx context.Context, replayID, deliveryID string) error
 }
 
 // Pages of a replay: about replayPageTime of work at its rate, at most maxReplayPage
@@ -195,4 +196,12 @@ func (s *Service) AdvanceReplay(ctx context.Context, id string, from, to, replay
 // replay no longer running is left alone.
 func (s *Service) FinishReplay(ctx context.Context, id, status, reason string) error {
 	return s.store.FinishReplay(ctx, id, status, reason)
+}
+
+// EndReplayAttempt ends replay replayID's attempt of delivery deliveryID that was cut off
+// (its worker stopped with the request in flight): the attempt is closed interrupted and
+// the delivery failed (store.EndReplayAttempt), since whether the request arrived is
+// unknown and a replay sends each delivery at most once.
+func (s *Service) EndReplayAttempt(ctx context.Context, replayID, deliveryID string) error {
+	return s.store.EndReplayAttempt(ctx, replayID, deliveryID)
 }

@@ -222,6 +222,22 @@ func (s *Store) beginReplayAttempt(ctx context.Context, a Attempt, runID string)
 	return number, wrap("begin replay attempt", err)
 }
 
+// EndReplayAttempt closes replay replayID's attempt of delivery deliveryID as
+// interrupted, with InterruptedError, if it is still sending, and ends the delivery
+// failed with that error if it is pending or retrying: what becomes of a replay's attempt
+// whose worker stopped with its request in flight, since a replay does not send twice.
+// Not scoped to an organization (the ids come from Temporal).
+func (s *Store) EndReplayAttempt(ctx context.Context, replayID, deliveryID string) error {
+	_, err := s.pool.Exec(ctx, `
+        WITH a AS (
+            UPDATE attempts SET state = 'interrupted', error = $3
+            WHERE replay_id = $1 AND delivery_id = $2 AND state = 'sending'
+        )
+        UPDATE deliveries SET status = 'failed', last_error = $3, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $2 AND status IN ('pending', 'retrying')`, replayID, deliveryID, InterruptedError)
+	return wrap("end replay attempt", err)
+}
+
 // ReplayAttempt returns the attempt replay replayID made of delivery deliveryID, as
 // recorded so far, and its state (AttemptSending, AttemptCompleted or
 // AttemptInterrupted): what a second attempt of it for the replay answers instead of

@@ -400,3 +400,89 @@ func TestCancelAndListReplays(t *testing.T) {
 		t.Fatalf("another organization lists %+v %v", other, err)
 	}
 }
+
+// A batched delivery's replay attempt is its batch's: the batch attempt begun for the
+// replay claims the replayed members it sends (so the replay reopens none of them again),
+// and the replay counts each member by that attempt's outcome.
+func TestReplayOfBatchedDeliveries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	org := newOrg(t, s)
+	newEventType(t, s, org.ID, "order.created")
+	wh := newWebhook(t, s, org.ID, throttled(time.Second), "order.created")
+	var members []store.Delivery
+	for _, ev := range []string{"e1", "e2", "e3"} {
+		members = append(members, deliveryOf(t, ingest(t, s, org.ID, ev, "order.created"), wh.ID))
+	}
+	bid := members[0].BatchID
+	if _, err := s.Pool().Exec(ctx, `UPDATE deliveries SET status = 'failed' WHERE batch_id = $1`, bid); err != nil {
+		t.Fatal(err)
+	}
+	// The replay matches two of the three.
+	r, err := s.CreateReplay(ctx, store.Replay{OrgID: org.ID, RatePerSecond: 5,
+		Filter: store.ReplayFilter{DeliveryIDs: []string{members[0].ID, members[2].ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []store.Delivery{members[0], members[2]} {
+		if _, claimed, err := s.ReopenForReplay(ctx, r.ID, d.ID, []string{store.StatusFailed}); err != nil || claimed {
+			t.Fatalf("reopen %s: %v %v", d.ID, claimed, err)
+		}
+	}
+	bc, err := s.LoadBatch(ctx, bid, "")
+	if err != nil || len(bc.Members) != 2 {
+		t.Fatalf("batch members %d, %v", len(bc.Members), err)
+	}
+	a := store.Attempt{ID: ids.New(ids.Attempt), OrgID: org.ID, Trigger: "replay", ReplayID: r.ID}
+	if _, err := s.BeginBatchAttempt(ctx, bid, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []store.Delivery{members[0], members[2]} {
+		if _, claimed, err := s.ReopenForReplay(ctx, r.ID, d.ID, []string{store.StatusFailed, store.StatusPending}); err != nil || !claimed {
+			t.Fatalf("reopen %s after the batch attempt began: %v %v", d.ID, claimed, err)
+		}
+	}
+	code := 200
+	a.ResponseStatus, a.Outcome = &code, "succeeded"
+	if _, err := s.CompleteBatchAttempt(ctx, bid, bc.MemberIDs(), a, store.DeliveryUpdate{Status: store.StatusSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetReplay(ctx, org.ID, r.ID); err != nil || got.Succeeded != 2 || got.Failed != 0 {
+		t.Fatalf("replay %+v %v", got, err)
+	}
+	if d, _, _ := s.GetDelivery(ctx, org.ID, members[1].ID); d.Status != store.StatusFailed {
+		t.Fatalf("the member the replay did not match is %s", d.Status)
+	}
+}
+
+// A filter matching more than MaxReplayDeliveries is refused, naming until, and records
+// nothing.
+func TestCreateReplayCapsWhatItMatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	org := newOrg(t, s)
+	wh := newWebhook(t, s, org.ID, nil, "a.b")
+	if _, err := s.Pool().Exec(ctx, `
+        WITH e AS (
+            INSERT INTO events (org_id, id, type, occurred_at, data)
+            SELECT $1, 'e' || g, 'a.b', now(), '{}' FROM generate_series(1, $3::int) g
+            RETURNING id
+        )
+        INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status)
+        SELECT 'dlv_' || e.id, $1, $2, e.id, 'a.b', 'failed' FROM e`, org.ID, wh.ID, store.MaxReplayDeliveries+1); err != nil {
+		t.Fatal(err)
+	}
+	since, until := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	start := time.Now()
+	_, err := s.CreateReplay(ctx, store.Replay{OrgID: org.ID, RatePerSecond: 50, Filter: store.ReplayFilter{Since: &since, Until: &until}})
+	t.Logf("refusing %d matches took %v", store.MaxReplayDeliveries+1, time.Since(start))
+	var v *validation.Errors
+	if !errors.As(err, &v) || len(v.Errors) != 1 || v.Errors[0].Field != "until" {
+		t.Fatalf("over the cap: %v", err)
+	}
+	if count(t, s, "replays") != 0 || count(t, s, "replay_deliveries") != 0 {
+		t.Fatal("a refused replay was recorded")
+	}
+}
