@@ -24,6 +24,9 @@ var _ retentionStore = (*store.Store)(nil)
 // Deleted counts the rows a retention run deleted, by table.
 type Deleted = store.Deleted
 
+// EventCursor is where the events step of a retention pass has got to.
+type EventCursor = store.EventCursor
+
 // DeleteExpiredInput is one call of DeleteExpired.
 type DeleteExpiredInput struct {
 	// Before is the cutoff: what finished (or, for an event, was created) before it goes.
@@ -32,17 +35,22 @@ type DeleteExpiredInput struct {
 	// and a batch's attempts go with it, beyond that); at least 1.
 	BatchSize int
 	// MaxStatements bounds one call: once it has run this many statements (at least 1),
-	// it returns, not Done, after the next one that deletes a full batch, so that a large
-	// backlog is worked off in calls of bounded length, each deleting something. Every
-	// step runs at least once per call.
+	// it returns, not Done, after the next one that reaches its limit, so that a large
+	// backlog is worked off in calls of bounded length, each one further on. Every step
+	// runs at least once per call.
 	MaxStatements int
+	// EventsAfter is where the events step starts: the zero value, or the EventsAfter of
+	// the previous call of the same pass (same Before), so that the events kept (their
+	// deliveries are not all gone) are examined once per pass, not once per call.
+	EventsAfter EventCursor
 }
 
 // DeleteExpiredResult is what one call of DeleteExpired deleted; Done means nothing
 // older than the cutoff is left to delete (it stopped at no bound).
 type DeleteExpiredResult struct {
-	Deleted Deleted
-	Done    bool
+	Deleted     Deleted
+	Done        bool
+	EventsAfter EventCursor // where the events step stopped: the next call's EventsAfter
 }
 
 // DeleteExpired deletes what hookd keeps no longer (HOOKD_RETENTION): the finished
@@ -56,9 +64,10 @@ func (a *Activities) DeleteExpired(ctx context.Context, in DeleteExpiredInput) (
 		return DeleteExpiredResult{}, fmt.Errorf("delete expired: batch size %d and max statements %d must be at least 1",
 			in.BatchSize, in.MaxStatements)
 	}
-	var cursor store.EventCursor // the events step pages past the events it keeps
+	var res DeleteExpiredResult
+	res.EventsAfter = in.EventsAfter // the events step pages past the events it keeps
 	events := func(ctx context.Context, before time.Time, limit int) (d store.Deleted, more bool, err error) {
-		d, cursor, more, err = a.Retention.DeleteExpiredEvents(ctx, before, cursor, limit)
+		d, res.EventsAfter, more, err = a.Retention.DeleteExpiredEvents(ctx, before, res.EventsAfter, limit)
 		return d, more, err
 	}
 	steps := []struct {
@@ -70,7 +79,6 @@ func (a *Activities) DeleteExpired(ctx context.Context, in DeleteExpiredInput) (
 		{"events", events},
 		{"replays", a.Retention.DeleteExpiredReplays},
 	}
-	var res DeleteExpiredResult
 	statements := 0
 	for _, step := range steps {
 		for {

@@ -13,8 +13,9 @@ import (
 	"github.com/hookd/hookd/internal/webhook"
 )
 
-// DeleteExpired stops at its statement bound, not done, and later calls finish the work:
-// together they delete each old row once and nothing newer.
+// DeleteExpired stops at its statement bound, not done, and later calls, each starting
+// its events where the last stopped, finish the work: together they delete each old
+// finished row once, and nothing newer or still retrying.
 func TestDeleteExpiredStopsAtItsBoundAndResumes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -34,28 +35,40 @@ func TestDeleteExpiredStopsAtItsBoundAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-40 * 24 * time.Hour)
-	const oldOnes = 5
-	for i := range oldOnes + 1 {
-		res, err := st.IngestEvent(ctx, store.Event{OrgID: org.ID, ID: fmt.Sprint("e", i), Type: "a.b", Data: []byte(`{}`)})
+	// add stores an event with one delivery that had one attempt leaving it with status,
+	// all of it created and last changed at (the zero time: now).
+	add := func(id, status string, at time.Time) {
+		t.Helper()
+		res, err := st.IngestEvent(ctx, store.Event{OrgID: org.ID, ID: id, Type: "a.b", Data: []byte(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		code := 500
 		if _, err := st.RecordAttempt(ctx, store.Attempt{DeliveryID: res.Deliveries[0].ID, ResponseStatus: &code},
-			store.DeliveryUpdate{Status: store.StatusFailed}); err != nil {
+			store.DeliveryUpdate{Status: status}); err != nil {
 			t.Fatal(err)
 		}
-		if i == oldOnes { // the newest stays
-			break
+		if at.IsZero() {
+			return
 		}
 		if _, err := st.Pool().Exec(ctx, `UPDATE deliveries SET created_at = $2, updated_at = $2 WHERE id = $1`,
-			res.Deliveries[0].ID, old); err != nil {
+			res.Deliveries[0].ID, at); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.Pool().Exec(ctx, `UPDATE events SET created_at = $2 WHERE id = $1`, res.Event.ID, old); err != nil {
+		if _, err := st.Pool().Exec(ctx, `UPDATE events SET created_at = $2 WHERE id = $1`, id, at); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// The oldest events are kept (their deliveries still retry), more of them than one
+	// call examines: later calls go on from where the last stopped.
+	for i := range 3 {
+		add(fmt.Sprint("kept", i), store.StatusRetrying, old.Add(-time.Hour))
+	}
+	const oldOnes = 5
+	for i := range oldOnes {
+		add(fmt.Sprint("e", i), store.StatusFailed, old)
+	}
+	add("new", store.StatusFailed, time.Time{})
 
 	acts := &Activities{Retention: st}
 	var s testsuite.WorkflowTestSuite
@@ -77,21 +90,21 @@ func TestDeleteExpiredStopsAtItsBoundAndResumes(t *testing.T) {
 			t.Fatal(err)
 		}
 		total.Add(res.Deleted)
-		done = res.Done
+		done, in.EventsAfter = res.Done, res.EventsAfter
 	}
-	// Call 1: deliveries 2, 2, 1, batches 0, events 2 (full, past the bound: stop).
-	// Call 2: deliveries 0, batches 0, events 2 (stop). Call 3: deliveries 0, batches 0,
-	// events 1, replays 0: done.
-	if want := (Deleted{Deliveries: oldOnes, Attempts: oldOnes, Events: oldOnes}); total != want || calls != 3 {
-		t.Errorf("deleted %+v in %d calls, want %+v in 3", total, calls, want)
+	// Call 1: deliveries 2, 2, 1, batches 0, events kept0-1 (a full window past the
+	// bound: stop). Calls 2-4: deliveries 0, batches 0, events kept2 e0, e1-2, e3-4.
+	// Call 5: deliveries, batches, events (none left before the cutoff), replays: done.
+	if want := (Deleted{Deliveries: oldOnes, Attempts: oldOnes, Events: oldOnes}); total != want || calls != 5 {
+		t.Errorf("deleted %+v in %d calls, want %+v in 5", total, calls, want)
 	}
 	var events, deliveries int
 	if err := st.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM deliveries)`).
 		Scan(&events, &deliveries); err != nil {
 		t.Fatal(err)
 	}
-	if events != 1 || deliveries != 1 {
-		t.Errorf("%d events and %d deliveries left, want the newest one of each", events, deliveries)
+	if events != 4 || deliveries != 4 {
+		t.Errorf("%d events and %d deliveries left, want the 3 retrying and the new one", events, deliveries)
 	}
 }
 

@@ -33,6 +33,8 @@ type RetentionInput struct {
 	Cutoff time.Time `json:",omitzero"`
 	// Deleted counts what the runs before this one (of one chain) deleted.
 	Deleted activities.Deleted `json:",omitzero"`
+	// EventsAfter is where the chain's events step has got to.
+	EventsAfter activities.EventCursor `json:",omitzero"`
 }
 
 // Retention deletes the events, deliveries and attempts (with batches and replays) that
@@ -63,11 +65,13 @@ func Retention(ctx workflow.Context, in RetentionInput) (activities.Deleted, err
 		var res activities.DeleteExpiredResult
 		err := workflow.ExecuteActivity(ctx, a.DeleteExpired, activities.DeleteExpiredInput{
 			Before: in.Cutoff, BatchSize: retentionBatchSize, MaxStatements: retentionStatementsPerCall,
+			EventsAfter: in.EventsAfter,
 		}).Get(ctx, &res)
 		if err != nil {
 			return in.Deleted, err
 		}
 		in.Deleted.Add(res.Deleted)
+		in.EventsAfter = res.EventsAfter
 		if res.Done {
 			workflow.GetLogger(ctx).Info("retention done", "cutoff", in.Cutoff, "deleted", in.Deleted)
 			return in.Deleted, nil

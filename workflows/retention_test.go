@@ -39,8 +39,9 @@ func TestRetentionRunsUntilDone(t *testing.T) {
 	t.Parallel()
 	env, calls := retentionEnv(t, func(n int) activities.DeleteExpiredResult {
 		return activities.DeleteExpiredResult{
-			Deleted: activities.Deleted{Deliveries: 1000, Attempts: 3000, Events: int64(n)},
-			Done:    n == 3,
+			Deleted:     activities.Deleted{Deliveries: 1000, Attempts: 3000, Events: int64(n)},
+			Done:        n == 3,
+			EventsAfter: activities.EventCursor{Seq: int64(n)},
 		}
 	})
 	start := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
@@ -59,20 +60,22 @@ func TestRetentionRunsUntilDone(t *testing.T) {
 	if len(*calls) != 3 {
 		t.Fatalf("%d calls, want 3", len(*calls))
 	}
-	for _, in := range *calls {
+	for i, in := range *calls {
 		if !in.Before.Equal(start.Add(-720*time.Hour)) || in.BatchSize != retentionBatchSize ||
-			in.MaxStatements != retentionStatementsPerCall {
-			t.Errorf("call %+v: want cutoff %v and the run's bounds", in, start.Add(-720*time.Hour))
+			in.MaxStatements != retentionStatementsPerCall || in.EventsAfter.Seq != int64(i) {
+			t.Errorf("call %d %+v: want cutoff %v, the run's bounds and events after the last call's", i+1, in,
+				start.Add(-720*time.Hour))
 		}
 	}
 }
 
-// A backlog larger than one run continues as new, with the same cutoff and the counts
-// so far, so its history stays bounded and the chain ends.
+// A backlog larger than one run continues as new, with the same cutoff, the counts so
+// far and where its events step got to, so its history stays bounded and the chain ends.
 func TestRetentionContinuesAsNewAtItsBound(t *testing.T) {
 	t.Parallel()
-	env, calls := retentionEnv(t, func(int) activities.DeleteExpiredResult {
-		return activities.DeleteExpiredResult{Deleted: activities.Deleted{Deliveries: 10}}
+	env, calls := retentionEnv(t, func(n int) activities.DeleteExpiredResult {
+		return activities.DeleteExpiredResult{Deleted: activities.Deleted{Deliveries: 10},
+			EventsAfter: activities.EventCursor{Seq: int64(n)}}
 	})
 	cutoff := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	env.ExecuteWorkflow(RetentionWorkflow, RetentionInput{Retention: time.Hour, Cutoff: cutoff,
@@ -90,9 +93,10 @@ func TestRetentionContinuesAsNewAtItsBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := RetentionInput{Retention: time.Hour, Cutoff: cutoff,
-		Deleted: activities.Deleted{Deliveries: 5 + 10*retentionCallsPerRun}}
+		Deleted:     activities.Deleted{Deliveries: 5 + 10*retentionCallsPerRun},
+		EventsAfter: activities.EventCursor{Seq: retentionCallsPerRun}}
 	if can.WorkflowType.Name != RetentionWorkflow || !next.Cutoff.Equal(want.Cutoff) ||
-		next.Retention != want.Retention || next.Deleted != want.Deleted {
+		next.Retention != want.Retention || next.Deleted != want.Deleted || next.EventsAfter != want.EventsAfter {
 		t.Errorf("continues as %s with %+v, want %s with %+v", can.WorkflowType.Name, next, RetentionWorkflow, want)
 	}
 }
