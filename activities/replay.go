@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -53,7 +54,9 @@ type ReplayPageResult struct {
 // ReplayPage resends the next page of a replay's deliveries (after the last it recorded
 // handling) through dispatch.Service.ReplayDelivery, paced at the replay's rate
 // (golang.org/x/time/rate) and a few at a time (replayParallel: a signal is a round trip
-// to Temporal, longer than the gap between two deliveries at a high rate). It records
+// to Temporal, longer than the gap between two deliveries at a high rate). Each delivery
+// is reopened only while the replay is running, so a cancel stops it at the deliveries
+// in flight. It records
 // its progress (AdvanceReplay) at most every replayRecordEvery and at the end, up to
 // the last delivery before which every one has been handled: a page redone after a
 // restart resumes there, and a delivery handled twice still makes one attempt. It
@@ -82,13 +85,18 @@ func (a *Activities) ReplayPage(ctx context.Context, in ReplayPageInput) (Replay
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(replayParallel(r.RatePerSecond))
 	running, last := true, time.Now()
+	var stopped atomic.Bool // the replay was found canceled
 	for i, it := range items {
-		if err := pace.Wait(gctx); err != nil {
+		if err := pace.Wait(gctx); err != nil || stopped.Load() {
 			break // canceled, or a delivery failed: g.Wait says which
 		}
 		g.Go(func() error {
 			replayed, err := a.Replays.ReplayDelivery(gctx, r, it)
-			if err != nil {
+			switch {
+			case errors.Is(err, store.ErrReplayNotRunning):
+				stopped.Store(true)
+				return nil
+			case err != nil:
 				return fmt.Errorf("replay %s at position %d: %w", r.ID, it.Position, err)
 			}
 			p.handled(i, replayed)
@@ -116,7 +124,7 @@ func (a *Activities) ReplayPage(ctx context.Context, in ReplayPageInput) (Replay
 		return ReplayPageResult{Handled: p.done}, fmt.Errorf("record replay progress: %w", rerr)
 	case err != nil:
 		return ReplayPageResult{Handled: p.done}, fmt.Errorf("record replay progress: %w", err)
-	case !running || !recorded:
+	case !running || !recorded || stopped.Load():
 		return ReplayPageResult{Done: true, Status: store.ReplayCanceled, Handled: p.done}, nil
 	}
 	return ReplayPageResult{Handled: p.done}, nil
@@ -126,7 +134,7 @@ func (a *Activities) ReplayPage(ctx context.Context, in ReplayPageInput) (Replay
 // 1 to 16), and how often progress is recorded (a restart redoes at most that much).
 const (
 	maxReplayParallel = 16
-	replayRecordEvery = time.Second
+	replayRecordEvery = 250 * time.Millisecond
 )
 
 func replayParallel(ratePerSecond int) int {

@@ -137,7 +137,8 @@ func (s *Service) NextReplayItems(ctx context.Context, id string) (store.Replay,
 // signalled as Service.Retry does, naming the replay; when the engine refuses, the
 // delivery is put back and the error returned (ErrUnavailable, wrapped), so the item is
 // redone. A delivery whose attempt for the replay has already begun is not reopened nor
-// signalled again, and counts as replayed.
+// signalled again, and counts as replayed. store.ErrReplayNotRunning (wrapped) if the
+// replay was canceled meanwhile: the delivery is left alone, and not handled.
 //
 // Unlike Retry it takes no delivery lock across the signal (which would hold a database
 // connection per delivery in flight): the replay's own row for the delivery, locked
@@ -158,6 +159,8 @@ func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.R
 	switch {
 	case claimed:
 		return true, nil
+	case errors.Is(err, store.ErrReplayNotRunning):
+		return false, err
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil // deleted meanwhile
 	case errors.Is(err, store.ErrConflict) && next.Status == delivery.StatusPending:

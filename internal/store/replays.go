@@ -335,16 +335,22 @@ func (s *Store) ReplayPage(ctx context.Context, id string, limit int) (Replay, [
 // so that a replay redone after a restart never reopens a delivery its attempt has
 // settled (which would leave it pending for good). ErrConflict (wrapped), with the
 // delivery as it is, if its status is not one of from; ErrNotFound if the delivery (or
-// the replay's row for it) is gone.
+// the replay's row for it) is gone; ErrReplayNotRunning (wrapped), changing nothing, if
+// the replay was canceled (or has ended) meanwhile.
 func (s *Store) ReopenForReplay(ctx context.Context, replayID, deliveryID string, from []string) (d Delivery, claimed bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var status string
 		if err := tx.QueryRow(ctx, `
-            SELECT attempt_id IS NOT NULL FROM replay_deliveries
-            WHERE replay_id = $1 AND delivery_id = $2 FOR UPDATE`, replayID, deliveryID).Scan(&claimed); err != nil {
+            SELECT rd.attempt_id IS NOT NULL, r.status
+            FROM replay_deliveries rd JOIN replays r ON r.id = rd.replay_id
+            WHERE rd.replay_id = $1 AND rd.delivery_id = $2 FOR UPDATE OF rd`, replayID, deliveryID).Scan(&claimed, &status); err != nil {
 			return err
 		}
-		if claimed {
+		switch {
+		case claimed:
 			return nil
+		case status != ReplayRunning:
+			return fmt.Errorf("reopen delivery %s for replay %s: %w", deliveryID, replayID, ErrReplayNotRunning)
 		}
 		err := tx.QueryRow(ctx, `
             UPDATE deliveries d SET status = 'pending', next_attempt_at = NULL, updated_at = now()
@@ -364,6 +370,10 @@ func (s *Store) ReopenForReplay(ctx context.Context, replayID, deliveryID string
 	}
 	return d, claimed, wrap("reopen for replay", err)
 }
+
+// ErrReplayNotRunning is returned, wrapped, by ReopenForReplay for a replay that is no
+// longer running (canceled): it reopens nothing more. It is an ErrConflict.
+var ErrReplayNotRunning = fmt.Errorf("the replay is not running: %w", ErrConflict)
 
 // AdvanceReplay records that replay id handled its deliveries after position from up to
 // position to, replayed of them replayed (asked for an attempt) and the others skipped

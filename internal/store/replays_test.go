@@ -374,7 +374,14 @@ func TestCancelAndListReplays(t *testing.T) {
 	if err != nil || c.Status != store.ReplayCanceled || c.FinishedAt == nil {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
-	// The replay's workflow learns it as it records its next position.
+	// The replay's workflow learns it as it reopens its next delivery, or records its
+	// progress.
+	if _, _, err := f.s.ReopenForReplay(ctx, made[1], f.byName["ev1/w1"], []string{store.StatusFailed}); !errors.Is(err, store.ErrReplayNotRunning) {
+		t.Fatalf("reopen for a canceled replay: %v", err)
+	}
+	if d, _, _ := f.s.GetDelivery(ctx, f.org, f.byName["ev1/w1"]); d.Status != store.StatusFailed {
+		t.Fatalf("a canceled replay reopened its delivery: %s", d.Status)
+	}
 	if st, err := f.s.AdvanceReplay(ctx, made[1], 0, 1, 0); err != nil || st != store.ReplayCanceled {
 		t.Fatalf("advance a canceled replay: %s %v", st, err)
 	}
