@@ -155,8 +155,8 @@ func (s *Store) Timeseries(ctx context.Context, orgID string, f StatsFilter, i I
 }
 
 // statsBuckets runs statsSQL: the non-empty buckets by their start (f.Since for no
-// interval). JIT is off for it: compiling the statement took longer than running it over
-// three million attempts (2.3 s of 5.4 s, bench/results/2026-11-30-stats.md).
+// interval). JIT is off for it: compiling the statement cost 2.3 s of its 5.4 s over
+// three million attempts (bench/results/2026-11-30-stats.md).
 func (s *Store) statsBuckets(ctx context.Context, orgID string, f StatsFilter, i Interval) (map[time.Time]StatsBucket, error) {
 	sql, args := statsSQL(orgID, f, i)
 	out := map[time.Time]StatsBucket{}
@@ -233,19 +233,17 @@ func statsSQL(orgID string, f StatsFilter, i Interval) (string, []any) {
 		}
 		return " AND " + strings.Join(conds, " AND ")
 	}
-	attempts := `
-        SELECT ` + bucket("a.requested_at") + ` AS b, a.state, a.duration_ms
-        FROM attempts a
-        WHERE a.org_id = $1 AND a.requested_at >= $2 AND a.requested_at < $3` + and(attemptWhere)
+	from, joined := "attempts a", ""
 	if len(attemptJoin) > 0 {
 		// An attempt is requested after its delivery is created: only deliveries created
 		// before until can have attempts in range.
-		attempts = `
-        SELECT ` + bucket("a.requested_at") + ` AS b, a.state, a.duration_ms
-        FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-        WHERE a.org_id = $1 AND a.requested_at >= $2 AND a.requested_at < $3` + and(attemptWhere) + `
-          AND d.org_id = $1 AND d.created_at < $3` + and(attemptJoin)
+		from = "attempts a JOIN deliveries d ON d.id = a.delivery_id"
+		joined = " AND d.org_id = $1 AND d.created_at < $3" + and(attemptJoin)
 	}
+	attempts := `
+        SELECT ` + bucket("a.requested_at") + ` AS b, a.state, a.duration_ms
+        FROM ` + from + `
+        WHERE a.org_id = $1 AND a.requested_at >= $2 AND a.requested_at < $3` + and(attemptWhere) + joined
 	// The percentiles, by nearest rank (see AttemptStats), per bucket: percentile_disc
 	// sorts each bucket's durations, which suits many small buckets; over few large ones
 	// (statsHistogramBuckets or fewer) a histogram of the durations by whole millisecond
