@@ -119,8 +119,8 @@ func TestReplayCancelStopsIt(t *testing.T) {
 		}
 		return ""
 	})
-	// The replay notices its cancel when it next records its progress (about every
-	// second), so the deliveries it resent meanwhile still count: it stopped halfway.
+	// The deliveries it was resending when the cancel came still count: it stopped
+	// halfway.
 	if settled.Status != "canceled" || settled.Replayed >= settled.Matched || settled.Matched != int64(len(failed)) {
 		t.Fatalf("canceled as %s, then settled as %s", c.raw, settled.raw)
 	}
