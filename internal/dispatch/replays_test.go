@@ -320,3 +320,39 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("gave up waiting for %s", what)
 }
+
+// A replay whose workflow could not be started (the engine was down) is answered all the
+// same, and the reconciler starts it.
+func TestUnstartedReplayIsStartedByTheReconciler(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	d := f.publish(t, "e1")
+	f.eng.setDown(errors.New("engine down"))
+	r, err := f.svc.StartReplay(ctx, f.org, store.ReplayFilter{DeliveryIDs: []string{d.ID}}, 50)
+	if err != nil || r.Status != store.ReplayRunning || r.Matched != 1 {
+		t.Fatalf("start with the engine down: %+v %v", r, err)
+	}
+	started := func() bool {
+		var ok bool
+		if err := f.st.Pool().QueryRow(ctx, `SELECT workflow_started FROM replays WHERE id = $1`, r.ID).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if started() {
+		t.Fatal("marked started with the engine down")
+	}
+	f.eng.setDown(nil)
+	f.offset = time.Minute // past the reconciler's grace
+	if _, err := f.svc.Reconcile(ctx); err != nil || !started() {
+		t.Fatalf("reconcile: %v, started %v", err, started())
+	}
+	// Canceled: store.ErrConflict the second time.
+	if c, err := f.svc.CancelReplay(ctx, f.org, r.ID); err != nil || c.Status != store.ReplayCanceled {
+		t.Fatalf("cancel: %+v %v", c, err)
+	}
+	if _, err := f.svc.CancelReplay(ctx, f.org, r.ID); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("cancel again: %v", err)
+	}
+}

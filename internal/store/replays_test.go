@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
 	"github.com/hookd/hookd/internal/validation"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // replayFixture is one organization with webhooks w1 (a.b, c.d) and w2 (a.b) and seven
@@ -492,4 +496,71 @@ func TestCreateReplayCapsWhatItMatches(t *testing.T) {
 	if count(t, s, "replays") != 0 || count(t, s, "replay_deliveries") != 0 {
 		t.Fatal("a refused replay was recorded")
 	}
+}
+
+// BenchmarkReplayOf100k creates a replay of MaxReplayDeliveries failed deliveries (its
+// time is reported as create-ms) and, once each has a replay attempt (two thirds 2xx),
+// reads the replay with its outcomes counted (the loop), logging that query's plan.
+func BenchmarkReplayOf100k(b *testing.B) {
+	ctx := context.Background()
+	s := storetest.New(b)
+	org, err := s.CreateOrganization(ctx, "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateEventType(ctx, store.EventType{OrgID: org.ID, Name: "a.b"}); err != nil {
+		b.Fatal(err)
+	}
+	w, err := s.CreateWebhook(ctx, store.Webhook{ID: ids.New(ids.Webhook), OrgID: org.ID, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		Settings: webhook.Settings{Name: "b", URL: "https://example.com/hook", Events: []string{"a.b"}, EventsPolicy: "include",
+			TimeoutSeconds: 30, RetrySchedule: []time.Duration{time.Minute}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wh := w.ID
+	if _, err := s.Pool().Exec(ctx, `
+        WITH e AS (
+            INSERT INTO events (org_id, id, type, occurred_at, data)
+            SELECT $1, 'e' || g, 'a.b', now(), '{}' FROM generate_series(1, $3::int) g
+            RETURNING id
+        )
+        INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status)
+        SELECT 'dlv_' || e.id, $1, $2, e.id, 'a.b', 'failed' FROM e`, org.ID, wh, store.MaxReplayDeliveries); err != nil {
+		b.Fatal(err)
+	}
+	since, until := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	start := time.Now()
+	r, err := s.CreateReplay(ctx, store.Replay{OrgID: org.ID, RatePerSecond: 50, Filter: store.ReplayFilter{Since: &since, Until: &until}})
+	created := time.Since(start)
+	if err != nil || r.Matched != store.MaxReplayDeliveries {
+		b.Fatalf("create: %+v %v", r.Matched, err)
+	}
+	if _, err := s.Pool().Exec(ctx, `
+        INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, state, response_status, replay_id)
+        SELECT 'att_' || rd.position, rd.delivery_id, $2, 1, 'replay', now(), 'completed',
+            CASE WHEN rd.position % 3 = 0 THEN 500 ELSE 200 END, $1
+        FROM replay_deliveries rd WHERE rd.replay_id = $1`, r.ID, org.ID); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `VACUUM ANALYZE attempts`); err != nil {
+		b.Fatal(err)
+	}
+	rows, err := s.Pool().Query(ctx, `EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FILTER (WHERE a.state = 'completed' AND a.response_status BETWEEN 200 AND 299)
+        FROM attempts a WHERE a.replay_id = $1`, r.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("create %v; counting plan:\n%s", created, strings.Join(plan, "\n"))
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := s.GetReplay(ctx, org.ID, r.ID)
+		if err != nil || got.Succeeded+got.Failed != store.MaxReplayDeliveries {
+			b.Fatalf("%+v %v", got, err)
+		}
+	}
+	b.ReportMetric(float64(created.Milliseconds()), "create-ms")
 }
