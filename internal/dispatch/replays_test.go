@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -156,21 +157,38 @@ func sameSet(a, b []string) bool {
 	return true
 }
 
-// countingReceiver answers failCode until ok is set, then 200, and counts the requests
-// for each delivery (webhook-id).
+// countingReceiver answers 500 until ok is set, then 200, and counts the requests for
+// each delivery (webhook-id), and for each event a batch carried (its body's events).
 type countingReceiver struct {
-	ok   atomic.Bool
-	mu   sync.Mutex
-	hits map[string]int
+	ok     atomic.Bool
+	mu     sync.Mutex
+	hits   map[string]int
+	events map[string]int
 }
 
 func (c *countingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var batch struct {
+		Events []struct {
+			ID string `json:"id"`
+		} `json:"events"`
+	}
+	body, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(body, &batch)
 	c.mu.Lock()
 	c.hits[r.Header.Get("webhook-id")]++
+	for _, e := range batch.Events {
+		c.events[e.ID]++
+	}
 	c.mu.Unlock()
 	if !c.ok.Load() {
 		w.WriteHeader(http.StatusInternalServerError)
 	}
+}
+
+func (c *countingReceiver) eventCount(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.events[id]
 }
 
 func (c *countingReceiver) count(id string) int {
@@ -212,7 +230,7 @@ func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
 	}
 	t.Cleanup(w.Stop)
 
-	rcv := &countingReceiver{hits: map[string]int{}}
+	rcv := &countingReceiver{hits: map[string]int{}, events: map[string]int{}}
 	hs := httptest.NewServer(rcv)
 	t.Cleanup(hs.Close)
 	org, err := st.CreateOrganization(ctx, "acme")
@@ -228,7 +246,14 @@ func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
 	}
 	s := webhook.Defaults()
 	s.Name, s.URL, s.Events, s.MaxRetries, s.FailureLimit = "orders", hs.URL, []string{"order.created"}, 0, 0
-	wh, err := st.CreateWebhook(ctx, store.Webhook{ID: "wh_orders", OrgID: org.ID, Settings: s, Secret: secret})
+	if _, err := st.CreateWebhook(ctx, store.Webhook{ID: "wh_orders", OrgID: org.ID, Settings: s, Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A throttled webhook too: its deliveries go out in batches, and a replay's attempt of
+	// one is its batch's.
+	s.Name, s.Throttle = "batched", webhook.Duration(time.Second)
+	batched, err := st.CreateWebhook(ctx, store.Webhook{ID: "wh_batched", OrgID: org.ID, Settings: s, Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,32 +261,39 @@ func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
 	const n = 25
 	since := time.Now().Add(-time.Second)
 	var ids []string
+	batchedEvents := map[string]string{} // delivery → event
 	for i := range n {
-		res, err := svc.Publish(ctx, store.Event{OrgID: org.ID, ID: "e" + string(rune('A'+i%26)) + string(rune('a'+i/26)),
-			Type: "order.created", Timestamp: time.Now(), Data: []byte(`{}`)}, nil)
-		if err != nil || len(res.Deliveries) != 1 {
+		ev := "e" + string(rune('A'+i%26)) + string(rune('a'+i/26))
+		res, err := svc.Publish(ctx, store.Event{OrgID: org.ID, ID: ev, Type: "order.created", Timestamp: time.Now(), Data: []byte(`{}`)}, nil)
+		if err != nil || len(res.Deliveries) != 2 {
 			t.Fatalf("publish: %+v %v", res, err)
 		}
-		ids = append(ids, res.Deliveries[0].ID)
+		for _, d := range res.Deliveries {
+			if d.WebhookID == batched.ID {
+				batchedEvents[d.ID] = ev
+			} else {
+				ids = append(ids, d.ID)
+			}
+		}
 	}
 	waitFor(t, "every delivery to fail", func() bool {
 		var failed int
-		_ = st.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'failed'`, wh.ID).Scan(&failed)
-		return failed == n
+		_ = st.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = 'failed'`).Scan(&failed)
+		return failed == 2*n
 	})
 
 	rcv.ok.Store(true)
 	until := time.Now().Add(time.Second)
 	r, err := svc.StartReplay(ctx, org.ID, store.ReplayFilter{Since: &since, Until: &until, Status: "failed"}, 200)
-	if err != nil || r.Matched != n {
+	if err != nil || r.Matched != 2*n {
 		t.Fatalf("start replay: %+v %v", r, err)
 	}
 	var done store.Replay
 	waitFor(t, "the replay to complete with every attempt back", func() bool {
 		done, err = svc.GetReplay(ctx, org.ID, r.ID)
-		return err == nil && done.Status == store.ReplayCompleted && done.Succeeded+done.Failed == n
+		return err == nil && done.Status == store.ReplayCompleted && done.Succeeded+done.Failed == 2*n
 	})
-	if done.Replayed != n || done.Skipped != 0 || done.Succeeded != n || done.Failed != 0 || done.FinishedAt == nil {
+	if done.Replayed != 2*n || done.Skipped != 0 || done.Succeeded != 2*n || done.Failed != 0 || done.FinishedAt == nil {
 		t.Fatalf("replay %+v", done)
 	}
 	if err := tc.GetWorkflow(ctx, temporalengine.ReplayWorkflowID(r.ID), "").Get(ctx, nil); err != nil {
@@ -270,11 +302,16 @@ func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
 	t.Logf("replay took %v", done.FinishedAt.Sub(done.CreatedAt))
 	waitFor(t, "every delivery to succeed", func() bool {
 		var ok int
-		_ = st.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'succeeded'`, wh.ID).Scan(&ok)
-		return ok == n
+		_ = st.Pool().QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = 'succeeded'`).Scan(&ok)
+		return ok == 2*n
 	})
 	check := func(when string) {
 		t.Helper()
+		for id, ev := range batchedEvents {
+			if d, _, err := st.GetDelivery(ctx, org.ID, id); err != nil || rcv.eventCount(ev) != 2 || d.Status != store.StatusSucceeded {
+				t.Fatalf("%s: batched delivery %s is %s, its event sent %d times (%v)", when, id, d.Status, rcv.eventCount(ev), err)
+			}
+		}
 		for _, id := range ids {
 			d, as, err := st.GetDelivery(ctx, org.ID, id)
 			if err != nil || rcv.count(id) != 2 || len(as) != 2 || as[1].Trigger != delivery.TriggerReplay ||
@@ -293,7 +330,7 @@ func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
 	t0 := time.Now()
 	again, err := replayAll(t, svc, st, org.ID, r.ID)
 	t.Logf("redo took %v", time.Since(t0))
-	if err != nil || again.Replayed != n {
+	if err != nil || again.Replayed != 2*n {
 		t.Fatalf("redone: %+v %v", again, err)
 	}
 	// A replay's signal that arrives twice (sent, then hookd restarted before recording
