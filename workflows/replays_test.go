@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookd/hookd/activities"
@@ -127,5 +129,29 @@ func TestReplayCanceled(t *testing.T) {
 	}
 	if len(r.finished) != 1 || r.finished[0][0] != activities.ReplayCanceled {
 		t.Fatalf("finished %v", r.finished)
+	}
+}
+
+// TestReplayCommittedReplayHistories replays Replay histories recorded from a real server
+// (internal/dispatch's test on Temporal writes them with HOOKD_UPDATE_HISTORIES=1): a
+// change to Replay's command sequence without workflow.GetVersion fails here.
+func TestReplayCommittedReplayHistories(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "replay", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 2 {
+		t.Fatalf("found %d committed Replay histories, want the completed and canceled ones", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(Replay, workflow.RegisterOptions{Name: ReplayWorkflow})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
 	}
 }

@@ -8,13 +8,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/internal/delivery"
@@ -299,6 +305,7 @@ func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
 	if err := tc.GetWorkflow(ctx, temporalengine.ReplayWorkflowID(r.ID), "").Get(ctx, nil); err != nil {
 		t.Fatalf("replay workflow: %v", err)
 	}
+	saveReplayHistory(t, tc, temporalengine.ReplayWorkflowID(r.ID), "replay_completed_run1.json")
 	t.Logf("replay took %v", done.FinishedAt.Sub(done.CreatedAt))
 	waitFor(t, "every delivery to succeed", func() bool {
 		var ok int
@@ -343,6 +350,28 @@ func TestReplayOnTemporalSendsEachFailedDeliveryOnceMore(t *testing.T) {
 		t.Fatalf("the duplicate's run: %v", err)
 	}
 	check("signals repeated")
+
+	// A replay canceled while it paces: its workflow ends Canceled, the record canceled.
+	slow, err := svc.StartReplay(ctx, org.ID, store.ReplayFilter{DeliveryIDs: ids[:5]}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the slow replay to replay one", func() bool {
+		got, err := svc.GetReplay(ctx, org.ID, slow.ID)
+		return err == nil && got.Replayed > 0
+	})
+	if _, err := svc.CancelReplay(ctx, org.ID, slow.ID); err != nil {
+		t.Fatal(err)
+	}
+	err = tc.GetWorkflow(ctx, temporalengine.ReplayWorkflowID(slow.ID), "").Get(ctx, nil)
+	var canceled *temporal.CanceledError
+	if !errors.As(err, &canceled) {
+		t.Fatalf("canceled replay's workflow: %v", err)
+	}
+	if got, _ := svc.GetReplay(ctx, org.ID, slow.ID); got.Status != store.ReplayCanceled || got.Replayed == 5 {
+		t.Fatalf("canceled replay %+v", got)
+	}
+	saveReplayHistory(t, tc, temporalengine.ReplayWorkflowID(slow.ID), "replay_canceled_run1.json")
 }
 
 // waitFor polls cond until it holds, failing after a generous bound (a liveness bound,
@@ -392,4 +421,33 @@ func TestUnstartedReplayIsStartedByTheReconciler(t *testing.T) {
 	if _, err := f.svc.CancelReplay(ctx, f.org, r.ID); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("cancel again: %v", err)
 	}
+}
+
+// saveReplayHistory writes the history of workflow id's latest run to
+// workflows/testdata/replay/name when HOOKD_UPDATE_HISTORIES is set, for the workflows
+// package's test that replays committed Replay histories (as internal/e2e does for
+// deliveries).
+func saveReplayHistory(t *testing.T, tc client.Client, id, name string) {
+	t.Helper()
+	if os.Getenv("HOOKD_UPDATE_HISTORIES") == "" {
+		return
+	}
+	h := &historypb.History{}
+	iter := tc.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("..", "..", "workflows", "testdata", "replay", name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d events)", path, len(h.Events))
 }
