@@ -84,13 +84,18 @@ func (d *Temporal) batchStartOptions(del store.Delivery, reuse enumspb.WorkflowI
 }
 
 // summary is the one line the Web UI shows for the workflow of delivery del (or of its
-// batch): what it notifies and to which webhook, "order.created to wh_…" or "batch of
-// wh_…". It holds only ids and names hookd validated, never a URL or a credential.
+// batch): what it notifies, to which webhook and, when the ingest that made del knew it,
+// at which host, "order.created to wh_… at api.example.com" or "batch of wh_…". It holds
+// only ids, names and a host hookd validated, never a path, a query or a credential.
 func summary(del store.Delivery) string {
-	if del.BatchID != "" {
-		return "batch of " + del.WebhookID
+	s := "batch of " + del.WebhookID
+	if del.BatchID == "" {
+		s = del.EventType + " to " + del.WebhookID
 	}
-	return del.EventType + " to " + del.WebhookID
+	if del.TargetHost != "" {
+		s += " at " + del.TargetHost
+	}
+	return s
 }
 
 // details are the Web UI's details of the workflow of delivery del (or of its batch), in

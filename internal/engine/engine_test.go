@@ -27,6 +27,14 @@ func TestSummaryAndDetailsNameTheDelivery(t *testing.T) {
 	if d := details(batched); !strings.Contains(d, "**bat_1**") || !strings.Contains(d, "webhookId=wh_1") {
 		t.Errorf("batch details %q", d)
 	}
+
+	del.TargetHost, batched.TargetHost = "hooks.example.com:8443", "hooks.example.com"
+	if got, want := summary(del), "order.created to wh_1 at hooks.example.com:8443"; got != want {
+		t.Errorf("summary with host %q, want %q", got, want)
+	}
+	if got, want := summary(batched), "batch of wh_1 at hooks.example.com"; got != want {
+		t.Errorf("batch summary with host %q, want %q", got, want)
+	}
 }
 
 func TestCodeSpanHoldsAnyEventID(t *testing.T) {

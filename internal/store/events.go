@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -34,14 +35,14 @@ WITH e AS (
     RETURNING ` + eventCols + `
 ), m AS (
     SELECT w.id, w.seq, ` + droppedSQL + ` AS dropped,
-        COALESCE(w.settings->>'throttle', '') AS throttle
+        COALESCE(w.settings->>'throttle', '') AS throttle, w.settings->>'url' AS url
     FROM webhooks w
     WHERE w.org_id = $1 AND w.status = 'ENABLED' AND $3 <> 'ping'
       AND (CASE w.events_policy WHEN 'include' THEN $3 = ANY (w.events) ELSE NOT ($3 = ANY (w.events)) END)
       AND array_position($7::text[], COALESCE(NULLIF(w.settings->>'level', ''), $7[1])) <= array_position($7::text[], $6)
 )
 SELECT ` + eventCols + `, ARRAY(SELECT m.id FROM m ORDER BY m.seq), ARRAY(SELECT m.dropped FROM m ORDER BY m.seq),
-    ARRAY(SELECT m.throttle FROM m ORDER BY m.seq),
+    ARRAY(SELECT m.throttle FROM m ORDER BY m.seq), ARRAY(SELECT m.url FROM m ORDER BY m.seq),
     (SELECT count(pg_advisory_xact_lock_shared(` + batchLockKey("m.id") + `)) FROM m WHERE m.throttle <> '' AND NOT m.dropped)
 FROM e`
 
@@ -121,7 +122,21 @@ func (s *Store) IngestEventChecked(ctx context.Context, ev Event, check TypeChec
 // eventTypeSQL reads an event type, as GetEventType does.
 const eventTypeSQL = `SELECT ` + eventTypeCols + ` FROM event_types t WHERE t.org_id = $1 AND t.name = $2`
 
+// ingestEvent stores ev as IngestEvent does, checked by check (nil: not). An existing id
+// whose event is deleted between the insert that found it and the read of it (retention
+// deleting an expired event as it is posted again) is stored as new, once.
 func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (IngestResult, error) {
+	res, err := s.ingestEventOnce(ctx, ev, check)
+	if errors.Is(err, errEventVanished) {
+		res, err = s.ingestEventOnce(ctx, ev, check)
+	}
+	return res, err
+}
+
+// errEventVanished: the event whose id an insert found existing was gone when read.
+var errEventVanished = errors.New("the existing event was deleted meanwhile")
+
+func (s *Store) ingestEventOnce(ctx context.Context, ev Event, check TypeCheck) (IngestResult, error) {
 	ev = normalizeEvent(ev)
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{}) // saves the round trip of a separate BEGIN
@@ -130,6 +145,7 @@ func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (Ing
 		webhookIDs []string
 		dropped    []bool
 		throttles  []string
+		urls       []string
 		locked     int64
 		et         EventType
 		etErr      error
@@ -146,7 +162,7 @@ func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (Ing
 	}
 	b.Queue(insertEventSQL, ev.OrgID, ev.ID, ev.Type, ev.Timestamp, string(ev.Data), ev.Level, webhook.Levels).
 		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped, &throttles, &locked)...)
+			err := row.Scan(append(eventDest(&res.Event), &webhookIDs, &dropped, &throttles, &urls, &locked)...)
 			if err == nil {
 				res.Created = true
 				return nil
@@ -172,6 +188,9 @@ func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (Ing
 		// Read in the same transaction; a new statement sees a concurrent insert of this
 		// id that committed while ours waited on it.
 		ev, ds, err := getEvent(ctx, tx, ev.OrgID, ev.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return IngestResult{}, errEventVanished
+		}
 		if err != nil {
 			return IngestResult{}, wrap("get existing event", err)
 		}
@@ -182,7 +201,7 @@ func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (Ing
 	}
 
 	if len(webhookIDs) > 0 {
-		if err := insertDeliveries(ctx, tx, &res, webhookIDs, dropped, throttles); err != nil {
+		if err := insertDeliveries(ctx, tx, &res, webhookIDs, dropped, throttles, urls); err != nil {
 			return IngestResult{}, err
 		}
 	}
@@ -193,11 +212,11 @@ func (s *Store) ingestEvent(ctx context.Context, ev Event, check TypeCheck) (Ing
 }
 
 // insertDeliveries inserts, in tx, the deliveries of res.Event to webhookIDs (with their
-// dropped flags and throttles). The delivery of a throttled webhook joins the webhook's
-// open batch in the same statement; only when the webhook has none (once per window) does
-// a second round trip open one and put the delivery in it (openBatch).
-func insertDeliveries(ctx context.Context, tx pgx.Tx, res *IngestResult, webhookIDs []string, dropped []bool, throttles []string) error {
-	f := newFanOut(webhookIDs, dropped, throttles)
+// dropped flags, throttles and URLs). The delivery of a throttled webhook joins the
+// webhook's open batch in the same statement; only when the webhook has none (once per
+// window) does a second round trip open one and put the delivery in it (openBatch).
+func insertDeliveries(ctx context.Context, tx pgx.Tx, res *IngestResult, webhookIDs []string, dropped []bool, throttles, urls []string) error {
+	f := newFanOut(webhookIDs, dropped, throttles, urls)
 	rows, err := tx.Query(ctx, insertDeliveriesSQL, f.args(res.Event, webhookIDs, dropped)...)
 	if err != nil {
 		return wrap("insert deliveries", err)
@@ -205,19 +224,34 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, res *IngestResult, webhook
 	if res.Deliveries, err = collectDeliveries(rows); err != nil {
 		return wrap("insert deliveries", err)
 	}
-	return f.openBatches(ctx, tx, res)
+	if err := f.openBatches(ctx, tx, res); err != nil {
+		return err
+	}
+	f.nameHosts(res)
+	return nil
 }
 
 // fanOut is one event's deliveries about to be inserted: their new ids, which are
-// throttled, and each throttled webhook's window.
+// throttled, each throttled webhook's window, and each webhook's target host.
 type fanOut struct {
 	deliveryIDs []string
 	throttled   []bool
 	window      map[string]time.Duration
+	hosts       map[string]string
 }
 
-func newFanOut(webhookIDs []string, dropped []bool, throttles []string) fanOut {
-	f := fanOut{deliveryIDs: make([]string, len(webhookIDs)), throttled: make([]bool, len(webhookIDs)), window: map[string]time.Duration{}}
+func newFanOut(webhookIDs []string, dropped []bool, throttles, urls []string) fanOut {
+	f := fanOut{
+		deliveryIDs: make([]string, len(webhookIDs)), throttled: make([]bool, len(webhookIDs)),
+		window: map[string]time.Duration{}, hosts: make(map[string]string, len(webhookIDs)),
+	}
+	for i, raw := range urls {
+		// Placeholders stand only in the path and query (webhook.Settings), so the
+		// template's host is the target's; Host has no user information.
+		if u, err := url.Parse(raw); err == nil && i < len(webhookIDs) {
+			f.hosts[webhookIDs[i]] = u.Host
+		}
+	}
 	for i := range f.deliveryIDs {
 		f.deliveryIDs[i] = ids.New(ids.Delivery)
 	}
@@ -234,6 +268,13 @@ func newFanOut(webhookIDs []string, dropped []bool, throttles []string) fanOut {
 // args are insertDeliveriesSQL's arguments for ev's deliveries.
 func (f fanOut) args(ev Event, webhookIDs []string, dropped []bool) []any {
 	return []any{ev.OrgID, ev.ID, ev.Type, f.deliveryIDs, webhookIDs, dropped, DroppedReason, f.throttled}
+}
+
+// nameHosts sets the TargetHost of res's deliveries.
+func (f fanOut) nameHosts(res *IngestResult) {
+	for i, d := range res.Deliveries {
+		res.Deliveries[i].TargetHost = f.hosts[d.WebhookID]
+	}
 }
 
 // openBatches puts each throttled delivery of res that found no open batch in a new one

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -301,5 +302,42 @@ func TestUnstartedDeliveries(t *testing.T) {
 	_, ds, _ := s.GetEvent(ctx, o.ID, "e0")
 	if !ds[0].WorkflowStarted {
 		t.Fatal("marked delivery does not say WorkflowStarted")
+	}
+}
+
+// The deliveries an ingest returns name their webhook's host (for the workflow's summary
+// in the Temporal UI), without the URL's user information, path or query: through
+// IngestEvent and through a group of IngestEvents.
+func TestIngestNamesTheTargetHost(t *testing.T) {
+	t.Parallel()
+	s := storetest.New(t)
+	o := newOrg(t, s)
+	plain := newWebhook(t, s, o.ID, nil, "a.created")
+	secret := newWebhook(t, s, o.ID, func(w *store.Webhook) {
+		w.URL = "https://user:pa55@hooks.example.com:8443/in/{eventId}?token=s3cret"
+	}, "a.created")
+	want := map[string]string{plain.ID: "example.com", secret.ID: "hooks.example.com:8443"}
+	check := func(t *testing.T, ds []store.Delivery) {
+		t.Helper()
+		if len(ds) != 2 {
+			t.Fatalf("deliveries %+v", ds)
+		}
+		for _, d := range ds {
+			if d.TargetHost != want[d.WebhookID] {
+				t.Errorf("delivery to %s: target host %q, want %q", d.WebhookID, d.TargetHost, want[d.WebhookID])
+			}
+		}
+	}
+	check(t, ingest(t, s, o.ID, "", "a.created").Deliveries)
+
+	evs := make([]store.CheckedEvent, 3)
+	for i := range evs {
+		evs[i].Event = store.Event{OrgID: o.ID, ID: fmt.Sprintf("grouped-%d", i), Type: "a.created", Data: json.RawMessage(`{}`)}
+	}
+	for i, out := range s.IngestEvents(context.Background(), evs) {
+		if out.Err != nil {
+			t.Fatalf("event %d: %v", i, out.Err)
+		}
+		check(t, out.Result.Deliveries)
 	}
 }

@@ -97,7 +97,7 @@ WITH i AS (
 ), m AS (
     SELECT e.org_id AS event_org, e.id AS event_id, w.id, w.seq,
         ` + droppedSQL + ` AS dropped,
-        COALESCE(w.settings->>'throttle', '') AS throttle
+        COALESCE(w.settings->>'throttle', '') AS throttle, w.settings->>'url' AS url
     FROM e JOIN webhooks w ON w.org_id = e.org_id
     WHERE w.status = 'ENABLED' AND e.type <> 'ping'
       AND (CASE w.events_policy WHEN 'include' THEN e.type = ANY (w.events) ELSE NOT (e.type = ANY (w.events)) END)
@@ -110,6 +110,7 @@ SELECT ` + eventCols + `,
     ARRAY(SELECT m.id FROM m WHERE m.event_org = e.org_id AND m.event_id = e.id ORDER BY m.seq),
     ARRAY(SELECT m.dropped FROM m WHERE m.event_org = e.org_id AND m.event_id = e.id ORDER BY m.seq),
     ARRAY(SELECT m.throttle FROM m WHERE m.event_org = e.org_id AND m.event_id = e.id ORDER BY m.seq),
+    ARRAY(SELECT m.url FROM m WHERE m.event_org = e.org_id AND m.event_id = e.id ORDER BY m.seq),
     l.n
 FROM e, l`
 
@@ -204,6 +205,7 @@ func (s *Store) ingestGroup(ctx context.Context, evs []CheckedEvent, todo []int,
 		webhookIDs []string
 		dropped    []bool
 		throttles  []string
+		urls       []string
 	}
 	type key struct{ org, id string }
 	ins := map[key]*inserted{}
@@ -218,7 +220,7 @@ func (s *Store) ingestGroup(ctx context.Context, evs []CheckedEvent, todo []int,
 			in     inserted
 			locked int64
 		)
-		if err := rows.Scan(append(eventDest(&e), &in.webhookIDs, &in.dropped, &in.throttles, &locked)...); err != nil {
+		if err := rows.Scan(append(eventDest(&e), &in.webhookIDs, &in.dropped, &in.throttles, &in.urls, &locked)...); err != nil {
 			rows.Close()
 			return stored, wrap("insert events", err)
 		}
@@ -252,7 +254,7 @@ func (s *Store) ingestGroup(ctx context.Context, evs []CheckedEvent, todo []int,
 		if !r.Created || in == nil || len(in.webhookIDs) == 0 {
 			continue
 		}
-		fans[i] = newFanOut(in.webhookIDs, in.dropped, in.throttles)
+		fans[i] = newFanOut(in.webhookIDs, in.dropped, in.throttles, in.urls)
 		for j, id := range fans[i].deliveryIDs {
 			owner[id] = i
 			dIDs, dOrgs, dWebhooks = append(dIDs, id), append(dOrgs, r.Event.OrgID), append(dWebhooks, in.webhookIDs[j])
@@ -278,6 +280,7 @@ func (s *Store) ingestGroup(ctx context.Context, evs []CheckedEvent, todo []int,
 		if err := fans[i].openBatches(ctx, tx, &out[i].Result); err != nil {
 			return stored, err
 		}
+		fans[i].nameHosts(&out[i].Result)
 	}
 
 	// The repeats, read after this group's own inserts (a repeat within the group

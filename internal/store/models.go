@@ -132,6 +132,9 @@ type Delivery struct {
 	// BatchID names the batch a throttled webhook's delivery went out in ("" if none):
 	// the delivery shares the batch's attempts and outcome.
 	BatchID string
+	// TargetHost is the host (and port) of the webhook's URL, set only on the deliveries
+	// an ingest returns (for the workflow's summary in the Temporal UI); never stored.
+	TargetHost string
 }
 
 // Attempt is one HTTP request of a delivery, with what came back.
