@@ -145,9 +145,9 @@ WITH d AS (
     RETURNING a.id
 ), a AS (
     INSERT INTO attempts (id, delivery_id, org_id, number, trigger, requested_at, request_url,
-        request_method, request_headers, activity_key, state, replay_id)
+        request_method, request_headers, activity_key, state, replay_id, webhook_id)
     SELECT $5, d.id, d.org_id, d.attempt_count, $6, $2, $7, $8, $9, NULLIF($10::text, ''), 'sending',
-        NULLIF($11::text, '')
+        NULLIF($11::text, ''), d.webhook_id
     FROM d WHERE (SELECT count(*) FROM interrupted) >= 0
     RETURNING number
 ), w AS (
