@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/internal/endpointauth"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/tracing"
 )
 
 // Triggers of an attempt, as recorded on it (delivery's, named here for the workflow).
@@ -170,11 +171,12 @@ func (a *Activities) Attempt(ctx context.Context, in AttemptInput) (AttemptResul
 	case err != nil:
 		return AttemptResult{}, fmt.Errorf("load attempt: %w", err)
 	}
+	ctx = tracing.WithLogAttrs(ctx, slog.String("webhook_id", ac.Webhook.ID))
 	// Before the abandon checks: the attempt was made, whatever happened to the delivery
 	// since, and the workflow must hear what it found out.
 	if rec := ac.Recorded; rec != nil {
-		a.logger().Info("attempt already recorded, not sending again",
-			"delivery_id", in.DeliveryID, "activity_key", key, "attempt", rec.Number)
+		a.logger().InfoContext(ctx, "attempt already recorded, not sending again",
+			"activity_key", key, "attempt", rec.Number)
 		return a.recorded(ctx, ac, *rec, in)
 	}
 	if reason := abandonReason(ac); reason != "" {

@@ -100,7 +100,7 @@ func (a *Activities) BatchAttempt(ctx context.Context, in BatchAttemptInput) (At
 	if bc.Overflow != nil {
 		// Committed: if this start fails, the reconciler makes it.
 		if err := svc.StartBatches(ctx, []store.Batch{*bc.Overflow}); err != nil {
-			a.logger().Warn("start overflow batch failed; the reconciler will start it",
+			a.logger().WarnContext(ctx, "start overflow batch failed; the reconciler will start it",
 				"batch_id", in.BatchID, "overflow_id", bc.Overflow.ID, "err", err)
 		}
 	}
