@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/store"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // cancelable are the statuses a delivery can be canceled from.
@@ -45,6 +46,7 @@ func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, 
 	default:
 		return store.Delivery{}, err
 	}
+	d.TargetHost = webhook.TargetHost(wh.URL) // for a run's summary in the Temporal UI
 	ectx, cancel := s.engineContext(ctx)
 	defer cancel()
 	if err := s.engine.Retry(ectx, d); err != nil {

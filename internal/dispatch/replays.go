@@ -172,6 +172,7 @@ func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.R
 	}
 	ectx, cancel := s.engineContext(ctx)
 	defer cancel()
+	next.TargetHost = d.TargetHost // for a new run's summary in the Temporal UI
 	if err := s.engine.Replay(ectx, next, r.ID); err != nil {
 		if reopened {
 			s.restore(ectx, d, delivery.StatusPending)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -246,10 +245,8 @@ func newFanOut(webhookIDs []string, dropped []bool, throttles, urls []string) fa
 		window: map[string]time.Duration{}, hosts: make(map[string]string, len(webhookIDs)),
 	}
 	for i, raw := range urls {
-		// Placeholders stand only in the path and query (webhook.Settings), so the
-		// template's host is the target's; Host has no user information.
-		if u, err := url.Parse(raw); err == nil && i < len(webhookIDs) {
-			f.hosts[webhookIDs[i]] = u.Host
+		if i < len(webhookIDs) {
+			f.hosts[webhookIDs[i]] = webhook.TargetHost(raw)
 		}
 	}
 	for i := range f.deliveryIDs {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookd/hookd/internal/ids"
 	"github.com/hookd/hookd/internal/validation"
+	"github.com/hookd/hookd/internal/webhook"
 )
 
 // Statuses of a replay (API.md "Replays").
@@ -311,7 +312,7 @@ func (s *Store) ReplayPage(ctx context.Context, id string, limit int) (Replay, [
 		return Replay{}, nil, wrap("replay page", err)
 	}
 	rows, err := s.pool.Query(ctx, `
-        SELECT rd.position, `+deliveryCols+`, w.status
+        SELECT rd.position, `+deliveryCols+`, w.status, COALESCE(w.settings->>'url', '')
         FROM replay_deliveries rd
         JOIN deliveries d ON d.id = rd.delivery_id
         JOIN webhooks w ON w.id = d.webhook_id
@@ -321,8 +322,12 @@ func (s *Store) ReplayPage(ctx context.Context, id string, limit int) (Replay, [
 		return Replay{}, nil, wrap("replay page", err)
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ReplayItem, error) {
-		var it ReplayItem
-		err := row.Scan(append([]any{&it.Position}, append(deliveryDest(&it.Delivery), &it.WebhookStatus)...)...)
+		var (
+			it  ReplayItem
+			url string
+		)
+		err := row.Scan(append([]any{&it.Position}, append(deliveryDest(&it.Delivery), &it.WebhookStatus, &url)...)...)
+		it.Delivery.TargetHost = webhook.TargetHost(url)
 		return it, err
 	})
 	return r, items, wrap("replay page", err)

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"net/url"
 	"unicode/utf8"
 
 	"github.com/hookd/hookd/internal/netguard"
@@ -48,4 +49,16 @@ func (s Settings) checkRequest(v *validation.Errors, _ netguard.Options) {
 	if err := check(s.BodyTemplate); err != nil {
 		v.Add("bodyTemplate", "%s", err)
 	}
+}
+
+// TargetHost is the host (and port) a webhook URL sends to, without its user
+// information, path or query: what the Temporal UI's summary of a delivery names. URL
+// placeholders stand only in the path and query, so a URL template's host is the
+// target's. "" for a URL that does not parse.
+func TargetHost(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }

@@ -71,3 +71,17 @@ func TestValidateRequestShape(t *testing.T) {
 		})
 	}
 }
+
+func TestTargetHost(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"https://hooks.example.com/in":                         "hooks.example.com",
+		"https://u:p@hooks.example.com:8443/{eventId}?token=x": "hooks.example.com:8443",
+		"http://[::1]:9000/x":                                  "[::1]:9000",
+		"::not a url":                                          "",
+	} {
+		if got := TargetHost(raw); got != want {
+			t.Errorf("TargetHost(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
