@@ -131,9 +131,11 @@ func (s *Service) NextReplayItems(ctx context.Context, id string) (store.Replay,
 // handed to it concurrently.
 //
 // The delivery is skipped when it is no longer replayable: its webhook is not enabled (a
-// ping aside, as for a manual retry), or r resends failed deliveries only and it is
-// neither failed nor pending (a replay redone after a restart finds it pending: its own
-// doing), or it was deleted. Otherwise it is reopened (pending) and its workflow
+// ping aside, as for a manual retry), or r resends failed deliveries only and it is no
+// longer failed, or it is pending for any reason but r's own reopening (another replay,
+// an admin's retry or its own schedule: an attempt is already due, and a second signal
+// would send it twice; a replay redone after a restart finds its own reopening and
+// signals again), or it was deleted. Otherwise it is reopened (pending) and its workflow
 // signalled as Service.Retry does, naming the replay; when the engine refuses, the
 // delivery is put back and the error returned (ErrUnavailable, wrapped), so the item is
 // redone. A delivery whose attempt for the replay has already begun is not reopened nor
@@ -163,9 +165,10 @@ func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.R
 		return false, err
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil // deleted meanwhile
-	case errors.Is(err, store.ErrConflict) && next.Status == delivery.StatusPending:
-		// Pending already: an attempt is due, which this replay asks to make its own.
 	case errors.Is(err, store.ErrConflict):
+		// No longer replayable, or pending for another reason (another replay, a retry,
+		// its own schedule): an attempt is already due, and a second signal would send
+		// it twice.
 		return false, nil
 	case err != nil:
 		return false, err

@@ -451,3 +451,62 @@ func saveReplayHistory(t *testing.T, tc client.Client, id, name string) {
 	}
 	t.Logf("wrote %s (%d events)", path, len(h.Events))
 }
+
+// Two replays over the same failed deliveries at once: the first reopens and signals each,
+// the second finds them pending (an attempt already due) and skips them, so no delivery
+// is asked for twice. The first, redone (a restart before its progress was recorded),
+// finds its own reopening and signals again, which its attempt's claim makes harmless.
+func TestOverlappingReplaysAskOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	var ids []string
+	for _, id := range []string{"o1", "o2", "o3"} {
+		res, err := f.svc.Publish(ctx, store.Event{OrgID: f.org, ID: id, Type: "order.created", Timestamp: time.Now(),
+			Data: []byte(`{"orderId":"o"}`)}, nil)
+		if err != nil || len(res.Deliveries) != 1 {
+			t.Fatalf("publish: %v", err)
+		}
+		d := res.Deliveries[0]
+		if _, err := f.st.Pool().Exec(ctx, `UPDATE deliveries SET status = 'failed' WHERE id = $1`, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	since, until := time.Now().Add(-time.Hour), time.Now().Add(time.Minute)
+	a, err := f.svc.StartReplay(ctx, f.org, store.ReplayFilter{Since: &since, Until: &until, Status: "failed"}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.svc.StartReplay(ctx, f.org, store.ReplayFilter{DeliveryIDs: ids}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := replayAll(t, f.svc, f.st, f.org, a.ID); err != nil || got.Replayed != 3 || got.Skipped != 0 {
+		t.Fatalf("first replay %+v %v", got, err)
+	}
+	if got, err := replayAll(t, f.svc, f.st, f.org, b.ID); err != nil || got.Replayed != 0 || got.Skipped != 3 {
+		t.Fatalf("overlapping replay %+v %v, want every delivery skipped", got, err)
+	}
+	_, retried, _ := f.eng.calls()
+	if !sameSet(retried, ids) {
+		t.Fatalf("signalled %v, want each of %v once", retried, ids)
+	}
+
+	// The first replay's page redone: its own reopenings are signalled again.
+	r, items, err := f.svc.NextReplayItems(ctx, a.ID)
+	if err != nil || len(items) != 0 {
+		t.Fatalf("after the first replay: %d items, %v", len(items), err)
+	}
+	if _, err := f.st.Pool().Exec(ctx, `UPDATE replays SET cursor = 0, replayed = 0 WHERE id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, items, err = f.svc.NextReplayItems(ctx, a.ID); err != nil || len(items) != 3 {
+		t.Fatalf("redo: %d items, %v", len(items), err)
+	}
+	for _, it := range items {
+		if ok, err := f.svc.ReplayDelivery(ctx, r, it); err != nil || !ok {
+			t.Fatalf("redo of %s: replayed %v, %v", it.Delivery.ID, ok, err)
+		}
+	}
+}

@@ -338,17 +338,23 @@ func (s *Store) ReplayPage(ctx context.Context, id string, limit int) (Replay, [
 // BeginAttempt), in which case it changes nothing and reports claimed. It holds the
 // replay's row for the delivery while it looks and writes, as the attempt's claim does,
 // so that a replay redone after a restart never reopens a delivery its attempt has
-// settled (which would leave it pending for good). ErrConflict (wrapped), with the
-// delivery as it is, if its status is not one of from; ErrNotFound if the delivery (or
-// the replay's row for it) is gone; ErrReplayNotRunning (wrapped), changing nothing, if
-// the replay was canceled (or has ended) meanwhile.
+// settled (which would leave it pending for good). A delivery this replay already made
+// pending (a redo after a restart before its signal was recorded) is returned as it is,
+// to be signalled again. ErrConflict (wrapped), with the delivery as it is, if its status
+// is not one of from, or if it is pending for any other reason (another replay, a retry
+// or its own schedule made it so: an attempt is already due); ErrNotFound if the
+// delivery (or the replay's row for it) is gone; ErrReplayNotRunning (wrapped), changing
+// nothing, if the replay was canceled (or has ended) meanwhile.
 func (s *Store) ReopenForReplay(ctx context.Context, replayID, deliveryID string, from []string) (d Delivery, claimed bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var status string
+		var (
+			status   string
+			reopened bool
+		)
 		if err := tx.QueryRow(ctx, `
-            SELECT rd.attempt_id IS NOT NULL, r.status
+            SELECT rd.attempt_id IS NOT NULL, rd.reopened_at IS NOT NULL, r.status
             FROM replay_deliveries rd JOIN replays r ON r.id = rd.replay_id
-            WHERE rd.replay_id = $1 AND rd.delivery_id = $2 FOR UPDATE OF rd`, replayID, deliveryID).Scan(&claimed, &status); err != nil {
+            WHERE rd.replay_id = $1 AND rd.delivery_id = $2 FOR UPDATE OF rd`, replayID, deliveryID).Scan(&claimed, &reopened, &status); err != nil {
 			return err
 		}
 		switch {
@@ -358,15 +364,24 @@ func (s *Store) ReopenForReplay(ctx context.Context, replayID, deliveryID string
 			return fmt.Errorf("reopen delivery %s for replay %s: %w", deliveryID, replayID, ErrReplayNotRunning)
 		}
 		err := tx.QueryRow(ctx, `
-            UPDATE deliveries d SET status = 'pending', next_attempt_at = NULL, updated_at = now()
-            WHERE d.id = $1 AND d.status = ANY ($2)
-            RETURNING `+deliveryCols, deliveryID, from).Scan(deliveryDest(&d)...)
+            WITH d AS (
+                UPDATE deliveries d SET status = 'pending', next_attempt_at = NULL, updated_at = now()
+                WHERE d.id = $1 AND d.status = ANY ($2)
+                RETURNING `+deliveryCols+`
+            ), rd AS (
+                UPDATE replay_deliveries rd SET reopened_at = now()
+                FROM d WHERE rd.replay_id = $3 AND rd.delivery_id = d.id
+            )
+            SELECT * FROM d`, deliveryID, from, replayID).Scan(deliveryDest(&d)...)
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries d WHERE d.id = $1`, deliveryID).
 			Scan(deliveryDest(&d)...); err != nil {
 			return err
+		}
+		if reopened && d.Status == StatusPending {
+			return nil // this replay's own reopening, whose signal may not have gone out
 		}
 		return fmt.Errorf("reopen delivery %s for replay: it is %s: %w", deliveryID, d.Status, ErrConflict)
 	})
