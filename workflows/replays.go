@@ -35,8 +35,11 @@ func Replay(ctx workflow.Context, in ReplayInput) error {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// A page is about 30 s of pacing (dispatch.ReplayPageSize) plus its signals.
 		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    time.Minute, // it heartbeats after every delivery
-		WaitForCancellation: true,        // the page stops at a delivery boundary
+		// It heartbeats after every delivery, at least once a second (the slowest pace)
+		// unless a signal takes the engine timeout (10 s): a page whose worker died is
+		// taken up again within 20 s of its last heartbeat, not a minute.
+		HeartbeatTimeout:    20 * time.Second,
+		WaitForCancellation: true, // the page stops at a delivery boundary
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
