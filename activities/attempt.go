@@ -240,7 +240,7 @@ func (a *Activities) recordedOutcome(sent sendResult, number int, decision deliv
 		RetryAfter: sent.retryAfter,
 		Status:     decision.Status,
 		Delay:      decision.Delay,
-		Error:      sent.attempt.Error,
+		Error:      hostOnly(sent.attempt.Error),
 	}
 }
 
@@ -283,7 +283,7 @@ func (a *Activities) recorded(ctx context.Context, ac store.AttemptContext, rec 
 	res := AttemptResult{
 		Number:  rec.Number,
 		Outcome: delivery.Outcome(rec.Outcome),
-		Error:   rec.Error,
+		Error:   hostOnly(rec.Error),
 	}
 	if rec.ResponseStatus != nil {
 		res.StatusCode = *rec.ResponseStatus

@@ -202,7 +202,7 @@ func (a *Activities) discardMembers(ctx context.Context, svc batchService, bc *s
 
 // recordedResult is what an attempt recorded answered.
 func recordedResult(rec store.RecordedAttempt) AttemptResult {
-	res := AttemptResult{Number: rec.Number, Outcome: delivery.Outcome(rec.Outcome), Error: rec.Error}
+	res := AttemptResult{Number: rec.Number, Outcome: delivery.Outcome(rec.Outcome), Error: hostOnly(rec.Error)}
 	if rec.ResponseStatus != nil {
 		res.StatusCode = *rec.ResponseStatus
 	}

@@ -42,6 +42,16 @@ func maskHeaders(h http.Header) map[string]string {
 // itself carries the real values.
 func maskURL(raw string) string { return redact.URL(raw) }
 
+// urlInError matches a URL quoted in an error message (net/http's `Post "…": …`).
+var urlInError = regexp.MustCompile(`"(https?://[^/?#"]*)[^"]*"`)
+
+// hostOnly returns msg, an attempt's recorded error, with each URL it quotes cut to its
+// scheme and host (user information already masked): what an attempt's error may show
+// outside PostgreSQL — in the workflow's state and failure message in Temporal, and in
+// log lines — since a URL's path or query may itself be a credential (a Slack-style
+// webhook URL). The attempt's record keeps the masked URL for the organization's admins.
+func hostOnly(msg string) string { return urlInError.ReplaceAllString(msg, `"$1/…"`) }
+
 // maskURLError returns err with the URL a *url.Error names (net/http's "Post \"…\": …",
 // url.Parse's "parse \"…\": …") as maskURL shows it, so an attempt's error, which is also
 // the delivery's last error and part of the workflow's history, holds no credential

@@ -79,3 +79,16 @@ func FuzzMaskURL(f *testing.F) {
 		}
 	})
 }
+
+func TestHostOnlyCutsQuotedURLsToTheirHost(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`Post "http://127.0.0.1:19901/hook/a?token=********": context deadline exceeded`: `Post "http://127.0.0.1:19901/…": context deadline exceeded`,
+		`Post "https://********@hooks.slack.example/services/T0/B0/XyZ": EOF`:            `Post "https://********@hooks.slack.example/…": EOF`,
+		`receiver answered 503`: `receiver answered 503`,
+	} {
+		if got := hostOnly(in); got != want {
+			t.Errorf("hostOnly(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

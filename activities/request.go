@@ -164,10 +164,10 @@ func (a *Activities) send(req *http.Request, wh store.Webhook, res sendResult) s
 // logSent logs what an attempt got, at debug level, with its webhook's id; the log
 // handler (internal/tracing.LogHandler) adds the workflow's, the delivery's or batch's and
 // the trace's from ctx. Nothing of the request: its URL, headers and body may hold
-// secrets; the error is the one recorded, already masked.
+// secrets; the error is the one recorded, cut to the host (hostOnly).
 func (a *Activities) logSent(ctx context.Context, wh store.Webhook, res sendResult) {
 	a.logger().DebugContext(ctx, "attempt sent", "webhook_id", wh.ID, "status_code", res.statusCode,
-		"outcome", res.outcome, "duration_ms", res.attempt.DurationMs, "error", res.attempt.Error)
+		"outcome", res.outcome, "duration_ms", res.attempt.DurationMs, "error", hostOnly(res.attempt.Error))
 }
 
 // sendReauthorized answers resp, a 401 to req: when reauthorize sets fresh credentials on

@@ -255,8 +255,10 @@ func TestURLCredentialsMasked(t *testing.T) {
 		})
 		res := f.attempt(t, AttemptInput{})
 		d, atts, _ := f.load(t)
-		if res.Status != delivery.StatusRetrying || !strings.Contains(res.Error, "api_key=********") {
-			t.Fatalf("result %+v, want retrying with the masked URL in the error", res)
+		// The record keeps the masked URL; the result, which Temporal keeps, only its host.
+		if res.Status != delivery.StatusRetrying || !strings.Contains(res.Error, `"http://********@127.0.0.1:`) ||
+			strings.Contains(res.Error, "/hook") || !strings.Contains(atts[0].Error, "api_key=********") {
+			t.Fatalf("result %+v, record error %q: want retrying, the host alone in the result's error and the masked URL in the record's", res, atts[0].Error)
 		}
 		wantNoSecret(t, "the activity result", fmt.Sprintf("%+v", res))
 		wantNoSecret(t, "the attempt record", fmt.Sprintf("%+v", atts[0]))
