@@ -126,7 +126,7 @@ func (s *server) getTimeseries(c *gin.Context) {
 	if v.Err() == nil {
 		// A default since is never this far back: since was given.
 		if n := interval.BucketCount(f.Since, f.Until); n > store.MaxBuckets {
-			v.Add("since", "makes more than %d buckets of a %s before until; narrow the range or choose a longer interval", store.MaxBuckets, interval)
+			v.Add("since", "makes more than %d buckets (by %s) before until; narrow the range or choose a longer interval", store.MaxBuckets, interval)
 		} else if interval.Align(f.Since).Before(earliest) {
 			v.Add("since", "is in a %s that starts before the year 0000", interval)
 		}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/hookd/hookd/internal/tracing"
 )
 
@@ -20,6 +22,12 @@ func startTracing(ctx context.Context, log *slog.Logger) (tr *tracing.Tracing, s
 	}
 	if tr.Enabled() {
 		log.Info("tracing on: spans are exported over OTLP")
+		// OpenTelemetry reports its errors (an export that failed) through one
+		// process-wide handler; in hookd dev the embedded Temporal server installs its
+		// own, which would label them as the server's.
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			log.Warn("OpenTelemetry error", "component", "tracing", "err", err)
+		}))
 	}
 	return tr, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
