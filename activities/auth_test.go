@@ -431,7 +431,13 @@ func TestOAuth2TokenEndpointFailureFailsTheAttempt(t *testing.T) {
 	if n := o.received.Load(); n != 0 {
 		t.Errorf("the receiver got %d requests without a token", n)
 	}
-	if !strings.Contains(h.historyText(dlvs[webhookID]), "oauth2 token endpoint answered 500") {
+	// The delivery's row is settled inside the activity, a moment before its result
+	// reaches the history.
+	inHistory := false
+	for deadline := time.Now().Add(20 * time.Second); !inHistory && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		inHistory = strings.Contains(h.historyText(dlvs[webhookID]), "oauth2 token endpoint answered 500")
+	}
+	if !inHistory {
 		t.Error("the attempt's error is not in the workflow's history: the payload search below would prove nothing")
 	}
 	h.noLeak(webhookID, dlvs[webhookID], o.secrets()...)
