@@ -99,7 +99,30 @@ func (h *Hookd) Start(ctx context.Context, within time.Duration) error {
 			!strings.Contains(h.LogTail(0), "address already in use") {
 			return err
 		}
+		if addr := strings.TrimPrefix(h.APIURL, "http://"); strings.Contains(h.LogTail(0), "listen on "+addr+":") {
+			// The API's own port, picked by NewHookd, was taken: pick another (APIURL
+			// changes with it).
+			if err := h.repickAPIPort(); err != nil {
+				return err
+			}
+		}
 	}
+}
+
+// repickAPIPort moves the API to another free port of 127.0.0.1.
+func (h *Hookd) repickAPIPort() error {
+	port, err := FreePort("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for i, kv := range h.Env {
+		if strings.HasPrefix(kv, "HOOKD_API_ADDR=") {
+			h.Env[i] = "HOOKD_API_ADDR=" + addr
+		}
+	}
+	h.APIURL = "http://" + addr
+	return nil
 }
 
 // startTries bounds the starts of Start that lose a port race.
