@@ -17,9 +17,13 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 .PHONY: run build build-prod test test-short lint bench bench-quick clean
 
-## run: build and start hookd dev (API :8080, Temporal UI :8233, private PostgreSQL)
+## run: build bin/hookd and start hookd dev (API :8080, Temporal UI :8233, private
+## PostgreSQL). The first build compiles the embedded Temporal server: minutes on a small
+## machine, each package named as it compiles; later builds take seconds.
 run:
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/hookd dev
+	@echo "building $(BIN): the first build compiles the embedded Temporal server and takes several minutes (packages are listed as they compile); later builds take seconds"
+	$(GO) build -v -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/hookd
+	$(BIN) dev
 
 ## build: the hookd binary in bin/
 build:
