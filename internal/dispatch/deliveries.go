@@ -47,20 +47,42 @@ func (s *Service) Retry(ctx context.Context, orgID, id string) (store.Delivery, 
 		return store.Delivery{}, err
 	}
 	d.TargetHost = webhook.TargetHost(wh.URL) // for a run's summary in the Temporal UI
-	ectx, cancel := s.engineContext(ctx)
-	defer cancel()
-	if err := s.engine.Retry(ectx, d); err != nil {
-		if reopened {
-			s.restore(ectx, before, delivery.StatusPending)
-		}
-		return store.Delivery{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	var was *store.Delivery
+	if reopened {
+		was = &before
 	}
-	if !d.WorkflowStarted {
-		if err := s.store.MarkWorkflowsStarted(ectx, []string{id}); err != nil {
-			s.log.WarnContext(ctx, "mark retried delivery started failed", "err", err, "delivery", id)
-		}
+	if err := s.askAttempt(ctx, d, was, ""); err != nil {
+		return store.Delivery{}, err
 	}
 	return d, nil
+}
+
+// askAttempt signals the workflow of pending delivery d for an attempt now (with
+// signal-with-start: a run is started if none is running) and records that d has a
+// workflow. replayID names the replay asking ("" for an admin's retry). If the engine
+// refuses, d is put back as was (its state before it was made pending; nil: it was
+// pending already, leave it) and ErrUnavailable (wrapped) is returned.
+func (s *Service) askAttempt(ctx context.Context, d store.Delivery, was *store.Delivery, replayID string) error {
+	ectx, cancel := s.engineContext(ctx)
+	defer cancel()
+	var err error
+	if replayID == "" {
+		err = s.engine.Retry(ectx, d)
+	} else {
+		err = s.engine.Replay(ectx, d, replayID)
+	}
+	if err != nil {
+		if was != nil {
+			s.restore(ectx, *was, delivery.StatusPending)
+		}
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !d.WorkflowStarted {
+		if err := s.store.MarkWorkflowsStarted(ectx, []string{d.ID}); err != nil {
+			s.log.WarnContext(ctx, "mark delivery started after a retry failed", "err", err, "delivery", d.ID, "replay", replayID)
+		}
+	}
+	return nil
 }
 
 // Cancel stops the organization's pending or retrying delivery id and returns it

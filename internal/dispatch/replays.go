@@ -157,7 +157,6 @@ func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.R
 		from = []string{delivery.StatusFailed}
 	}
 	next, claimed, err := s.store.ReopenForReplay(ctx, r.ID, d.ID, from)
-	reopened := err == nil && !claimed
 	switch {
 	case claimed:
 		return true, nil
@@ -173,19 +172,9 @@ func (s *Service) ReplayDelivery(ctx context.Context, r store.Replay, it store.R
 	case err != nil:
 		return false, err
 	}
-	ectx, cancel := s.engineContext(ctx)
-	defer cancel()
 	next.TargetHost = d.TargetHost // for a new run's summary in the Temporal UI
-	if err := s.engine.Replay(ectx, next, r.ID); err != nil {
-		if reopened {
-			s.restore(ectx, d, delivery.StatusPending)
-		}
-		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	if !next.WorkflowStarted {
-		if err := s.store.MarkWorkflowsStarted(ectx, []string{next.ID}); err != nil {
-			s.log.WarnContext(ctx, "mark replayed delivery started failed", "err", err, "delivery", next.ID)
-		}
+	if err := s.askAttempt(ctx, next, &d, r.ID); err != nil {
+		return false, err
 	}
 	return true, nil
 }
