@@ -15,7 +15,7 @@ RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e /internal/devtemporal -e /c
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: run build build-prod test test-short lint bench bench-quick clean
+.PHONY: run build build-prod prereqs test test-faults test-short lint bench bench-quick clean
 
 ## run: build bin/hookd and start hookd dev (API :8080, Temporal UI :8233, private
 ## PostgreSQL). The first build compiles the embedded Temporal server: minutes on a small
@@ -33,13 +33,24 @@ build:
 build-prod:
 	$(GO) build -tags $(PROD_TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/hookd
 
-## test: the whole suite (unit, workflow, real PostgreSQL and Temporal integration)
-test:
+## prereqs: Chromium and docker-compose for the tests (apt-get install when root)
+prereqs:
+	./.ci/prereqs
+
+## test: the whole suite (unit, workflow, real PostgreSQL and Temporal integration,
+## the console in headless Chromium, docker-compose.yml's syntax)
+test: prereqs
+	HOOKD_SECRET_KEY=unused docker-compose -f docker-compose.yml config -q
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 30m $(SERVER_PKGS)
 	$(GO) vet -tags $(PROD_TAGS) ./cmd/hookd/
 	$(GO) test -count=1 -tags $(PROD_TAGS) ./cmd/hookd/
+
+## test-faults: the fault suite (kill -9, hostile receivers, malformed input,
+## cross-organization probes; at most 15 minutes); it rewrites RELIABILITY.md
+test-faults: prereqs
+	$(GO) test -tags faults -count=1 -timeout 20m -v ./internal/faults/ -args -report=$(CURDIR)/RELIABILITY.md
 
 ## lint: gofmt, go vet, staticcheck and workflowcheck
 lint:

@@ -98,6 +98,9 @@ type Config struct {
 	// Ingest counts the events POST /v1/events commits (*metrics.Metrics); nil counts
 	// nothing.
 	Ingest IngestObserver
+	// PublicURL is the API's base URL as browsers reach it (HOOKD_PUBLIC_URL), for the
+	// console links portal tickets carry; "" builds them from each request's Host.
+	PublicURL string
 	// Middleware runs first on every request, before the request metrics: hookd's
 	// tracing (internal/tracing) opens each request's server span there. Nil adds nothing.
 	Middleware []gin.HandlerFunc

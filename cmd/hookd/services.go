@@ -209,6 +209,7 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			AllowHTTP:    s.cfg.AllowHTTP,
 			AllowPrivate: s.cfg.AllowPrivate,
 			RateLimit:    s.cfg.APIRateLimit,
+			PublicURL:    s.cfg.PublicURL,
 			Metrics:      s.metrics.Registry,
 			Ingest:       s.metrics,
 			Middleware:   s.tracing.Middleware(),

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type Config struct {
 	SecretKey    string `flag:"secret-key" env:"HOOKD_SECRET_KEY" cmd:"dev,serve,api,worker" desc:"base64 of 32 bytes that encrypt webhook secrets (hookd dev makes one in the data dir when empty)"`
 	AllowHTTP    bool   `flag:"allow-http" env:"HOOKD_ALLOW_HTTP" default:"false" dev:"true" cmd:"dev,serve,api,worker" desc:"accept http:// webhook URLs"`
 	AllowPrivate bool   `flag:"allow-private-targets" env:"HOOKD_ALLOW_PRIVATE_TARGETS" default:"false" dev:"true" cmd:"dev,serve,api,worker" desc:"deliver to loopback and private addresses"`
+	PublicURL    string `flag:"public-url" env:"HOOKD_PUBLIC_URL" cmd:"dev,serve,api" desc:"the API's base URL as browsers reach it, e.g. https://hooks.example.com, for console links in portal tickets; empty: each request's own Host"`
 	PprofAddr    string `flag:"pprof-addr" env:"HOOKD_PPROF_ADDR" cmd:"dev,serve,api,worker" desc:"serve Go profiles (net/http/pprof) on this host:port, e.g. 127.0.0.1:6060; empty: off"`
 
 	LogLevel          slog.Level    `flag:"log-level" env:"HOOKD_LOG_LEVEL" default:"info" cmd:"dev,serve,api,worker" desc:"debug, info, warn or error"`
@@ -104,6 +106,11 @@ func (c Config) validate() error {
 		}
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || !isPort(port) {
 			errs = append(errs, fmt.Errorf("%s %q: want host:port with a port from 0 to 65535", a.name, a.addr))
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("HOOKD_PUBLIC_URL %q: want an absolute http(s) URL such as https://hooks.example.com, without query or fragment", c.PublicURL))
 		}
 	}
 	if c.ReconcileInterval <= 0 {
