@@ -101,6 +101,11 @@ type Config struct {
 	// PublicURL is the API's base URL as browsers reach it (HOOKD_PUBLIC_URL), for the
 	// console links portal tickets carry; "" builds them from each request's Host.
 	PublicURL string
+	// TemporalUIURL is the Temporal Web UI's base URL (HOOKD_TEMPORAL_UI_URL) and
+	// TemporalNamespace hookd's namespace: the console links each delivery to its workflow
+	// at TemporalUIURL/namespaces/TemporalNamespace/workflows/<workflowId>. "" means no link.
+	TemporalUIURL     string
+	TemporalNamespace string
 	// Middleware runs first on every request, before the request metrics: hookd's
 	// tracing (internal/tracing) opens each request's server span there. Nil adds nothing.
 	Middleware []gin.HandlerFunc

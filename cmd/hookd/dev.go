@@ -87,6 +87,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer stopLogged(log, "temporal", func(context.Context) error { return ts.Stop() })
 	cfg.TemporalAddress = ts.FrontendHostPort()
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = ts.UIURL()
+	}
 
 	st, err := openStore(ctx, dbURL, key)
 	if err != nil {

@@ -203,16 +203,18 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 
 	if r&roleAPI != 0 {
 		handler, err := api.New(api.Config{
-			Store:        s.store,
-			Service:      svc,
-			Logger:       s.log,
-			AllowHTTP:    s.cfg.AllowHTTP,
-			AllowPrivate: s.cfg.AllowPrivate,
-			RateLimit:    s.cfg.APIRateLimit,
-			PublicURL:    s.cfg.PublicURL,
-			Metrics:      s.metrics.Registry,
-			Ingest:       s.metrics,
-			Middleware:   s.tracing.Middleware(),
+			Store:             s.store,
+			Service:           svc,
+			Logger:            s.log,
+			AllowHTTP:         s.cfg.AllowHTTP,
+			AllowPrivate:      s.cfg.AllowPrivate,
+			RateLimit:         s.cfg.APIRateLimit,
+			PublicURL:         s.cfg.PublicURL,
+			TemporalUIURL:     s.cfg.TemporalUIURL,
+			TemporalNamespace: s.cfg.TemporalNamespace,
+			Metrics:           s.metrics.Registry,
+			Ingest:            s.metrics,
+			Middleware:        s.tracing.Middleware(),
 		})
 		if err != nil {
 			return fmt.Errorf("build api: %w", err)

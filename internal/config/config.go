@@ -27,13 +27,14 @@ type Config struct {
 	TemporalAPIKey    string `flag:"temporal-api-key" env:"TEMPORAL_API_KEY" cmd:"serve,api,worker" desc:"Temporal Cloud API key; implies TLS"`
 	TemporalTLS       bool   `flag:"temporal-tls" env:"TEMPORAL_TLS" default:"false" cmd:"serve,api,worker" desc:"TLS to the Temporal frontend, with the system's roots"`
 
-	APIAddr      string `flag:"addr" env:"HOOKD_API_ADDR" default:":8080" dev:"127.0.0.1:8080" cmd:"dev,serve,api" desc:"API listen address, host:port (it also serves /metrics)"`
-	MetricsAddr  string `flag:"metrics-addr" env:"HOOKD_METRICS_ADDR" default:"127.0.0.1:9090" cmd:"worker" desc:"where the worker serves Prometheus /metrics, host:port"`
-	SecretKey    string `flag:"secret-key" env:"HOOKD_SECRET_KEY" cmd:"dev,serve,api,worker" desc:"base64 of 32 bytes that encrypt webhook secrets (hookd dev makes one in the data dir when empty)"`
-	AllowHTTP    bool   `flag:"allow-http" env:"HOOKD_ALLOW_HTTP" default:"false" dev:"true" cmd:"dev,serve,api,worker" desc:"accept http:// webhook URLs"`
-	AllowPrivate bool   `flag:"allow-private-targets" env:"HOOKD_ALLOW_PRIVATE_TARGETS" default:"false" dev:"true" cmd:"dev,serve,api,worker" desc:"deliver to loopback and private addresses"`
-	PublicURL    string `flag:"public-url" env:"HOOKD_PUBLIC_URL" cmd:"dev,serve,api" desc:"the API's base URL as browsers reach it, e.g. https://hooks.example.com, for console links in portal tickets; empty: each request's own Host"`
-	PprofAddr    string `flag:"pprof-addr" env:"HOOKD_PPROF_ADDR" cmd:"dev,serve,api,worker" desc:"serve Go profiles (net/http/pprof) on this host:port, e.g. 127.0.0.1:6060; empty: off"`
+	APIAddr       string `flag:"addr" env:"HOOKD_API_ADDR" default:":8080" dev:"127.0.0.1:8080" cmd:"dev,serve,api" desc:"API listen address, host:port (it also serves /metrics)"`
+	MetricsAddr   string `flag:"metrics-addr" env:"HOOKD_METRICS_ADDR" default:"127.0.0.1:9090" cmd:"worker" desc:"where the worker serves Prometheus /metrics, host:port"`
+	SecretKey     string `flag:"secret-key" env:"HOOKD_SECRET_KEY" cmd:"dev,serve,api,worker" desc:"base64 of 32 bytes that encrypt webhook secrets (hookd dev makes one in the data dir when empty)"`
+	AllowHTTP     bool   `flag:"allow-http" env:"HOOKD_ALLOW_HTTP" default:"false" dev:"true" cmd:"dev,serve,api,worker" desc:"accept http:// webhook URLs"`
+	AllowPrivate  bool   `flag:"allow-private-targets" env:"HOOKD_ALLOW_PRIVATE_TARGETS" default:"false" dev:"true" cmd:"dev,serve,api,worker" desc:"deliver to loopback and private addresses"`
+	PublicURL     string `flag:"public-url" env:"HOOKD_PUBLIC_URL" cmd:"dev,serve,api" desc:"the API's base URL as browsers reach it, e.g. https://hooks.example.com, for console links in portal tickets; empty: each request's own Host"`
+	TemporalUIURL string `flag:"temporal-ui-url" env:"HOOKD_TEMPORAL_UI_URL" cmd:"dev,serve,api" desc:"the Temporal Web UI's base URL, e.g. https://temporal.example.com, for the console's links to a delivery's workflow; hookd dev: its embedded UI; empty: no links"`
+	PprofAddr     string `flag:"pprof-addr" env:"HOOKD_PPROF_ADDR" cmd:"dev,serve,api,worker" desc:"serve Go profiles (net/http/pprof) on this host:port, e.g. 127.0.0.1:6060; empty: off"`
 
 	LogLevel          slog.Level    `flag:"log-level" env:"HOOKD_LOG_LEVEL" default:"info" cmd:"dev,serve,api,worker" desc:"debug, info, warn or error"`
 	ReconcileInterval time.Duration `flag:"reconcile-interval" env:"HOOKD_RECONCILE_INTERVAL" default:"30s" cmd:"dev,serve,worker" desc:"how often the worker starts workflows for deliveries left without one"`
@@ -111,6 +112,11 @@ func (c Config) validate() error {
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			errs = append(errs, fmt.Errorf("HOOKD_PUBLIC_URL %q: want an absolute http(s) URL such as https://hooks.example.com, without query or fragment", c.PublicURL))
+		}
+	}
+	if c.TemporalUIURL != "" {
+		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("HOOKD_TEMPORAL_UI_URL %q: want an absolute http(s) URL such as https://temporal.example.com", c.TemporalUIURL))
 		}
 	}
 	if c.ReconcileInterval <= 0 {
