@@ -28,11 +28,12 @@ Usage:
   hookd worker         run the worker (and reconciler) only
   hookd migrate        apply database migrations and exit
   hookd keys create    create an API key: --role admin|publisher|viewer [--org ID] [--name N]
+  hookd temporal       run the embedded Temporal server alone, persisted in DATABASE_URL
   hookd bench          measure delivery throughput, latency and resources (BENCHMARKS.md)
   hookd version        print the version
 
 Run "hookd <command> -h" for a command's flags; each flag also reads an environment variable.
-A production build (-tags nodev) has no dev tools: no hookd dev, no hookd bench.
+A production build (-tags nodev) has no dev tools: no hookd dev, temporal or bench.
 `
 
 func main() {
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
+	case "temporal":
+		return runTemporal(ctx, rest, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hookd", version)
 		return nil

@@ -18,6 +18,8 @@ func runDev(context.Context, []string, io.Writer, io.Writer) error { return errN
 
 func runBench(context.Context, []string, io.Writer, io.Writer) error { return errNoDevTools }
 
+func runTemporal(context.Context, []string, io.Writer) error { return errNoDevTools }
+
 func openDevDatabase(context.Context, string) (string, func(), error) {
 	return "", nil, fmt.Errorf("DATABASE_URL is required: %w", errNoDevTools)
 }

@@ -21,9 +21,9 @@ import (
 // subcommands it applies to (cmd) and the line `hookd <cmd> -h` shows for it (desc). A
 // field that does not apply to a subcommand keeps its default there.
 type Config struct {
-	DatabaseURL       string `flag:"database-url" env:"DATABASE_URL" cmd:"dev,serve,api,worker,migrate,keys create" desc:"PostgreSQL URL; in hookd dev and keys create, empty means hookd dev's private cluster in the data dir"`
+	DatabaseURL       string `flag:"database-url" env:"DATABASE_URL" cmd:"dev,serve,api,worker,migrate,keys create,temporal" desc:"PostgreSQL URL; in hookd dev and keys create, empty means hookd dev's private cluster in the data dir; in hookd temporal, a SQLite file there"`
 	TemporalAddress   string `flag:"temporal-address" env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" cmd:"serve,api,worker" desc:"Temporal frontend host:port"`
-	TemporalNamespace string `flag:"temporal-namespace" env:"TEMPORAL_NAMESPACE" default:"default" cmd:"dev,serve,api,worker" desc:"Temporal namespace"`
+	TemporalNamespace string `flag:"temporal-namespace" env:"TEMPORAL_NAMESPACE" default:"default" cmd:"dev,serve,api,worker,temporal" desc:"Temporal namespace"`
 	TemporalAPIKey    string `flag:"temporal-api-key" env:"TEMPORAL_API_KEY" cmd:"serve,api,worker" desc:"Temporal Cloud API key; implies TLS"`
 	TemporalTLS       bool   `flag:"temporal-tls" env:"TEMPORAL_TLS" default:"false" cmd:"serve,api,worker" desc:"TLS to the Temporal frontend, with the system's roots"`
 
@@ -35,8 +35,12 @@ type Config struct {
 	PublicURL     string `flag:"public-url" env:"HOOKD_PUBLIC_URL" cmd:"dev,serve,api" desc:"the API's base URL as browsers reach it, e.g. https://hooks.example.com, for console links in portal tickets; empty: each request's own Host"`
 	TemporalUIURL string `flag:"temporal-ui-url" env:"HOOKD_TEMPORAL_UI_URL" cmd:"dev,serve,api" desc:"the Temporal Web UI's base URL, e.g. https://temporal.example.com, for the console's links to a delivery's workflow; hookd dev: its embedded UI; empty: no links"`
 	PprofAddr     string `flag:"pprof-addr" env:"HOOKD_PPROF_ADDR" cmd:"dev,serve,api,worker" desc:"serve Go profiles (net/http/pprof) on this host:port, e.g. 127.0.0.1:6060; empty: off"`
+	// AddrFile is where a process that is ready to serve writes the addresses its
+	// listeners bound (a port 0 above picks any free one), as JSON, removed again on a
+	// clean stop: see internal/addrfile for its shape.
+	AddrFile string `flag:"addr-file" env:"HOOKD_ADDR_FILE" cmd:"dev,serve,api,worker" desc:"once ready to serve, write the bound addresses here as a JSON object (api, metrics, pprof, temporal, temporalUI URLs or host:port, pid), removed on a clean stop; hookd dev: default <data-dir>/addresses.json; elsewhere empty: none"`
 
-	LogLevel          slog.Level    `flag:"log-level" env:"HOOKD_LOG_LEVEL" default:"info" cmd:"dev,serve,api,worker" desc:"debug, info, warn or error"`
+	LogLevel          slog.Level    `flag:"log-level" env:"HOOKD_LOG_LEVEL" default:"info" cmd:"dev,serve,api,worker,temporal" desc:"debug, info, warn or error"`
 	ReconcileInterval time.Duration `flag:"reconcile-interval" env:"HOOKD_RECONCILE_INTERVAL" default:"30s" cmd:"dev,serve,worker" desc:"how often the worker starts workflows for deliveries left without one"`
 	EagerStart        bool          `flag:"eager-start" env:"HOOKD_EAGER_START" default:"true" cmd:"dev,serve" desc:"eager workflow start when API and worker share a process"`
 	WorkflowCacheSize int           `flag:"workflow-cache-size" env:"HOOKD_WORKFLOW_CACHE_SIZE" default:"500" cmd:"dev,serve,worker" desc:"workflows the worker keeps in memory between tasks (at least 4)"`
@@ -58,10 +62,10 @@ type Config struct {
 	// by a Temporal Schedule the worker registers.
 	Retention time.Duration `flag:"retention" env:"HOOKD_RETENTION" default:"720h" cmd:"dev,serve,worker" desc:"delete events, deliveries and attempts older than this (0: keep everything)"`
 
-	DataDir      string `flag:"data-dir" env:"HOOKD_DATA_DIR" default:".hookd" cmd:"dev,keys create" desc:"where hookd dev keeps its state (PostgreSQL, Temporal, keys)"`
+	DataDir      string `flag:"data-dir" env:"HOOKD_DATA_DIR" default:".hookd" cmd:"dev,keys create,temporal" desc:"where hookd dev keeps its state (PostgreSQL, Temporal, keys)"`
 	AdminKey     string `flag:"admin-key" env:"HOOKD_ADMIN_KEY" cmd:"dev" desc:"bootstrap admin API key (default: one made once and kept in the data dir)"`
-	TemporalPort int    `flag:"temporal-port" env:"HOOKD_TEMPORAL_PORT" default:"7233" cmd:"dev" desc:"embedded Temporal frontend port (0: any free one)"`
-	UIPort       int    `flag:"ui-port" env:"HOOKD_UI_PORT" default:"8233" cmd:"dev" desc:"embedded Temporal Web UI port (0: any free one, -1: no UI)"`
+	TemporalPort int    `flag:"temporal-port" env:"HOOKD_TEMPORAL_PORT" default:"7233" cmd:"dev,temporal" desc:"embedded Temporal frontend port (0: any free one)"`
+	UIPort       int    `flag:"ui-port" env:"HOOKD_UI_PORT" default:"8233" cmd:"dev,temporal" desc:"embedded Temporal Web UI port (0: any free one, -1: no UI)"`
 	// TemporalStore is TemporalStoreSQLite or TemporalStorePostgres.
 	TemporalStore string `flag:"temporal-store" env:"HOOKD_TEMPORAL_STORE" default:"sqlite" cmd:"dev" desc:"where embedded Temporal keeps its state: sqlite (a file in the data dir) or postgres (databases on hookd's PostgreSQL)"`
 }
@@ -84,6 +88,8 @@ const (
 	Worker     Command = "worker"
 	Migrate    Command = "migrate"
 	KeysCreate Command = "keys create"
+	// Temporal is `hookd temporal`, the embedded Temporal server alone (dev builds).
+	Temporal Command = "temporal"
 )
 
 // isPort reports whether s is a port number a listener takes: 0 (any free one) to 65535.

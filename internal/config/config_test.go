@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var allCommands = []Command{Dev, Serve, API, Worker, Migrate, KeysCreate}
+var allCommands = []Command{Dev, Serve, API, Worker, Migrate, KeysCreate, Temporal}
 
 // setEnv clears every variable Config reads, then sets kv (KEY, VALUE, …) for the test.
 // Tests that call it cannot run in parallel.
@@ -223,7 +223,7 @@ func TestSettingsAreComplete(t *testing.T) {
 			t.Errorf("%s: tags flag %q, env %q, desc %q, cmd %q: want all four", f.Name, fl, env, desc, cmds)
 		}
 		for _, c := range strings.Split(cmds, ",") {
-			if !strings.Contains(" dev serve api worker migrate keys create ", " "+c+" ") {
+			if !strings.Contains(" dev serve api worker migrate keys create temporal ", " "+c+" ") {
 				t.Errorf("%s: unknown subcommand %q in cmd", f.Name, c)
 			}
 		}

@@ -1,0 +1,70 @@
+//go:build !nodev
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/hookd/hookd/internal/config"
+	"github.com/hookd/hookd/internal/devenv"
+	"github.com/hookd/hookd/internal/devtemporal"
+)
+
+// runTemporal runs `hookd temporal`: the embedded Temporal server alone, as the production
+// shape's Temporal cluster on one machine (internal/prodshape). With DATABASE_URL it is
+// persisted in that PostgreSQL server, in databases temporal and temporal_visibility
+// (created, and their schemas set up or updated, by the server module's own schema tool,
+// as hookd dev does with HOOKD_TEMPORAL_STORE=postgres); the URL's database is not used.
+// Without it, in a SQLite file in the data dir.
+//
+// Like a fresh cluster it has the namespace and no custom search attributes: hookd's are
+// registered by hookd itself. It logs "temporal listening" with its addresses once the
+// frontend answers, and stops cleanly when ctx ends (SIGINT, SIGTERM).
+func runTemporal(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := loadConfig(config.Temporal, args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	uiPort := cfg.UIPort
+	if uiPort == 0 {
+		// devtemporal takes 0 as its default port; HOOKD_UI_PORT=0 means any free one.
+		if uiPort, err = devenv.FreePort(devtemporal.DefaultIP); err != nil {
+			return err
+		}
+	}
+	opts := devtemporal.Options{
+		FrontendPort: cfg.TemporalPort,
+		UIPort:       uiPort,
+		Namespace:    cfg.TemporalNamespace,
+		Logger:       log,
+	}
+	store := ""
+	if cfg.DatabaseURL != "" {
+		if opts.Postgres, err = devtemporal.ParsePostgresURL(cfg.DatabaseURL); err != nil {
+			return fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		store = fmt.Sprintf("PostgreSQL databases %s, %s of DATABASE_URL's server",
+			devtemporal.DefaultPostgresDatabase, devtemporal.DefaultPostgresVisibilityDatabase)
+	} else {
+		dir, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		opts.DBFile = filepath.Join(dir, "temporal.db")
+		store = opts.DBFile
+	}
+	ts, err := devtemporal.Start(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("start temporal: %w", err)
+	}
+	defer stopLogged(log, "temporal", func(context.Context) error { return ts.Stop() })
+	log.Info("temporal listening", "addr", ts.FrontendHostPort(), "ui", ts.UIURL(),
+		"namespace", ts.Namespace(), "store", store)
+	<-ctx.Done()
+	log.Info("stopping temporal")
+	return nil
+}
