@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookd/hookd/internal/addrfile"
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/devenv"
@@ -22,6 +23,10 @@ import (
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/workflows"
 )
+
+// addrFileName is hookd dev's address file in its data dir unless HOOKD_ADDR_FILE names
+// another.
+const addrFileName = "addresses.json"
 
 // The databases the embedded Temporal server uses with HOOKD_TEMPORAL_STORE=postgres.
 const (
@@ -100,11 +105,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	return runServices(ctx, cfg, log, st, roleAPI|roleWorker, func(apiURL string) {
+	if cfg.AddrFile == "" {
+		cfg.AddrFile = filepath.Join(dataDir, addrFileName)
+	}
+	embedded := addrfile.Addresses{Temporal: ts.FrontendHostPort(), TemporalUI: ts.UIURL()}
+	return runServices(ctx, cfg, log, st, roleAPI|roleWorker, embedded, func(a addrfile.Addresses) {
 		fmt.Fprintf(stdout, "\nhookd dev is ready (started in %s)\n", time.Since(began).Round(time.Millisecond))
-		fmt.Fprintf(stdout, "  API:          %s\n", apiURL)
-		if ui := ts.UIURL(); ui != "" {
-			fmt.Fprintf(stdout, "  Temporal UI:  %s/namespaces/%s/workflows\n", ui, cfg.TemporalNamespace)
+		fmt.Fprintf(stdout, "  API:          %s\n", a.API)
+		if a.TemporalUI != "" {
+			fmt.Fprintf(stdout, "  Temporal UI:  %s/namespaces/%s/workflows\n", a.TemporalUI, cfg.TemporalNamespace)
 		}
 		fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s)\n", cfg.TemporalAddress, cfg.TemporalNamespace)
 		fmt.Fprintf(stdout, "  Temporal DB:  %s\n", temporalStore)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/hookd/hookd/internal/addrfile"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/store"
 )
@@ -30,7 +31,7 @@ func runProduction(ctx context.Context, cmd config.Command, args []string, stder
 		return err
 	}
 	defer st.Close()
-	return runServices(ctx, cfg, log, st, r, func(url string) { log.Info("api listening", "url", url) })
+	return runServices(ctx, cfg, log, st, r, addrfile.Addresses{}, nil)
 }
 
 // runMigrate applies the database migrations and exits.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/internal/addrfile"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/engine"
@@ -124,11 +125,16 @@ type services struct {
 	// without the API, a listener of its own on HOOKD_METRICS_ADDR.
 	metrics *metrics.Metrics
 	tracing *tracing.Tracing // tracing.Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+	// addrs are the addresses the process listens on, filled in as its listeners bind,
+	// for the address file (HOOKD_ADDR_FILE).
+	addrs addrfile.Addresses
 }
 
-// runServices connects to Temporal with the SDK's metrics in a new registry and runs the
-// parts r names until ctx ends (see services.run).
-func runServices(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, r roles, ready func(apiURL string)) error {
+// runServices connects to Temporal with the SDK's metrics in a new registry, checks
+// hookd's search attributes on the namespace, and runs the parts r names until ctx ends
+// (see services.run). embedded are the listeners the process runs besides hookd's own
+// (hookd dev's Temporal server and UI), for the address file.
+func runServices(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, r roles, embedded addrfile.Addresses, ready func(addrfile.Addresses)) error {
 	m := metrics.New()
 	if err := m.RegisterBacklog(st, log); err != nil {
 		return fmt.Errorf("register the backlog metrics: %w", err)
@@ -143,13 +149,15 @@ func runServices(ctx context.Context, cfg config.Config, log *slog.Logger, st *s
 		return err
 	}
 	defer closeTemporal()
-	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m, tracing: tr}
+	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m, tracing: tr, addrs: embedded}
 	return svc.run(ctx, r, ready)
 }
 
 // run runs the API and/or the worker (with its reconciler) until ctx ends, then stops
-// them gracefully. ready, if set, is called once the API listens.
-func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) error {
+// them gracefully. Once every listener is bound and the worker started, it writes the
+// address file (HOOKD_ADDR_FILE, if set; removed when run returns) and then calls ready,
+// if set, with the addresses.
+func (s *services) run(ctx context.Context, r roles, ready func(addrfile.Addresses)) error {
 	reconcileEvery := s.cfg.ReconcileInterval
 	svc := dispatch.New(s.store, &engine.Temporal{
 		Client: s.temporal, Parallel: 16,
@@ -164,9 +172,11 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 	if r&roleAPI == 0 {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", s.metrics.Handler())
-		if err := s.serveAddr(gctx, g, "metrics", s.cfg.MetricsAddr, api.NewServer(mux, api.DefaultServerTimeouts, s.log)); err != nil {
+		url, err := s.serveAddr(gctx, g, "metrics", s.cfg.MetricsAddr, api.NewServer(mux, api.DefaultServerTimeouts, s.log))
+		if err != nil {
 			return err
 		}
+		s.addrs.Metrics = url
 	}
 
 	if r&roleWorker != 0 {
@@ -224,11 +234,23 @@ func (s *services) run(ctx context.Context, r roles, ready func(apiURL string)) 
 			return fmt.Errorf("listen on %s: %w", s.cfg.APIAddr, err)
 		}
 		s.serveListener(gctx, g, "api", ln, api.NewServer(handler, api.DefaultServerTimeouts, s.log))
-		if ready != nil {
-			ready("http://" + ln.Addr().String())
-		}
+		s.addrs.API = "http://" + ln.Addr().String()
 	}
-	s.log.Info("hookd running", "api", r&roleAPI != 0, "worker", r&roleWorker != 0)
+	s.addrs.PID = os.Getpid()
+	if f := s.cfg.AddrFile; f != "" {
+		if err := addrfile.Write(f, s.addrs); err != nil {
+			return err
+		}
+		defer func() {
+			if err := addrfile.Remove(f, s.addrs.PID); err != nil {
+				s.log.Warn("address file", "err", err)
+			}
+		}()
+	}
+	if ready != nil {
+		ready(s.addrs)
+	}
+	s.log.Info("hookd running", "api", s.addrs.API, "worker", r&roleWorker != 0, "addr_file", s.cfg.AddrFile)
 	return g.Wait()
 }
 
@@ -244,18 +266,21 @@ func (s *services) servePprof(ctx context.Context, g *errgroup.Group) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	t := api.DefaultServerTimeouts
 	t.Write = 0
-	return s.serveAddr(ctx, g, "pprof", s.cfg.PprofAddr, api.NewServer(mux, t, s.log))
+	url, err := s.serveAddr(ctx, g, "pprof", s.cfg.PprofAddr, api.NewServer(mux, t, s.log))
+	s.addrs.Pprof = url
+	return err
 }
 
-// serveAddr listens on addr and runs srv there until ctx ends.
-func (s *services) serveAddr(ctx context.Context, g *errgroup.Group, what, addr string, srv *http.Server) error {
+// serveAddr listens on addr and runs srv there until ctx ends; url is the bound
+// address, http://host:port.
+func (s *services) serveAddr(ctx context.Context, g *errgroup.Group, what, addr string, srv *http.Server) (url string, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s for %s: %w", addr, what, err)
+		return "", fmt.Errorf("listen on %s for %s: %w", addr, what, err)
 	}
 	s.log.Info(what+" listening", "addr", ln.Addr().String())
 	s.serveListener(ctx, g, what, ln, srv)
-	return nil
+	return "http://" + ln.Addr().String(), nil
 }
 
 // serveListener runs srv on ln until ctx ends, then shuts it down gracefully.

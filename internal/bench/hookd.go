@@ -94,12 +94,10 @@ func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
 		return nil, err
 	}
 	h := &Hookd{
-		API:          NewAPI(dev.APIURL, key, 256),
-		TemporalAddr: dev.TemporalAddr,
-		PGDataDir:    filepath.Join(dataDir, "postgres"),
-		dev:          dev,
-		dir:          dir,
-		keep:         l.Keep,
+		PGDataDir: filepath.Join(dataDir, "postgres"),
+		dev:       dev,
+		dir:       dir,
+		keep:      l.Keep,
 	}
 	started = true // from here on Stop cleans up
 	if err := dev.Start(ctx, 2*time.Minute); err != nil {
@@ -109,6 +107,8 @@ func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
 		_ = h.Stop()
 		return nil, err
 	}
+	// The ports hookd bound, known once it has started.
+	h.API, h.TemporalAddr = NewAPI(dev.APIURL, key, 256), dev.TemporalAddr
 	h.pid = dev.PID()
 	return h, nil
 }

@@ -8,10 +8,12 @@
 // as the postgres user, or nobody as a fallback. A postmaster left running on the data
 // directory (hookd was SIGKILLed) is reused.
 //
-// NewHookd runs `hookd dev` itself as a subprocess, on free loopback ports with a data
-// directory of its own, for the end-to-end tests and the benchmark.
+// NewHookd runs `hookd dev` itself as a subprocess with a data directory of its own, for
+// the end-to-end tests and the benchmark: hookd binds port 0 and reports the ports it got
+// in its address file (internal/addrfile), so no test picks a port for it.
 //
-// FreePort finds the loopback ports the dev tools (this cluster, the embedded Temporal
-// server, hookd dev) listen on, and PostmasterPID reads which postmaster a data directory
-// belongs to.
+// FreePort finds a free loopback port for the servers that cannot bind port 0 themselves
+// (this cluster, whose port Temporal's SQL plugin must be told; the embedded Temporal
+// server's internal ports); they retry with another port when it was taken meanwhile.
+// PostmasterPID reads which postmaster a data directory belongs to.
 package devenv

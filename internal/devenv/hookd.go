@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hookd/hookd/internal/addrfile"
 )
 
 // stopGrace is how long Stop waits after SIGTERM before it kills hookd.
@@ -36,15 +38,23 @@ type HookdOptions struct {
 	LogFile string
 }
 
-// Hookd is `hookd dev` run as a subprocess on free loopback ports without its Web UI, the
-// way the end-to-end tests and the benchmark run hookd. Start it, and Stop it when done.
+// Hookd is `hookd dev` run as a subprocess without its Web UI, the way the end-to-end
+// tests and the benchmark run hookd. Its API and embedded Temporal server listen on
+// ports of 127.0.0.1 the kernel picks (HOOKD_API_ADDR=127.0.0.1:0,
+// HOOKD_TEMPORAL_PORT=0), and Start learns them from hookd's address file
+// (internal/addrfile), so no port is picked free beforehand and lost to another process.
+// Start it, and Stop it when done.
 type Hookd struct {
-	// APIURL is the API's base URL, http://127.0.0.1:<port>.
+	// APIURL is the API's base URL, http://127.0.0.1:<port>, set by Start (each start
+	// binds a new port).
 	APIURL string
-	// TemporalAddr is the embedded Temporal server's frontend, 127.0.0.1:<port>.
+	// TemporalAddr is the embedded Temporal server's frontend, 127.0.0.1:<port>, set by
+	// Start (each start binds a new port).
 	TemporalAddr string
 	// Env is the environment hookd runs with, for other hookd commands on its data.
 	Env []string
+	// AddrFile is hookd's address file, in its data dir.
+	AddrFile string
 
 	binary  string
 	logFile string
@@ -52,29 +62,19 @@ type Hookd struct {
 	exited  chan struct{} // closed when cmd has exited
 }
 
-// NewHookd picks free ports for the API and the Temporal frontend and sets up hookd's
-// environment; it starts nothing.
+// NewHookd sets up hookd's environment; it starts nothing.
 func NewHookd(o HookdOptions) (*Hookd, error) {
-	apiPort, err := FreePort("127.0.0.1")
-	if err != nil {
-		return nil, err
-	}
-	temporalPort, err := FreePort("127.0.0.1")
-	if err != nil {
-		return nil, err
-	}
-	apiAddr := "127.0.0.1:" + strconv.Itoa(apiPort)
 	h := &Hookd{
-		APIURL:       "http://" + apiAddr,
-		TemporalAddr: "127.0.0.1:" + strconv.Itoa(temporalPort),
-		binary:       o.Binary,
-		logFile:      o.LogFile,
+		AddrFile: filepath.Join(o.DataDir, "addresses.json"),
+		binary:   o.Binary,
+		logFile:  o.LogFile,
 	}
 	h.Env = append(os.Environ(),
 		"HOOKD_DATA_DIR="+o.DataDir,
-		"HOOKD_API_ADDR="+apiAddr,
-		"HOOKD_TEMPORAL_PORT="+strconv.Itoa(temporalPort),
+		"HOOKD_API_ADDR=127.0.0.1:0",
+		"HOOKD_TEMPORAL_PORT=0",
 		"HOOKD_UI_PORT=-1",
+		"HOOKD_ADDR_FILE="+h.AddrFile,
 		"HOOKD_ADMIN_KEY="+o.AdminKey,
 		"HOOKD_LOG_LEVEL=warn",
 		"DATABASE_URL="+o.DatabaseURL, // "": hookd's own private cluster in the data dir
@@ -83,15 +83,17 @@ func NewHookd(o HookdOptions) (*Hookd, error) {
 	return h, nil
 }
 
-// Start runs `hookd dev` and waits until GET /readyz answers 200. It fails when hookd
+// Start runs `hookd dev`, waits until it has written its address file (one naming the
+// process just started: a file a killed hookd left behind is removed first) and until
+// GET /readyz answers 200 there, and sets APIURL and TemporalAddr. It fails when hookd
 // exits first, when ctx ends or when hookd is not ready within the given time; a hookd
 // still running then is left for Stop. Once hookd has exited (see Kill), Start runs it
-// again on the same ports and data.
+// again on the same data (and new ports).
 //
-// A start that fails because a port hookd picks for itself inside (the Temporal server's
-// HTTP, history, matching and worker ports, chosen free a moment before they are bound)
-// was taken meanwhile by another process is tried again, up to startTries times: each try
-// picks those ports anew.
+// The embedded Temporal server cannot bind port 0 itself: it picks its internal ports
+// (history, matching, worker, frontend) free a moment before it binds them, and exits
+// when another process took one meanwhile. A start that exits on "address already in
+// use" is therefore tried again, up to startTries times, each try picking anew.
 func (h *Hookd) Start(ctx context.Context, within time.Duration) error {
 	for try := 1; ; try++ {
 		err := h.start(ctx, within)
@@ -99,30 +101,7 @@ func (h *Hookd) Start(ctx context.Context, within time.Duration) error {
 			!strings.Contains(h.LogTail(0), "address already in use") {
 			return err
 		}
-		if addr := strings.TrimPrefix(h.APIURL, "http://"); strings.Contains(h.LogTail(0), "listen on "+addr+":") {
-			// The API's own port, picked by NewHookd, was taken: pick another (APIURL
-			// changes with it).
-			if err := h.repickAPIPort(); err != nil {
-				return err
-			}
-		}
 	}
-}
-
-// repickAPIPort moves the API to another free port of 127.0.0.1.
-func (h *Hookd) repickAPIPort() error {
-	port, err := FreePort("127.0.0.1")
-	if err != nil {
-		return err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for i, kv := range h.Env {
-		if strings.HasPrefix(kv, "HOOKD_API_ADDR=") {
-			h.Env[i] = "HOOKD_API_ADDR=" + addr
-		}
-	}
-	h.APIURL = "http://" + addr
-	return nil
 }
 
 // startTries bounds the starts of Start that lose a port race.
@@ -131,6 +110,9 @@ const startTries = 3
 var errExitedStartingUp = errors.New("hookd dev exited during start-up")
 
 func (h *Hookd) start(ctx context.Context, within time.Duration) error {
+	if err := os.Remove(h.AddrFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("start hookd dev: %w", err)
+	}
 	logf, err := os.Create(h.logFile)
 	if err != nil {
 		return fmt.Errorf("start hookd dev: %w", err)
@@ -149,17 +131,28 @@ func (h *Hookd) start(ctx context.Context, within time.Duration) error {
 		close(exited)
 	}()
 
-	deadline := time.Now().Add(within)
-	for !h.ready(ctx) {
+	wctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	a, err := addrfile.Wait(wctx, h.AddrFile, cmd.Process.Pid, exited)
+	switch {
+	case h.Exited():
+		return errExitedStartingUp
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return fmt.Errorf("hookd dev not ready within %v: %w", within, err)
+	}
+	h.APIURL, h.TemporalAddr = a.API, a.Temporal
+	for !h.ready(wctx) {
 		select {
 		case <-exited:
 			return errExitedStartingUp
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-			if time.Now().After(deadline) {
-				return fmt.Errorf("hookd dev not ready within %v", within)
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
+			return fmt.Errorf("hookd dev not ready within %v", within)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	return nil

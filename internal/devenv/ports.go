@@ -5,10 +5,14 @@ import (
 	"net"
 )
 
-// FreePort asks the kernel for a TCP port that is free on ip right now, for callers that
-// must name a port before a server binds it (the private PostgreSQL, the embedded Temporal
-// server, `hookd dev` run by the tests and the benchmark). Another process can still take
-// it before the server binds it: a small race the callers accept.
+// FreePort asks the kernel for a TCP port that is free on ip right now, for servers that
+// cannot bind port 0 themselves and must be told a port: the private PostgreSQL (Temporal's
+// SQL plugin dials it by host:port, and postgres refuses -p 0) and the embedded Temporal
+// server's listeners. Another process can take the port before the server binds it, so
+// every caller retries, a bounded number of times, with a new port when the bind fails
+// with "address already in use" (Postgres.startServer; Hookd.Start for hookd dev's
+// Temporal server, which exits on it). Anything that can bind port 0 should, and report
+// the port it got (hookd: its address file).
 func FreePort(ip string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {

@@ -84,6 +84,12 @@ func StartPostgres(ctx context.Context, dataDir string, port int, log *slog.Logg
 // the server listening on 127.0.0.1 and on a unix socket inside the data directory, and
 // creates database "hookd". A postmaster already running on the data directory (left
 // behind when hookd was killed) is reused as it is, whatever its port and settings.
+//
+// With o.Port 0 the port is the one the cluster last used (kept in the data directory),
+// else a free one (FreePort): postgres cannot bind port 0 and report it, and Temporal's
+// SQL plugin needs a TCP port. A port found taken when postgres binds it (another process
+// got it meanwhile) is replaced by a new free one, up to 5 times, so no start depends on
+// winning that race; a port o.Port names is never replaced.
 func Start(ctx context.Context, o Options) (*Postgres, error) {
 	if o.DataDir == "" {
 		return nil, errors.New("start postgres: no data dir")
