@@ -1,0 +1,148 @@
+// The hookd console (issue 13): a hash-routed single page on Preact + htm, no build step.
+// The session comes from /console/session (cookie); all data from the JSON API under /v1.
+import { render } from './vendor/preact/preact.mjs';
+import { html, Component, Problem, navigate } from './ui.js';
+import { request, onUnauthorized } from './api.js';
+import { SignIn } from './pages/signin.js';
+import { Webhooks, WebhookPage, EventTypes } from './pages/webhooks.js';
+import { Deliveries, DeliveryPage } from './pages/deliveries.js';
+import { Replays, ReplayPage } from './pages/replays.js';
+import { Stats } from './pages/stats.js';
+
+/** parseRoute reads "#/deliveries/dlv_1?x=y" as {parts: ['deliveries','dlv_1'], query}. */
+function parseRoute() {
+  const raw = window.location.hash.replace(/^#\/?/, '');
+  const [path, qs] = raw.split('?', 2);
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  return { parts, query: new URLSearchParams(qs || ''), key: raw };
+}
+
+const sections = [
+  ['webhooks', 'Webhooks'],
+  ['deliveries', 'Deliveries'],
+  ['replays', 'Replays'],
+  ['stats', 'Statistics'],
+];
+
+const titles = { webhooks: 'Webhooks', 'event-types': 'Event types', deliveries: 'Deliveries', replays: 'Replays', stats: 'Statistics', signin: 'Sign in' };
+
+class App extends Component {
+  constructor() {
+    super();
+    this.state = { route: parseRoute(), session: null, checked: false, error: null };
+    this.onHash = () => this.setState({ route: parseRoute() });
+  }
+
+  componentDidMount() {
+    window.addEventListener('hashchange', this.onHash);
+    this.off = onUnauthorized(() => this.signedOut('expired'));
+    this.checkSession();
+  }
+
+  componentWillUnmount() {
+    window.removeEventListener('hashchange', this.onHash);
+    this.off();
+  }
+
+  componentDidUpdate(_, prev) {
+    if (prev.route.key !== this.state.route.key) {
+      const main = document.getElementById('main');
+      if (main) main.focus({ preventScroll: true });
+      window.scrollTo(0, 0);
+    }
+    const t = titles[this.state.route.parts[0]] || 'Webhooks';
+    document.title = `${t} · hookd console`;
+  }
+
+  async checkSession() {
+    try {
+      const session = await request('GET', '/console/session');
+      this.setState({ session, checked: true });
+      if (this.state.route.parts[0] === 'signin' || !this.state.route.parts.length) navigate('webhooks');
+    } catch (error) {
+      this.setState({ session: null, checked: true, error: error.status === 401 ? null : error });
+      if (error.status === 401 && this.state.route.parts[0] !== 'signin') {
+        this.returnTo = this.state.route.key;
+        navigate('signin');
+      }
+    }
+  }
+
+  signedIn = async () => {
+    // The session's full view (Temporal UI link) comes from GET.
+    await this.checkSession();
+    const back = this.returnTo;
+    this.returnTo = null;
+    if (back && !back.startsWith('signin')) window.location.hash = `#/${back}`;
+    else navigate('webhooks');
+  };
+
+  signedOut(reason) {
+    if (!this.state.session) return;
+    this.returnTo = reason === 'expired' ? this.state.route.key : null;
+    this.setState({ session: null });
+    navigate('signin', reason === 'expired' ? { reason } : {});
+  }
+
+  signOut = async () => {
+    try {
+      await request('DELETE', '/console/session');
+    } catch {
+      // Signed out either way: the page forgets the session.
+    }
+    this.signedOut('signout');
+  };
+
+  page() {
+    const { route, session } = this.state;
+    const [section, id] = route.parts;
+    const props = { session, query: route.query, routeKey: route.key, admin: session.role === 'admin' };
+    switch (section) {
+      case 'webhooks':
+        if (id) return html`<${WebhookPage} ...${props} id=${id} key=${`wh-${id}`} />`;
+        return html`<${Webhooks} ...${props} />`;
+      case 'event-types':
+        return html`<${EventTypes} ...${props} />`;
+      case 'deliveries':
+        if (id) return html`<${DeliveryPage} ...${props} id=${id} key=${`dlv-${id}`} />`;
+        return html`<${Deliveries} ...${props} />`;
+      case 'replays':
+        if (id) return html`<${ReplayPage} ...${props} id=${id} key=${`rpl-${id}`} />`;
+        return html`<${Replays} ...${props} />`;
+      case 'stats':
+        return html`<${Stats} ...${props} />`;
+      default:
+        return html`<${Webhooks} ...${props} />`;
+    }
+  }
+
+  render(_, { route, session, checked, error }) {
+    if (!checked) return html`<p class="muted boot">Loading…</p>`;
+    if (!session) {
+      return html`<div class="signin-shell">
+        <${Problem} error=${error} />
+        <${SignIn} query=${route.parts[0] === 'signin' ? route.query : new URLSearchParams()} onSignedIn=${this.signedIn} />
+      </div>`;
+    }
+    const current = route.parts[0] === 'event-types' ? 'webhooks' : route.parts[0] || 'webhooks';
+    return html`
+      <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>Skip to content</a>
+      <header class="top">
+        <a class="brand" href="#/webhooks">hookd</a>
+        <nav aria-label="Main">
+          <ul>
+            ${sections.map(([path, label]) => html`<li>
+              <a href=${`#/${path}`} aria-current=${current === path ? 'page' : undefined}>${label}</a>
+            </li>`)}
+          </ul>
+        </nav>
+        <div class="who">
+          <span class="role" title=${`Organization ${session.orgId}`}>${session.role}</span>
+          <button type="button" class="secondary small" onClick=${this.signOut}>Sign out</button>
+        </div>
+      </header>
+      <main id="main" tabindex="-1">${this.page()}</main>`;
+  }
+}
+
+render(html`<${App} />`, document.getElementById('app'));
