@@ -7,13 +7,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hookd/hookd/internal/console"
 	"github.com/hookd/hookd/internal/netguard"
 	"github.com/hookd/hookd/internal/store"
 )
@@ -46,6 +49,7 @@ type Store interface {
 	GetDelivery(ctx context.Context, orgID, id string) (store.Delivery, []store.Attempt, error)
 
 	statsReader
+	consoleStore
 }
 
 // Service is the service layer (internal/dispatch) as the API uses it: each handler goes
@@ -126,6 +130,14 @@ type server struct {
 	urlOpts netguard.Options
 	limits  *keyLimits // nil: no rate limit
 	ingest  IngestObserver
+
+	// The console's: its embedded files by path, the CSRF check of cookie requests, and
+	// what the console's links need.
+	consoleFiles      map[string]consoleFile
+	crossOrigin       *http.CrossOriginProtection
+	publicURL         string
+	temporalUIURL     string
+	temporalNamespace string
 }
 
 // New builds the router with every route of the OpenAPI document. Unless GIN_MODE is set,
@@ -142,6 +154,22 @@ func New(cfg Config) (*gin.Engine, error) {
 		urlOpts: netguard.Options{AllowHTTP: cfg.AllowHTTP, AllowPrivate: cfg.AllowPrivate},
 		limits:  newKeyLimits(cfg.RateLimit),
 		ingest:  cfg.Ingest,
+
+		crossOrigin:       http.NewCrossOriginProtection(),
+		publicURL:         strings.TrimRight(cfg.PublicURL, "/"),
+		temporalUIURL:     cfg.TemporalUIURL,
+		temporalNamespace: cfg.TemporalNamespace,
+	}
+	files, err := loadConsoleAssets(console.Assets())
+	if err != nil {
+		return nil, fmt.Errorf("load console assets: %w", err)
+	}
+	s.consoleFiles = files
+	if origin, ok := originOf(s.publicURL); ok {
+		// Behind a proxy that rewrites Host, the browser's Origin is the public one.
+		if err := s.crossOrigin.AddTrustedOrigin(origin); err != nil {
+			return nil, fmt.Errorf("api: Config.PublicURL %q: %w", cfg.PublicURL, err)
+		}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -182,4 +210,14 @@ func New(cfg Config) (*gin.Engine, error) {
 
 	s.routes(r, reg)
 	return r, nil
+}
+
+// originOf is the origin (scheme://host[:port]) of an absolute http(s) URL; false for "" or
+// anything else.
+func originOf(rawURL string) (string, bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	return u.Scheme + "://" + u.Host, true
 }

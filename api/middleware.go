@@ -20,10 +20,15 @@ import (
 const principalKey = "hookd.principal"
 
 // principal is the authenticated caller: whose key, in which organization, with which role.
+// KeyID names the rate limits' bucket: the Bearer key's id; for a console session the API
+// key it signed in with, or "ses_<id>" for a session from a portal ticket
+// (sessionPrincipal). APIKeyID is the API key behind the request: the Bearer key, or the
+// key that signed in or minted the session's ticket.
 type principal struct {
-	KeyID string
-	OrgID string
-	Role  store.Role
+	KeyID    string
+	APIKeyID string
+	OrgID    string
+	Role     store.Role
 }
 
 // caller returns the principal authenticate stored; routes without authenticate must not
@@ -33,9 +38,19 @@ func caller(c *gin.Context) principal {
 }
 
 // authenticate resolves the Bearer key to its organization and role: 401 when the header
-// is missing or the key unknown (or revoked).
+// is missing or the key unknown (or revoked). A request without an Authorization header
+// but with the console's session cookie is the session's (authenticateSession): a
+// cross-origin one with an unsafe method (POST, PUT, PATCH, DELETE) is 403, since a
+// browser sends the cookie whoever made the page; a Bearer key is never sent by itself.
 func (s *server) authenticate(c *gin.Context) {
-	token, ok := auth.BearerToken(c.GetHeader("Authorization"))
+	header := c.GetHeader("Authorization")
+	if header == "" {
+		if cookie, err := c.Request.Cookie(sessionCookie); err == nil {
+			s.authenticateSession(c, cookie.Value)
+			return
+		}
+	}
+	token, ok := auth.BearerToken(header)
 	if !ok {
 		fail(c, errorf(http.StatusUnauthorized, `missing or malformed Authorization header; send "Authorization: Bearer <api key>"`))
 		return
@@ -49,7 +64,7 @@ func (s *server) authenticate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.Set(principalKey, principal{KeyID: key.ID, OrgID: key.OrgID, Role: key.Role})
+	c.Set(principalKey, principal{KeyID: key.ID, APIKeyID: key.ID, OrgID: key.OrgID, Role: key.Role})
 	c.Next()
 }
 

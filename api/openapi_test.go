@@ -40,7 +40,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	paths, _ := doc["paths"].(map[string]any)
 
-	param := regexp.MustCompile(`:([A-Za-z]+)`)
+	param := regexp.MustCompile(`[:*]([A-Za-z]+)`)
 	routes := map[string]bool{}
 	for _, r := range e.engine.Routes() {
 		path := param.ReplaceAllString(r.Path, "{$1}")

@@ -15,6 +15,14 @@ func (s *server) routes(r *gin.Engine, reg *prometheus.Registry) {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	r.GET("/openapi.yaml", serveOpenAPI)
 
+	con := r.Group("/console", consoleHeaders)
+	con.GET("", s.consoleIndex)
+	con.GET("/", redirectConsole)
+	con.GET("/static/*path", s.consoleStatic)
+	con.POST("/session", s.signIn)
+	con.GET("/session", s.getSession)
+	con.DELETE("/session", s.signOut)
+
 	v1 := r.Group("/v1", s.authenticate, s.limitRate)
 	read, readEvents, publish, manage := require(auth.Read), require(auth.ReadEvents), require(auth.Publish), require(auth.Manage)
 
@@ -48,4 +56,6 @@ func (s *server) routes(r *gin.Engine, reg *prometheus.Registry) {
 
 	v1.GET("/stats", read, s.getStats)
 	v1.GET("/stats/timeseries", read, s.getTimeseries)
+
+	v1.POST("/portal/tickets", manage, s.createPortalTicket)
 }

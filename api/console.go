@@ -1,0 +1,390 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/internal/auth"
+	"github.com/hookd/hookd/internal/store"
+)
+
+// The web console (issue 13) is served at /console from the embedded assets
+// (internal/console); it signs in at /console/session and then calls /v1 with the
+// session cookie.
+const (
+	// sessionCookie names the console session: 32 random bytes, base64url. Only their
+	// SHA-256 is stored (store.ConsoleSession.Hash).
+	sessionCookie = "hookd_session"
+	// sessionLifetime is how long a console session lives from its creation; it is not
+	// extended by use.
+	sessionLifetime = 8 * time.Hour
+	// sessionBytes of randomness make a cookie (and a portal ticket) unguessable.
+	sessionBytes = 32
+	// maxSecretLen bounds what is worth hashing from a cookie, a ticket or a sign-in key.
+	maxSecretLen = 256
+	// consoleCSP allows the console its own scripts, styles and API only: no inline code,
+	// no other host, no framing.
+	consoleCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	// ticketErrorLocation is where a failed ticket exchange sends the browser.
+	ticketErrorLocation = "/console#/signin?error=ticket"
+)
+
+// consoleStore keeps console sessions and portal tickets (*store.Store).
+type consoleStore interface {
+	InsertPortalTicket(ctx context.Context, t store.PortalTicket) error
+	ExchangePortalTicket(ctx context.Context, ticketHash, sessionHash []byte, now, expiresAt time.Time) (store.ConsoleSession, error)
+	InsertConsoleSession(ctx context.Context, cs store.ConsoleSession) (store.ConsoleSession, error)
+	ConsoleSessionByHash(ctx context.Context, hash []byte, now time.Time) (store.ConsoleSession, error)
+	DeleteConsoleSession(ctx context.Context, hash []byte) error
+	DeleteExpiredConsole(ctx context.Context, now time.Time) (int64, error)
+}
+
+var _ consoleStore = (*store.Store)(nil)
+
+// newSecret returns 32 random bytes in base64url (43 characters) and their SHA-256.
+func newSecret() (plaintext string, hash []byte) {
+	b := make([]byte, sessionBytes)
+	rand.Read(b) // never fails (crypto/rand crashes the program rather than return an error)
+	plaintext = base64.RawURLEncoding.EncodeToString(b)
+	return plaintext, auth.Hash(plaintext)
+}
+
+// consoleHeaders sets the security headers of every answer under /console.
+func consoleHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", consoleCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+}
+
+// consoleFile is one embedded asset, ready to serve.
+type consoleFile struct {
+	body        []byte
+	etag        string
+	contentType string
+}
+
+// loadConsoleAssets reads every file of assets (console.Assets()) into memory, keyed by
+// its path; they are embedded in the binary, so this cannot go stale.
+func loadConsoleAssets(assets fs.FS) (map[string]consoleFile, error) {
+	files := map[string]consoleFile{}
+	err := fs.WalkDir(assets, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(assets, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ctype := mime.TypeByExtension(path.Ext(name))
+		if ctype == "" {
+			ctype = http.DetectContentType(body)
+		}
+		files[name] = consoleFile{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, contentType: ctype}
+		return nil
+	})
+	return files, err
+}
+
+// serveConsoleFile answers an embedded asset with its type and ETag. Assets are not
+// fingerprinted, so browsers revalidate them each time (no-cache) and get a 304 while the
+// binary is the same.
+func (s *server) serveConsoleFile(c *gin.Context, name string) {
+	f, ok := s.consoleFiles[name]
+	if !ok {
+		fail(c, errorf(http.StatusNotFound, "the console has no file %q", name))
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", f.etag)
+	http.ServeContent(c.Writer, c.Request, name, time.Time{}, bytes.NewReader(f.body))
+}
+
+// consoleIndex answers GET /console: the single-page console (hash routing).
+func (s *server) consoleIndex(c *gin.Context) { s.serveConsoleFile(c, "index.html") }
+
+// consoleStatic answers GET /console/static/*path from the embedded web/static/.
+func (s *server) consoleStatic(c *gin.Context) {
+	name := strings.TrimPrefix(c.Param("path"), "/")
+	if name == "" || !fs.ValidPath(name) {
+		fail(c, errorf(http.StatusNotFound, "the console has no file %q", name))
+		return
+	}
+	s.serveConsoleFile(c, "static/"+name)
+}
+
+// redirectConsole sends /console/ to /console.
+func redirectConsole(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/console") }
+
+// sessionInfo is the answer of POST and GET /console/session.
+type sessionInfo struct {
+	OrgID     string    `json:"orgId"`
+	Role      string    `json:"role"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// sessionView adds what the console needs to link to the Temporal UI.
+type sessionView struct {
+	sessionInfo
+	TemporalUIURL     string `json:"temporalUIURL"`
+	TemporalNamespace string `json:"temporalNamespace"`
+}
+
+// signInInput is the body of POST /console/session.
+type signInInput struct {
+	APIKey string `json:"apiKey"`
+}
+
+// refuseCrossOrigin answers 403 when a browser sent r from another origin
+// (http.CrossOriginProtection: Sec-Fetch-Site, else Origin against Host).
+func (s *server) refuseCrossOrigin(c *gin.Context) bool {
+	if err := s.crossOrigin.Check(c.Request); err != nil {
+		fail(c, errorf(http.StatusForbidden, "cross-origin request refused: %v", err))
+		return true
+	}
+	return false
+}
+
+// signIn answers POST /console/session: {"apiKey"} of an admin or viewer key makes an
+// 8-hour session of its organization and role, 201 with the cookie set. A key that is
+// unknown or revoked is 401 and a publisher key 403 (the console reads), both naming
+// apiKey; a body without a string apiKey is 422.
+func (s *server) signIn(c *gin.Context) {
+	if s.refuseCrossOrigin(c) {
+		return
+	}
+	var in signInInput
+	var v ValidationError
+	if err := bindObject(c, &in, &v); err != nil {
+		var herr *httpError
+		if !errors.As(err, &herr) || herr.status != http.StatusBadRequest {
+			fail(c, err)
+			return
+		}
+		v.Add("apiKey", "is required: send a JSON object {\"apiKey\": \"hk_…\"}")
+	}
+	if len(v.Errors) == 0 && in.APIKey == "" {
+		v.Add("apiKey", "is required")
+	}
+	if err := v.Err(); err != nil {
+		fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	key, err := s.store.APIKeyByHash(ctx, auth.Hash(in.APIKey))
+	if errors.Is(err, store.ErrNotFound) || len(in.APIKey) > maxSecretLen {
+		failField(c, http.StatusUnauthorized, "apiKey", "is not a known API key (or it was revoked)")
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if !auth.Allowed(key.Role, auth.Read) {
+		failField(c, http.StatusForbidden, "apiKey", "is a "+string(key.Role)+" key; the console needs an admin or viewer key")
+		return
+	}
+	s.dropCookieSession(c)
+	plain, hash := newSecret()
+	now := s.now()
+	cs, err := s.store.InsertConsoleSession(ctx, store.ConsoleSession{
+		Hash: hash, OrgID: key.OrgID, Role: key.Role, KeyID: key.ID, ExpiresAt: now.Add(sessionLifetime),
+	})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.purgeExpired(ctx, now)
+	s.setSessionCookie(c, plain, cs.ExpiresAt)
+	c.JSON(http.StatusCreated, sessionInfo{OrgID: cs.OrgID, Role: string(cs.Role), ExpiresAt: cs.ExpiresAt})
+}
+
+// getSession answers GET /console/session: with ?ticket= it exchanges a portal ticket
+// (exchangeTicket); without, 200 with the cookie's session, 401 when there is none.
+func (s *server) getSession(c *gin.Context) {
+	if c.Request.URL.Query().Has("ticket") {
+		s.exchangeTicket(c)
+		return
+	}
+	cs, err := s.cookieSession(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sessionView{
+		sessionInfo:       sessionInfo{OrgID: cs.OrgID, Role: string(cs.Role), ExpiresAt: cs.ExpiresAt},
+		TemporalUIURL:     s.temporalUIURL,
+		TemporalNamespace: s.temporalNamespace,
+	})
+}
+
+// exchangeTicket consumes the ticket and answers 303 to /console with a session cookie
+// of the ticket's organization and role. Any failure (no, unknown, used or expired
+// ticket) is a 303 to the sign-in page with error=ticket, and no cookie.
+func (s *server) exchangeTicket(c *gin.Context) {
+	ticket := c.Query("ticket")
+	if ticket == "" || len(ticket) > maxSecretLen {
+		c.Redirect(http.StatusSeeOther, ticketErrorLocation)
+		return
+	}
+	ctx := c.Request.Context()
+	plain, hash := newSecret()
+	now := s.now()
+	cs, err := s.store.ExchangePortalTicket(ctx, auth.Hash(ticket), hash, now, now.Add(sessionLifetime))
+	if errors.Is(err, store.ErrNotFound) {
+		c.Redirect(http.StatusSeeOther, ticketErrorLocation)
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.dropCookieSession(c)
+	s.setSessionCookie(c, plain, cs.ExpiresAt)
+	c.Redirect(http.StatusSeeOther, "/console")
+}
+
+// signOut answers DELETE /console/session: the cookie's session is deleted and the
+// cookie cleared, 204 even when there was none.
+func (s *server) signOut(c *gin.Context) {
+	if s.refuseCrossOrigin(c) {
+		return
+	}
+	if cookie, err := c.Request.Cookie(sessionCookie); err == nil && len(cookie.Value) <= maxSecretLen {
+		if err := s.store.DeleteConsoleSession(c.Request.Context(), auth.Hash(cookie.Value)); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	s.clearSessionCookie(c)
+	c.Status(http.StatusNoContent)
+}
+
+// cookieSession resolves the request's session cookie: 401 when it is missing, unknown,
+// expired or of a revoked key.
+func (s *server) cookieSession(c *gin.Context) (store.ConsoleSession, error) {
+	cookie, err := c.Request.Cookie(sessionCookie)
+	if err != nil {
+		return store.ConsoleSession{}, errorf(http.StatusUnauthorized, "not signed in to the console")
+	}
+	return s.sessionOf(c, cookie.Value)
+}
+
+func (s *server) sessionOf(c *gin.Context, value string) (store.ConsoleSession, error) {
+	if value == "" || len(value) > maxSecretLen {
+		s.clearSessionCookie(c)
+		return store.ConsoleSession{}, errorf(http.StatusUnauthorized, "the console session is unknown, expired or signed out; sign in again")
+	}
+	cs, err := s.store.ConsoleSessionByHash(c.Request.Context(), auth.Hash(value), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		s.clearSessionCookie(c)
+		return store.ConsoleSession{}, errorf(http.StatusUnauthorized, "the console session is unknown, expired or signed out; sign in again")
+	}
+	return cs, err
+}
+
+// authenticateSession is authenticate for a request with the session cookie and no
+// Authorization header: a cross-origin request with an unsafe method is 403 before the
+// cookie is even looked up.
+func (s *server) authenticateSession(c *gin.Context, value string) {
+	if s.refuseCrossOrigin(c) {
+		return
+	}
+	cs, err := s.sessionOf(c, value)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Set(principalKey, sessionPrincipal(cs))
+	c.Next()
+}
+
+// sessionPrincipal is the caller of a console session. KeyID, the rate limits' bucket,
+// is the session's API key when it signed in with one, and "ses_<id>" for a ticket's
+// session, which must not spend the budget of the admin key that minted the ticket.
+func sessionPrincipal(cs store.ConsoleSession) principal {
+	keyID := cs.KeyID
+	if cs.FromTicket {
+		keyID = "ses_" + strconv.FormatInt(cs.ID, 10)
+	}
+	return principal{KeyID: keyID, APIKeyID: cs.KeyID, OrgID: cs.OrgID, Role: cs.Role}
+}
+
+// dropCookieSession deletes the session of the request's cookie, if any, before another
+// replaces it; a failure leaves a row that expires anyway.
+func (s *server) dropCookieSession(c *gin.Context) {
+	cookie, err := c.Request.Cookie(sessionCookie)
+	if err != nil || len(cookie.Value) > maxSecretLen {
+		return
+	}
+	if err := s.store.DeleteConsoleSession(c.Request.Context(), auth.Hash(cookie.Value)); err != nil {
+		s.log.WarnContext(c.Request.Context(), "delete replaced console session", "err", err)
+	}
+}
+
+// purgeExpired deletes expired sessions and tickets (indexed by expiry); a failure is
+// logged and tried again at the next sign-in.
+func (s *server) purgeExpired(ctx context.Context, now time.Time) {
+	if _, err := s.store.DeleteExpiredConsole(ctx, now); err != nil {
+		s.log.WarnContext(ctx, "delete expired console sessions", "err", err)
+	}
+}
+
+// secureCookies reports whether the cookie must be Secure: the request came over TLS or
+// browsers reach hookd over https (PublicURL).
+func (s *server) secureCookies(c *gin.Context) bool {
+	return c.Request.TLS != nil || strings.HasPrefix(strings.ToLower(s.publicURL), "https://")
+}
+
+// setSessionCookie sets the cookie of a new session, expiring with it.
+func (s *server) setSessionCookie(c *gin.Context, value string, expires time.Time) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    value,
+		Path:     "/",
+		Expires:  expires,
+		MaxAge:   int(sessionLifetime.Seconds()),
+		HttpOnly: true,
+		Secure:   s.secureCookies(c),
+		SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (s *server) clearSessionCookie(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     sessionCookie,
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   s.secureCookies(c),
+		SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// failField answers status with a problem naming one field (the sign-in's apiKey),
+// which handleErrors gives only to a 422.
+func failField(c *gin.Context, status int, field, message string) {
+	p := newProblem(status, field+" "+message)
+	p.Errors = []FieldError{{Field: field, Message: message}}
+	writeProblem(c, p)
+	c.Abort()
+}
