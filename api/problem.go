@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/store"
@@ -144,6 +146,10 @@ func (s *server) toProblem(c *gin.Context, err error) problem {
 	case errors.Is(err, dispatch.ErrOverloaded):
 		c.Header("Retry-After", "1")
 		return newProblem(http.StatusTooManyRequests, "hookd is starting as many deliveries as it can; nothing was stored, send again after Retry-After seconds")
+	case databaseUnreachable(err):
+		s.log.WarnContext(c.Request.Context(), "database unreachable", requestAttrs(c, err)...)
+		c.Header("Retry-After", "1")
+		return newProblem(http.StatusServiceUnavailable, "the database is unreachable; send the request again after Retry-After seconds (an event sent again with its id is accepted once)")
 	case errors.Is(err, store.ErrNotFound):
 		return newProblem(http.StatusNotFound, detail("not found"))
 	case errors.Is(err, store.ErrConflict):
@@ -151,6 +157,25 @@ func (s *server) toProblem(c *gin.Context, err error) problem {
 	}
 	s.log.ErrorContext(c.Request.Context(), "request failed", requestAttrs(c, err)...)
 	return newProblem(http.StatusInternalServerError, "internal error")
+}
+
+// databaseUnreachable reports whether err is PostgreSQL being out of reach: no connection
+// could be made, a query failed before it was sent (pgconn.SafeToRetry), or the server
+// ended the session (shutting down, crashed, starting up: SQLSTATE class 08 and
+// 57P01-57P03). The caller may send the request again: a 503 with Retry-After, where a
+// 500 would say hookd is broken (found by the fault suite's kill -9 of PostgreSQL).
+func databaseUnreachable(err error) bool {
+	var (
+		connErr *pgconn.ConnectError
+		pgErr   *pgconn.PgError
+	)
+	switch {
+	case errors.As(err, &connErr), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pgErr):
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	return false
 }
 
 func requestAttrs(c *gin.Context, err error) []any {
