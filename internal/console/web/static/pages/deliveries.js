@@ -203,13 +203,13 @@ export class DeliveryPage extends Page {
 
   render({ admin, session }, { loading, error, d, webhook, event, busy, actionError, notice }) {
     if (loading && !d) return html`<${Loading} />`;
-    if (!d) return html`<section><p><a href="#/deliveries">← Deliveries</a></p><${Problem} error=${error} /></section>`;
+    if (!d) return html`<section><p><a href="#/deliveries">← History</a></p><${Problem} error=${error} /></section>`;
     const temporal = session.temporalUIURL
       ? `${session.temporalUIURL.replace(/\/$/, '')}/namespaces/${encodeURIComponent(session.temporalNamespace || 'default')}/workflows/${encodeURIComponent(d.workflowId)}`
       : '';
     const attempts = [...(d.attempts || [])].sort((a, b) => b.number - a.number);
     return html`<section>
-      <p class="crumbs"><a href="#/deliveries">Deliveries</a> / <span class="mono">${d.id}</span></p>
+      <p class="crumbs"><a href="#/deliveries">History</a> / <span class="mono">${d.id}</span></p>
       <div class="title-row">
         <h1>Delivery <span class="mono">${d.id}</span></h1>
         <div class="actions">

@@ -69,7 +69,7 @@ export class Replays extends Poller {
     return html`<section>
       <div class="title-row"><h1>Replays</h1></div>
       <p class="muted">A replay resends past deliveries, one new attempt each, at a steady rate. Start one here or from
-        <a href="#/deliveries">Deliveries</a> (filter or select rows, then Replay).</p>
+        <a href="#/deliveries">the delivery history</a> (filter or select rows, then Replay).</p>
       <${Problem} error=${error || actionError} />
       ${admin && webhooks ? html`<${StartReplay} webhooks=${webhooks} eventTypes=${eventTypes} />` : null}
       <h2>Recent replays</h2>
@@ -90,7 +90,7 @@ export class Replays extends Poller {
           <td><${Counts} r=${r} /></td>
           <td><${Time} value=${r.createdAt} /></td>
           ${admin ? html`<td>${running(r) ? html`<button type="button" class="danger small" onClick=${this.cancel(r.id)}
-            disabled=${busy === `cancel-${r.id}`} aria-label=${`Cancel replay ${r.id}`}>Cancel</button>` : null}</td>` : null}
+            disabled=${busy === `cancel-${r.id}`}>Cancel</button>` : null}</td>` : null}
         </tr>`)}</tbody>
       </table></div>` : null}
     </section>`;
@@ -190,12 +190,12 @@ export class ReplayPage extends Poller {
 
   render({ admin }, { loading, error, r, names, busy, actionError }) {
     if (loading && !r) return html`<${Loading} />`;
-    if (!r) return html`<section><p><a href="#/replays">← Replays</a></p><${Problem} error=${error} /></section>`;
+    if (!r) return html`<section><p><a href="#/replays">← All replay tasks</a></p><${Problem} error=${error} /></section>`;
     const f = r.filter || {};
     const deliveriesLink = f.deliveryIds && f.deliveryIds.length ? null
       : href('deliveries', { webhookId: f.webhookId, eventType: f.eventTypes && f.eventTypes.length === 1 ? f.eventTypes[0] : '', since: f.since, until: f.until });
     return html`<section>
-      <p class="crumbs"><a href="#/replays">Replays</a> / <span class="mono">${r.id}</span></p>
+      <p class="crumbs"><a href="#/replays">All replay tasks</a> / <span class="mono">${r.id}</span></p>
       <div class="title-row">
         <h1>Replay <span class="mono">${r.id}</span></h1>
         <div class="actions">
@@ -219,7 +219,7 @@ export class ReplayPage extends Poller {
           <a class="mono" href=${href(`deliveries/${encodeURIComponent(id)}`)}>${id}</a></li>`)}</ul>
           ${f.deliveryIds.length > 100 ? html`<p class="muted">and ${f.deliveryIds.length - 100} more</p>` : null}</dd>` : null}
       </dl>
-      ${deliveriesLink ? html`<p><a href=${deliveriesLink}>See these deliveries</a></p>` : null}
+      ${deliveriesLink ? html`<p><a href=${deliveriesLink}>Show them in the delivery history</a></p>` : null}
     </section>`;
   }
 }

@@ -255,14 +255,14 @@ export class WebhookPage extends Page {
   }
 
   save = async (body) => {
-    const w = await patch(this.path(), body);
-    this.setState({ w, formKey: this.state.formKey + 1 });
+    // The form keeps what was typed; it now compares with the saved webhook.
+    this.setState({ w: await patch(this.path(), body) });
   };
 
   setStatus(status) {
     return () => this.run('status', async () => {
       const w = await patch(this.path(), { status });
-      this.setState({ w, formKey: this.state.formKey + 1, notice: status === 'ENABLED' ? 'Webhook enabled.' : 'Webhook disabled.' });
+      this.setState({ w, notice: status === 'ENABLED' ? 'Webhook enabled.' : 'Webhook disabled.' });
     });
   }
 
@@ -285,10 +285,10 @@ export class WebhookPage extends Page {
 
   render({ admin }, { loading, error, w, eventTypes, secret, busy, actionError, notice, confirmDelete, formKey, grace }) {
     if (loading && !w) return html`<${Loading} />`;
-    if (!w) return html`<section><p><a href="#/webhooks">← Webhooks</a></p><${Problem} error=${error} /></section>`;
+    if (!w) return html`<section><p><a href="#/webhooks">← Endpoints</a></p><${Problem} error=${error} /></section>`;
     const enabled = w.status === 'ENABLED';
     return html`<section>
-      <p class="crumbs"><a href="#/webhooks">Webhooks</a> / ${w.name}</p>
+      <p class="crumbs"><a href="#/webhooks">Endpoints</a> / ${w.name}</p>
       <div class="title-row">
         <h1>${w.name} <${Status} value=${w.status} /></h1>
         ${admin ? html`<div class="actions">
@@ -319,7 +319,7 @@ export class WebhookPage extends Page {
         <dt>Created</dt><dd><${Time} value=${w.createdAt} /></dd>
         <dt>Updated</dt><dd><${Time} value=${w.updatedAt} /></dd>
       </dl>
-      <p><a href=${href('deliveries', { webhookId: w.id })}>Deliveries of this webhook</a> · <a href=${href('stats', { webhookId: w.id })}>Statistics</a></p>
+      <p><a href=${href('deliveries', { webhookId: w.id })}>Its delivery history</a> · <a href=${href('stats', { webhookId: w.id })}>Its success rate</a></p>
       ${admin ? html`<form class="card inline-form" onSubmit=${(e) => { e.preventDefault(); this.rotate(); }}>
         <h2>Signing secret</h2>
         <div class="field">
