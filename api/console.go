@@ -64,9 +64,11 @@ func newSecret() (plaintext string, hash []byte) {
 	return plaintext, auth.Hash(plaintext)
 }
 
-// consoleHeaders sets the security headers of every answer under /console.
+// consoleHeaders sets the security headers of every answer under /console. The session's
+// answers are not to be cached (no-store); the assets set their own Cache-Control.
 func consoleHeaders(c *gin.Context) {
 	h := c.Writer.Header()
+	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", consoleCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -190,8 +192,11 @@ func (s *server) signIn(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	key, err := s.store.APIKeyByHash(ctx, auth.Hash(in.APIKey))
-	if errors.Is(err, store.ErrNotFound) || len(in.APIKey) > maxSecretLen {
+	key, err := store.APIKey{}, store.ErrNotFound
+	if len(in.APIKey) <= maxSecretLen {
+		key, err = s.store.APIKeyByHash(ctx, auth.Hash(in.APIKey))
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		failField(c, http.StatusUnauthorized, "apiKey", "is not a known API key (or it was revoked)")
 		return
 	}

@@ -184,6 +184,9 @@ func TestConsoleSignIn(t *testing.T) {
 			t.Fatalf("sign in: %d %s", rec.Code, rec.Body)
 		}
 		conforms(t, "ConsoleSession", rec.Body.Bytes())
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("sign-in Cache-Control %q, want no-store", cc)
+		}
 		c := sessionCookie(rec)
 		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Secure || len(c.Value) != 43 {
 			t.Fatalf("cookie %+v", c)
