@@ -22,10 +22,10 @@ import (
 // field that does not apply to a subcommand keeps its default there.
 type Config struct {
 	DatabaseURL       string `flag:"database-url" env:"DATABASE_URL" cmd:"dev,serve,api,worker,migrate,keys create,temporal" desc:"PostgreSQL URL; in hookd dev and keys create, empty means hookd dev's private cluster in the data dir; in hookd temporal, a SQLite file there"`
-	TemporalAddress   string `flag:"temporal-address" env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" cmd:"serve,api,worker" desc:"Temporal frontend host:port"`
-	TemporalNamespace string `flag:"temporal-namespace" env:"TEMPORAL_NAMESPACE" default:"default" cmd:"dev,serve,api,worker,temporal" desc:"Temporal namespace"`
-	TemporalAPIKey    string `flag:"temporal-api-key" env:"TEMPORAL_API_KEY" cmd:"serve,api,worker" desc:"Temporal Cloud API key; implies TLS"`
-	TemporalTLS       bool   `flag:"temporal-tls" env:"TEMPORAL_TLS" default:"false" cmd:"serve,api,worker" desc:"TLS to the Temporal frontend, with the system's roots"`
+	TemporalAddress   string `flag:"temporal-address" env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" cmd:"serve,api,worker,migrate" desc:"Temporal frontend host:port"`
+	TemporalNamespace string `flag:"temporal-namespace" env:"TEMPORAL_NAMESPACE" default:"default" cmd:"dev,serve,api,worker,migrate,temporal" desc:"Temporal namespace"`
+	TemporalAPIKey    string `flag:"temporal-api-key" env:"TEMPORAL_API_KEY" cmd:"serve,api,worker,migrate" desc:"Temporal Cloud API key; implies TLS"`
+	TemporalTLS       bool   `flag:"temporal-tls" env:"TEMPORAL_TLS" default:"false" cmd:"serve,api,worker,migrate" desc:"TLS to the Temporal frontend, with the system's roots"`
 
 	APIAddr       string `flag:"addr" env:"HOOKD_API_ADDR" default:":8080" dev:"127.0.0.1:8080" cmd:"dev,serve,api" desc:"API listen address, host:port (it also serves /metrics)"`
 	MetricsAddr   string `flag:"metrics-addr" env:"HOOKD_METRICS_ADDR" default:"127.0.0.1:9090" cmd:"worker" desc:"where the worker serves Prometheus /metrics, host:port"`
@@ -35,10 +35,6 @@ type Config struct {
 	PublicURL     string `flag:"public-url" env:"HOOKD_PUBLIC_URL" cmd:"dev,serve,api" desc:"the API's base URL as browsers reach it, e.g. https://hooks.example.com, for console links in portal tickets; empty: each request's own Host"`
 	TemporalUIURL string `flag:"temporal-ui-url" env:"HOOKD_TEMPORAL_UI_URL" cmd:"dev,serve,api" desc:"the Temporal Web UI's base URL, e.g. https://temporal.example.com, for the console's links to a delivery's workflow; hookd dev: its embedded UI; empty: no links"`
 	PprofAddr     string `flag:"pprof-addr" env:"HOOKD_PPROF_ADDR" cmd:"dev,serve,api,worker" desc:"serve Go profiles (net/http/pprof) on this host:port, e.g. 127.0.0.1:6060; empty: off"`
-	// AddrFile is where a process that is ready to serve writes the addresses its
-	// listeners bound (a port 0 above picks any free one), as JSON, removed again on a
-	// clean stop: see internal/addrfile for its shape.
-	AddrFile string `flag:"addr-file" env:"HOOKD_ADDR_FILE" cmd:"dev,serve,api,worker" desc:"once ready to serve, write the bound addresses here as a JSON object (api, metrics, pprof, temporal, temporalUI URLs or host:port, pid), removed on a clean stop; hookd dev: default <data-dir>/addresses.json; elsewhere empty: none"`
 	// AddrFile is where a process that is ready to serve writes the addresses its
 	// listeners bound (a port 0 above picks any free one), as JSON, removed again on a
 	// clean stop: see internal/addrfile for its shape.
