@@ -6,8 +6,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
+	"github.com/hookd/hookd/internal/addrfile"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/devenv"
 	"github.com/hookd/hookd/internal/devtemporal"
@@ -21,8 +23,9 @@ import (
 // Without it, in a SQLite file in the data dir.
 //
 // Like a fresh cluster it has the namespace and no custom search attributes: hookd's are
-// registered by hookd itself. It logs "temporal listening" with its addresses once the
-// frontend answers, and stops cleanly when ctx ends (SIGINT, SIGTERM).
+// registered by hookd itself (`hookd migrate`). Once the frontend answers it writes its
+// addresses to the address file (HOOKD_ADDR_FILE, if set: temporal, temporalUI, pid) and
+// logs "temporal listening"; it stops cleanly when ctx ends (SIGINT, SIGTERM).
 func runTemporal(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, err := loadConfig(config.Temporal, args, stderr, nil)
 	if err != nil {
@@ -62,8 +65,19 @@ func runTemporal(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("start temporal: %w", err)
 	}
 	defer stopLogged(log, "temporal", func(context.Context) error { return ts.Stop() })
-	log.Info("temporal listening", "addr", ts.FrontendHostPort(), "ui", ts.UIURL(),
-		"namespace", ts.Namespace(), "store", store)
+	addrs := addrfile.Addresses{Temporal: ts.FrontendHostPort(), TemporalUI: ts.UIURL(), PID: os.Getpid()}
+	if f := cfg.AddrFile; f != "" {
+		if err := addrfile.Write(f, addrs); err != nil {
+			return err
+		}
+		defer func() {
+			if err := addrfile.Remove(f, addrs.PID); err != nil {
+				log.Warn("address file", "err", err)
+			}
+		}()
+	}
+	log.Info("temporal listening", "addr", addrs.Temporal, "ui", addrs.TemporalUI,
+		"namespace", ts.Namespace(), "store", store, "addr_file", cfg.AddrFile)
 	<-ctx.Done()
 	log.Info("stopping temporal")
 	return nil

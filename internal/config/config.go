@@ -38,7 +38,7 @@ type Config struct {
 	// AddrFile is where a process that is ready to serve writes the addresses its
 	// listeners bound (a port 0 above picks any free one), as JSON, removed again on a
 	// clean stop: see internal/addrfile for its shape.
-	AddrFile string `flag:"addr-file" env:"HOOKD_ADDR_FILE" cmd:"dev,serve,api,worker" desc:"once ready to serve, write the bound addresses here as a JSON object (api, metrics, pprof, temporal, temporalUI URLs or host:port, pid), removed on a clean stop; hookd dev: default <data-dir>/addresses.json; elsewhere empty: none"`
+	AddrFile string `flag:"addr-file" env:"HOOKD_ADDR_FILE" cmd:"dev,serve,api,worker,temporal" desc:"once ready to serve, write the bound addresses here as a JSON object (api, metrics, pprof, temporal, temporalUI URLs or host:port, pid), removed on a clean stop; hookd dev: default <data-dir>/addresses.json; elsewhere empty: none"`
 
 	LogLevel          slog.Level    `flag:"log-level" env:"HOOKD_LOG_LEVEL" default:"info" cmd:"dev,serve,api,worker,temporal" desc:"debug, info, warn or error"`
 	ReconcileInterval time.Duration `flag:"reconcile-interval" env:"HOOKD_RECONCILE_INTERVAL" default:"30s" cmd:"dev,serve,worker" desc:"how often the worker starts workflows for deliveries left without one"`
