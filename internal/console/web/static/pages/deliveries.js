@@ -186,10 +186,10 @@ export class DeliveryPage extends Page {
     return { d, webhook, event };
   }
 
-  /** schedule polls every 1.5 s while the delivery is not settled (an attempt is due). */
+  /** schedule polls while the delivery is not settled: every 1.5 s while an attempt is due, 10 s while it waits to retry. */
   schedule(d) {
     clearTimeout(this.timer);
-    if (!settled(d) && this.alive) this.timer = setTimeout(() => this.reload(), 1500);
+    if (!settled(d) && this.alive) this.timer = setTimeout(() => this.reload(), d.status === 'pending' ? 1500 : 10000);
   }
 
   act(name) {

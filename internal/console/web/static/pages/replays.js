@@ -20,11 +20,9 @@ function Progress({ r }) {
 
 function Counts({ r }) {
   return html`<span class="counts small">
-    <span>matched <strong>${r.matched}</strong></span>
-    <span>replayed <strong>${r.replayed}</strong></span>
-    <span>succeeded <strong>${r.succeeded}</strong></span>
-    <span>failed <strong>${r.failed}</strong></span>
-    <span>skipped <strong>${r.skipped}</strong></span>
+    <span>matched <strong>${r.matched}</strong></span> <span>replayed <strong>${r.replayed}</strong></span>
+    ${' '}<span>succeeded <strong class="ok">${r.succeeded}</strong></span> <span>failed <strong class="bad">${r.failed}</strong></span>
+    ${' '}<span>skipped <strong>${r.skipped}</strong></span>
   </span>`;
 }
 
@@ -68,8 +66,8 @@ export class Replays extends Poller {
     const rows = page ? page.data : [];
     return html`<section>
       <div class="title-row"><h1>Replays</h1></div>
-      <p class="muted">A replay resends past deliveries, one new attempt each, at a steady rate. Start one here or from
-        <a href="#/deliveries">the delivery history</a> (filter or select rows, then Replay).</p>
+      <p class="muted">A replay resends past deliveries, one new attempt each, at a steady rate. Start one here or from <a
+        href="#/deliveries">the delivery history</a> (filter or select rows, then Replay).</p>
       <${Problem} error=${error || actionError} />
       ${admin && webhooks ? html`<${StartReplay} webhooks=${webhooks} eventTypes=${eventTypes} />` : null}
       <h2>Recent replays</h2>
