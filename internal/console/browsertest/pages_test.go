@@ -1,0 +1,168 @@
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// seeded is how many deliveries TestPagesWithManyDeliveries has: the issue's "every page
+// interactive in < 300 ms with 10,000 deliveries".
+const seeded = 10_000
+
+// seed writes n deliveries of the organization's webhooks (round robin), one a second
+// back from now, one in ten failed (500) and the others succeeded (200), each with its
+// event and one attempt: what hookd would have written for them, in three statements
+// instead of n events through the engine. Nothing is left for the engine to do
+// (workflow_started, final statuses).
+func (o *org) seed(webhooks []string, n int) {
+	o.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// $1 org, $2 n: row g (1 = newest) is created at now() - g seconds; inserted oldest
+	// first, so that the list's order (by insertion) is the time order.
+	const rows = `(SELECT g, now() - g * interval '1 second' AS ts, g % 10 = 0 AS failed
+	               FROM generate_series(1, $2::int) g ORDER BY g DESC) x`
+	statements := []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO events (org_id, id, type, occurred_at, data, created_at)
+		  SELECT $1, 'evt_seed' || g, '` + eventType + `', ts, json_build_object('order', 'S-' || g), ts FROM ` + rows,
+			[]any{o.id, n}},
+		{`INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempt_count,
+		                          last_attempt_at, last_status_code, workflow_started, created_at, updated_at)
+		  SELECT 'dlv_seed' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 'evt_seed' || g, '` + eventType + `',
+		         CASE WHEN failed THEN 'failed' ELSE 'succeeded' END, 1,
+		         ts, CASE WHEN failed THEN 500 ELSE 200 END, true, ts, ts
+		  FROM ` + rows, []any{o.id, n, webhooks}},
+		{`INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, requested_at, duration_ms, state,
+		                        request_url, request_method, request_headers, response_status, response_body, outcome)
+		  SELECT 'att_seed' || g, 'dlv_seed' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 1, 'auto', ts,
+		         20 + g % 200, 'completed', 'http://127.0.0.1/hook', 'POST', '{"Content-Type": "application/json"}',
+		         CASE WHEN failed THEN 500 ELSE 200 END,
+		         CASE WHEN failed THEN 'the receiver is told to fail' ELSE '' END,
+		         CASE WHEN failed THEN 'failed' ELSE 'succeeded' END
+		  FROM ` + rows, []any{o.id, n, webhooks}},
+	}
+	for _, st := range statements {
+		if _, err := o.s.db.Exec(ctx, st.sql, st.args...); err != nil {
+			o.t.Fatalf("seed: %v\n%s", err, st.sql)
+		}
+	}
+	for _, table := range []string{"events", "deliveries", "attempts"} {
+		if _, err := o.s.db.Exec(ctx, "ANALYZE "+table); err != nil {
+			o.t.Fatal(err)
+		}
+	}
+}
+
+// consolePage is one page of the console: its route and what shows it is ready to use.
+type consolePage struct {
+	name, route, ready string
+}
+
+// TestPagesWithManyDeliveries seeds an organization with 10,000 deliveries, then loads
+// every page: it logs how long each takes from navigation until its content is there
+// (and writes the figures to timings.txt in the artifacts directory; they are measured,
+// not asserted), and keeps a screenshot of each, at 1280 px and the history at 390 px.
+func TestPagesWithManyDeliveries(t *testing.T) {
+	s := start(t)
+	o := s.newOrg(t)
+	rc := newReceiver(t, false)
+	hooks := []string{
+		o.webhook("orders", rc.URL, nil),
+		o.webhook("invoices", rc.URL, map[string]any{"description": "invoices for the accounting system", "maxRetries": 8}),
+		o.webhook("shipping", rc.URL, map[string]any{"retrySchedule": []string{"30s", "5m", "1h"}}),
+	}
+	began := time.Now()
+	o.seed(hooks, seeded)
+	t.Logf("seeded %d deliveries in %v", seeded, time.Since(began).Round(time.Millisecond))
+	// A replay of a few of them, for the Replays page.
+	replay := o.must(http.StatusAccepted, http.MethodPost, "/v1/replays",
+		map[string]any{"deliveryIds": []string{"dlv_seed10", "dlv_seed20", "dlv_seed30"}}).str("id")
+	eventually(t, time.Minute, func() string {
+		if r := o.call(http.MethodGet, "/v1/replays/"+replay, nil); r.str("status") != "completed" {
+			return "replay " + replay + " is " + r.str("status")
+		}
+		return ""
+	})
+
+	rows := `document.querySelectorAll("table.list tbody tr").length`
+	pages := []consolePage{
+		{"webhooks", "/webhooks", rows + ` === 3`},
+		{"webhook", "/webhooks/" + hooks[1], `button("Send ping") && control("Description") && control("Description").value === "invoices for the accounting system"`},
+		{"deliveries", "/deliveries", rows + ` === 100`},
+		{"deliveries-failed", "/deliveries?status=failed", rows + ` === 100 && [...document.querySelectorAll("table.list tbody tr")].every(tr => tr.textContent.includes("failed"))`},
+		{"delivery", "/deliveries/dlv_seed10", attemptShown(2)},
+		{"replays", "/replays", `link(` + js(replay) + `)`},
+		{"replay", "/replays/" + replay, `text().includes("completed")`},
+		{"statistics", "/stats", barsDrawn},
+	}
+
+	p := s.newPage(t, 1280)
+	p.open("/signin")
+	p.waitFor("the sign-in page", signedOut)
+	p.screenshot("signin")
+	p.signIn(o.key)
+
+	var report strings.Builder
+	fmt.Fprintf(&report, "hookd console: time from navigation until each page's content is there, with %d deliveries\n", seeded)
+	fmt.Fprintf(&report, "(Chromium %s headless, 1280 px; load = a full page load of /console#<route>, in-app = following a link within the console)\n\n", chromiumVersion(p))
+	fmt.Fprintf(&report, "%-18s %-45s %8s %8s\n", "page", "route", "load", "in-app")
+	for _, pg := range pages {
+		load := p.loadTime(pg)
+		p.screenshot(pg.name)
+		inApp := p.inAppTime(pg)
+		fmt.Fprintf(&report, "%-18s %-45s %6.0fms %6.0fms\n", pg.name, pg.route, load, inApp)
+	}
+	t.Log("\n" + report.String())
+	path := filepath.Join(artifactsDir(t), "timings.txt")
+	if err := os.WriteFile(path, []byte(report.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timings: %s", path)
+
+	phone := s.newPage(t, 390)
+	phone.signIn(o.key)
+	phone.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	phone.open("/deliveries")
+	phone.waitFor("the history on a phone", rows+` === 100`)
+	phone.screenshot("deliveries-390px")
+}
+
+// loadTime loads the page afresh and returns the milliseconds from the start of the
+// navigation until it is ready, as the page's clock measures them.
+func (p *page) loadTime(pg consolePage) float64 {
+	p.t.Helper()
+	p.open(pg.route)
+	p.waitFor(pg.name+" ready", pg.ready)
+	return eval[float64](p, `performance.now()`)
+}
+
+// inAppTime goes to another section, then back to the page by its route as a link in
+// the console would, and returns the milliseconds until the page is ready.
+func (p *page) inAppTime(pg consolePage) float64 {
+	p.t.Helper()
+	away := "#/event-types"
+	if strings.HasPrefix(pg.route, "/event-types") {
+		away = "#/webhooks"
+	}
+	eval[bool](p, `(location.hash = `+js(away)+`, true)`)
+	p.waitFor("leaving "+pg.name, `!(`+pg.ready+`)`)
+	eval[bool](p, `(window.__began = performance.now(), location.hash = `+js("#"+pg.route)+`, true)`)
+	p.waitFor(pg.name+" ready", pg.ready)
+	return eval[float64](p, `performance.now() - window.__began`)
+}
+
+// chromiumVersion is the browser's product and version.
+func chromiumVersion(p *page) string {
+	return eval[string](p, `navigator.userAgent.match(/Chrom(e|ium)\/[\d.]+/)?.[0] || navigator.userAgent`)
+}

@@ -1,0 +1,66 @@
+package browsertest
+
+import (
+	"net/http"
+	"testing"
+)
+
+// signedOut is true on the sign-in page.
+const signedOut = `control("API key") && button("Sign in") && !link("Webhooks")`
+
+func TestSignInWithKeyAndSignOut(t *testing.T) {
+	s := start(t)
+	p := s.newPage(t, 1280)
+
+	p.open("/webhooks")
+	p.waitFor("the sign-in page before signing in", signedOut)
+
+	p.signIn(s.adminKey)
+	p.waitFor("the Webhooks page", `location.hash.startsWith("#/webhooks") && link("Webhooks")`)
+	c := p.sessionCookie()
+	if c == nil {
+		t.Fatal("no hookd_session cookie after signing in")
+	}
+	if !c.HTTPOnly || c.SameSite != "Strict" {
+		t.Errorf("hookd_session: HttpOnly %v, SameSite %q; want HttpOnly, SameSite Strict", c.HTTPOnly, c.SameSite)
+	}
+	if got := eval[int](p, `fetch("/console/session").then(r => r.status)`); got != http.StatusOK {
+		t.Errorf("GET /console/session when signed in = %d, want 200", got)
+	}
+
+	p.clickButton("Sign out")
+	p.waitFor("the sign-in page after signing out", signedOut)
+	if got := eval[int](p, `fetch("/console/session").then(r => r.status)`); got != http.StatusUnauthorized {
+		t.Errorf("GET /console/session after signing out = %d, want 401", got)
+	}
+	// The console does not come back by reloading: the session is gone.
+	p.open("/webhooks")
+	p.waitFor("the sign-in page after a reload", signedOut)
+}
+
+func TestSignInWithTicket(t *testing.T) {
+	s := start(t)
+	o := s.newOrg(t)
+	for _, role := range []string{"viewer", "admin"} {
+		t.Run(role, func(t *testing.T) {
+			tk := o.withT(t).ticket(role)
+			p := s.newPage(t, 1280)
+			p.navigate(tk.URL)
+			p.waitFor("the signed-in console", `location.pathname === "/console" && link("Webhooks")`)
+			session := eval[map[string]any](p, `fetch("/console/session").then(r => r.json())`)
+			if session["orgId"] != o.id || session["role"] != role {
+				t.Errorf("GET /console/session = %v, want orgId %s, role %s", session, o.id, role)
+			}
+
+			// The same ticket again, in another browser: refused.
+			other := s.newPage(t, 1280)
+			other.navigate(tk.URL)
+			other.waitFor("the sign-in page saying the ticket was refused",
+				`location.hash.startsWith("#/signin") && location.hash.includes("error=ticket") && control("API key")`)
+			other.waitFor("an alert about the ticket", `alertText() !== ""`)
+			if other.sessionCookie() != nil {
+				t.Error("a reused ticket left a session cookie")
+			}
+		})
+	}
+}
