@@ -17,12 +17,10 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/internal/config"
-	"github.com/hookd/hookd/internal/devtemporal"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/store/storetest"
 	"github.com/hookd/hookd/internal/webhook"
@@ -60,20 +58,7 @@ func scheduledRetention(t *testing.T, c client.Client) (every time.Duration, ove
 func TestRetentionSchedule(t *testing.T) {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := devtemporal.Start(ctx, devtemporal.Options{
-		UIPort: devtemporal.Disabled, HTTPPort: devtemporal.Disabled,
-		SearchAttributes: workflows.SearchAttributeTypes(), Logger: quiet,
-	})
-	if err != nil {
-		t.Fatalf("start temporal: %v", err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Namespace: srv.Namespace(),
-		Logger: sdklog.NewStructuredLogger(quiet)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	_, c := startTemporal(t, workflows.SearchAttributeTypes())
 	st := storetest.New(t)
 	svc := func(retention time.Duration) *services {
 		return &services{cfg: config.Config{Retention: retention}, log: quiet, store: st, temporal: c}

@@ -28,6 +28,7 @@ import (
 	"github.com/hookd/hookd/internal/engine"
 	"github.com/hookd/hookd/internal/metrics"
 	"github.com/hookd/hookd/internal/netguard"
+	"github.com/hookd/hookd/internal/searchattr"
 	"github.com/hookd/hookd/internal/secretbox"
 	"github.com/hookd/hookd/internal/store"
 	"github.com/hookd/hookd/internal/tracing"
@@ -85,6 +86,36 @@ func openStore(ctx context.Context, databaseURL string, key []byte) (*store.Stor
 	return st, nil
 }
 
+// temporalOptions are the SDK client's options for TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+// TEMPORAL_TLS and TEMPORAL_API_KEY.
+func temporalOptions(cfg config.Config, log *slog.Logger) client.Options {
+	opts := client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+	}
+	if cfg.TemporalTLS || cfg.TemporalAPIKey != "" {
+		opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	return opts
+}
+
+// ensureSearchAttributes makes sure the namespace has hookd's search attributes,
+// registering the missing ones when Temporal lets it, and returns those it registered;
+// when it may not, the error gives the command to run (see searchattr.Ensure).
+func ensureSearchAttributes(ctx context.Context, cfg config.Config, c searchattr.Client) ([]string, error) {
+	return searchattr.Ensure(ctx, searchattr.Namespace{
+		Client:  c,
+		Name:    cfg.TemporalNamespace,
+		Address: cfg.TemporalAddress,
+		TLS:     cfg.TemporalTLS,
+		APIKey:  cfg.TemporalAPIKey != "",
+	}, workflows.SearchAttributeTypes())
+}
+
 // dialTemporal connects to Temporal, with the SDK's metrics exported into m and its
 // calls, workflows and activities traced by tr (the worker takes the client's
 // interceptors). closeAll closes the client, then stops the metrics' reporting.
@@ -94,19 +125,8 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger, m *m
 		return nil, nil, err
 	}
 	mh, stopMetrics := m.TemporalHandler(log)
-	opts := client.Options{
-		HostPort:       cfg.TemporalAddress,
-		Namespace:      cfg.TemporalNamespace,
-		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
-		MetricsHandler: mh,
-		Interceptors:   interceptors,
-	}
-	if cfg.TemporalTLS || cfg.TemporalAPIKey != "" {
-		opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if cfg.TemporalAPIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
-	}
+	opts := temporalOptions(cfg, log)
+	opts.MetricsHandler, opts.Interceptors = mh, interceptors
 	c, err = client.DialContext(ctx, opts)
 	if err != nil {
 		_ = stopMetrics.Close()
@@ -149,6 +169,13 @@ func runServices(ctx context.Context, cfg config.Config, log *slog.Logger, st *s
 		return err
 	}
 	defer closeTemporal()
+	added, err := ensureSearchAttributes(ctx, cfg, searchattr.FromSDK(tc))
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 {
+		log.Info("registered search attributes", "namespace", cfg.TemporalNamespace, "names", added)
+	}
 	svc := &services{cfg: cfg, log: log, store: st, temporal: tc, metrics: m, tracing: tr, addrs: embedded}
 	return svc.run(ctx, r, ready)
 }

@@ -181,14 +181,14 @@ func TestHelpListsTheCommandsFlagsWithTheirVariables(t *testing.T) {
 		notWant []string
 	}{
 		{Worker,
-			[]string{"-metrics-addr string  $HOOKD_METRICS_ADDR", "-database-url string  $DATABASE_URL", "-reconcile-interval duration  $HOOKD_RECONCILE_INTERVAL", `(default "127.0.0.1:9090")`},
+			[]string{"-metrics-addr string  $HOOKD_METRICS_ADDR", "-addr-file string  $HOOKD_ADDR_FILE", "-database-url string  $DATABASE_URL", "-reconcile-interval duration  $HOOKD_RECONCILE_INTERVAL", `(default "127.0.0.1:9090")`},
 			[]string{"  -addr ", "-data-dir", "-ui-port", "-eager-start"}},
 		{Dev,
-			[]string{"-data-dir string  $HOOKD_DATA_DIR", "-ui-port int  $HOOKD_UI_PORT", "-eager-start  $HOOKD_EAGER_START", "-log-level level  $HOOKD_LOG_LEVEL", `(default "127.0.0.1:8080")`},
+			[]string{"-data-dir string  $HOOKD_DATA_DIR", "-addr-file string  $HOOKD_ADDR_FILE", "-ui-port int  $HOOKD_UI_PORT", "-eager-start  $HOOKD_EAGER_START", "-log-level level  $HOOKD_LOG_LEVEL", `(default "127.0.0.1:8080")`},
 			[]string{"-metrics-addr", "-temporal-address", "-temporal-tls"}},
 		{Migrate,
-			[]string{"-database-url string  $DATABASE_URL"},
-			[]string{"-addr", "-log-level", "-data-dir", "-secret-key"}},
+			[]string{"-database-url string  $DATABASE_URL", "-temporal-address string  $TEMPORAL_ADDRESS", "-temporal-namespace string  $TEMPORAL_NAMESPACE", "-temporal-tls  $TEMPORAL_TLS", "-temporal-api-key string  $TEMPORAL_API_KEY"},
+			[]string{"  -addr ", "-addr-file", "-log-level", "-data-dir", "-secret-key"}},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.cmd), func(t *testing.T) {

@@ -1,61 +1,11 @@
 package devtemporal
 
 import (
-	"maps"
 	"strings"
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
 )
-
-func TestMissingSearchAttributes(t *testing.T) {
-	t.Parallel()
-	const (
-		keyword = enumspb.INDEXED_VALUE_TYPE_KEYWORD
-		integer = enumspb.INDEXED_VALUE_TYPE_INT
-	)
-	type attrs = map[string]enumspb.IndexedValueType
-	tests := []struct {
-		name    string
-		have    attrs
-		want    attrs
-		missing attrs
-		errHas  []string
-	}{
-		{name: "all missing", have: nil, want: attrs{"A": keyword, "B": integer}, missing: attrs{"A": keyword, "B": integer}},
-		{name: "all there", have: attrs{"A": keyword, "B": integer, "Other": keyword}, want: attrs{"A": keyword, "B": integer}, missing: attrs{}},
-		{name: "some missing", have: attrs{"A": keyword}, want: attrs{"A": keyword, "B": integer}, missing: attrs{"B": integer}},
-		{
-			name:   "type clash",
-			have:   attrs{"A": integer, "B": keyword},
-			want:   attrs{"A": keyword, "B": integer, "C": keyword},
-			errHas: []string{"A is registered as Int, want Keyword", "B is registered as Keyword, want Int"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			missing, err := missingSearchAttributes(tt.have, tt.want)
-			if len(tt.errHas) > 0 {
-				if err == nil {
-					t.Fatalf("err = nil, want one naming %q", tt.errHas)
-				}
-				for _, s := range tt.errHas {
-					if !strings.Contains(err.Error(), s) {
-						t.Errorf("err = %q, want it to contain %q", err, s)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v", err)
-			}
-			if !maps.Equal(missing, tt.missing) {
-				t.Errorf("missing = %v, want %v", missing, tt.missing)
-			}
-		})
-	}
-}
 
 func TestOptionsWithDefaults(t *testing.T) {
 	t.Parallel()

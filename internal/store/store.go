@@ -35,26 +35,34 @@ type Store struct {
 // databaseURL. It holds tern's advisory lock while it works, so concurrent callers wait
 // for each other instead of racing.
 func Migrate(ctx context.Context, databaseURL string) error {
+	_, err := ApplyMigrations(ctx, databaseURL)
+	return err
+}
+
+// ApplyMigrations is Migrate that says what it did: the names of the migrations it
+// applied, in order ("016_console.sql"), none when the schema was up to date.
+func ApplyMigrations(ctx context.Context, databaseURL string) (applied []string, err error) {
 	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
-		return fmt.Errorf("connect for migrations: %w", err)
+		return nil, fmt.Errorf("connect for migrations: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	m, err := migrate.NewMigrator(ctx, conn, versionTable)
 	if err != nil {
-		return fmt.Errorf("new migrator: %w", err)
+		return nil, fmt.Errorf("new migrator: %w", err)
 	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("open embedded migrations: %w", err)
+		return nil, fmt.Errorf("open embedded migrations: %w", err)
 	}
 	if err := m.LoadMigrations(sub); err != nil {
-		return fmt.Errorf("load migrations: %w", err)
+		return nil, fmt.Errorf("load migrations: %w", err)
 	}
+	m.OnStart = func(_ int32, name, _, _ string) { applied = append(applied, name) }
 	if err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return applied, fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return applied, nil
 }
 
 // Open connects a pool to databaseURL (which must be migrated) and checks that the
