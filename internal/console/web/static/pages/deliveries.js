@@ -137,7 +137,7 @@ export class Deliveries extends Page {
       ${page && !rows.length ? html`<${Empty}>${filtered || q.get('cursor')
         ? html`No deliveries match these filters. <a href="#/deliveries">Clear the filters</a> or widen the time range.`
         : html`No deliveries yet. Send an event with <code>POST /v1/events</code> to a type a webhook subscribes to.`}<//>` : null}
-      ${rows.length ? html`<div class="table-wrap"><table class="list">
+      ${rows.length ? html`<div class="table-wrap"><table class="list stack">
         <caption class="visually-hidden">Deliveries, newest first</caption>
         <thead><tr>
           ${admin ? html`<th scope="col" class="check"><input type="checkbox" aria-label="Select all on this page"
@@ -148,13 +148,13 @@ export class Deliveries extends Page {
         <tbody>${rows.map((d) => html`<tr key=${d.id}>
           ${admin ? html`<td class="check"><input type="checkbox" aria-label=${`Select ${d.id}`} checked=${selected.has(d.id)}
             onChange=${() => this.toggle(d.id)} /></td>` : null}
-          <td><a class="mono" href=${href(`deliveries/${encodeURIComponent(d.id)}`)}>${d.id}</a></td>
-          <td>${d.eventType}</td>
-          <td><a href=${href(`webhooks/${encodeURIComponent(d.webhookId)}`)}>${names[d.webhookId] || d.webhookId}</a></td>
-          <td><${Status} value=${d.status} /></td>
-          <td class="num">${d.attemptCount}</td>
-          <td class="num">${d.lastStatusCode ?? html`<span class="muted" title=${d.lastError || ''}>—</span>`}</td>
-          <td><${Time} value=${d.createdAt} /></td>
+          <td class="primary"><a class="mono" href=${href(`deliveries/${encodeURIComponent(d.id)}`)}>${d.id}</a></td>
+          <td data-label="Event type">${d.eventType}</td>
+          <td data-label="Webhook"><a href=${href(`webhooks/${encodeURIComponent(d.webhookId)}`)}>${names[d.webhookId] || d.webhookId}</a></td>
+          <td data-label="Status"><${Status} value=${d.status} /></td>
+          <td class="num" data-label="Attempts">${d.attemptCount}</td>
+          <td class="num" data-label="Last code">${d.lastStatusCode ?? html`<span class="muted" title=${d.lastError || ''}>—</span>`}</td>
+          <td data-label="Time"><${Time} value=${d.createdAt} /></td>
         </tr>`)}</tbody>
       </table></div>` : null}
       <div class="pager">

@@ -75,18 +75,18 @@ export class Replays extends Poller {
       ${page && !rows.length ? html`<${Empty}>No replays yet. ${admin
         ? 'Start one with the form above, or from the Deliveries page.'
         : 'An admin can start one from the Deliveries page.'}<//>` : null}
-      ${rows.length ? html`<div class="table-wrap"><table class="list">
+      ${rows.length ? html`<div class="table-wrap"><table class="list stack">
         <thead><tr>
           <th scope="col">ID</th><th scope="col">Status</th><th scope="col">What</th><th scope="col">Progress</th>
           <th scope="col">Outcome</th><th scope="col">Started</th>${admin ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : null}
         </tr></thead>
         <tbody>${rows.map((r) => html`<tr key=${r.id}>
-          <td><a class="mono" href=${href(`replays/${encodeURIComponent(r.id)}`)}>${r.id}</a></td>
-          <td><${Status} value=${r.status} /></td>
-          <td>${describeFilter(r.filter || {}, names)}</td>
-          <td><${Progress} r=${r} /></td>
-          <td><${Counts} r=${r} /></td>
-          <td><${Time} value=${r.createdAt} /></td>
+          <td class="primary"><a class="mono" href=${href(`replays/${encodeURIComponent(r.id)}`)}>${r.id}</a></td>
+          <td data-label="Status"><${Status} value=${r.status} /></td>
+          <td data-label="What">${describeFilter(r.filter || {}, names)}</td>
+          <td data-label="Progress"><${Progress} r=${r} /></td>
+          <td class="wide"><${Counts} r=${r} /></td>
+          <td data-label="Started"><${Time} value=${r.createdAt} /></td>
           ${admin ? html`<td>${running(r) ? html`<button type="button" class="danger small" onClick=${this.cancel(r.id)}
             disabled=${busy === `cancel-${r.id}`}>Cancel</button>` : null}</td>` : null}
         </tr>`)}</tbody>

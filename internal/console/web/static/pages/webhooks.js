@@ -45,16 +45,16 @@ export class Webhooks extends Page {
       ${webhooks && !webhooks.length ? html`<${Empty}>No webhooks yet. ${admin
         ? html`Create one with <strong>New webhook</strong>: give it a URL and the event types it receives.`
         : 'An admin of your organization can create one.'}<//>` : null}
-      ${webhooks && webhooks.length ? html`<div class="table-wrap"><table class="list">
+      ${webhooks && webhooks.length ? html`<div class="table-wrap"><table class="list stack">
         <thead><tr><th scope="col">Name</th><th scope="col">URL</th><th scope="col">Status</th><th scope="col">Events</th>
           <th scope="col" class="num">Failures in a row</th><th scope="col">Last triggered</th></tr></thead>
         <tbody>${webhooks.map((w) => html`<tr key=${w.id}>
-          <td><a href=${href(`webhooks/${encodeURIComponent(w.id)}`)}>${w.name}</a></td>
-          <td class="mono break">${w.url}</td>
-          <td><${Status} value=${w.status} /></td>
-          <td>${w.eventsPolicy === 'exclude' ? html`all but ${w.events.join(', ') || 'none'}` : w.events.join(', ') || html`<span class="muted">none</span>`}</td>
-          <td class="num">${w.consecutiveFailures}</td>
-          <td><${Time} value=${w.lastTriggeredAt} /></td>
+          <td class="primary"><a href=${href(`webhooks/${encodeURIComponent(w.id)}`)}>${w.name}</a></td>
+          <td class="mono break wide">${w.url}</td>
+          <td data-label="Status"><${Status} value=${w.status} /></td>
+          <td data-label="Events">${w.eventsPolicy === 'exclude' ? html`all but ${w.events.join(', ') || 'none'}` : w.events.join(', ') || html`<span class="muted">none</span>`}</td>
+          <td class="num" data-label="Failures in a row">${w.consecutiveFailures}</td>
+          <td data-label="Last triggered"><${Time} value=${w.lastTriggeredAt} /></td>
         </tr>`)}</tbody>
       </table></div>` : null}
     </section>`;
