@@ -45,9 +45,10 @@ class App extends Component {
   }
 
   componentDidUpdate(_, prev) {
-    if (prev.route.key !== this.state.route.key) {
-      const main = document.getElementById('main');
-      if (main) main.focus({ preventScroll: true });
+    if (prev.route.key !== this.state.route.key || prev.session !== this.state.session) {
+      // A new page: focus moves to its content (or to the key field of the sign-in page).
+      const target = document.getElementById(this.state.session ? 'main' : 'api-key');
+      if (target) target.focus({ preventScroll: true });
       window.scrollTo(0, 0);
     }
     const t = titles[this.state.route.parts[0]] || 'Webhooks';

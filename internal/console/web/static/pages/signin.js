@@ -14,6 +14,10 @@ export class SignIn extends Component {
     this.state = { apiKey: '', busy: false, error: null };
   }
 
+  componentDidMount() {
+    if (this.input) this.input.focus();
+  }
+
   submit = async (e) => {
     e.preventDefault();
     this.setState({ busy: true, error: null });
@@ -35,7 +39,7 @@ export class SignIn extends Component {
       <${Problem} error=${error} />
       <form onSubmit=${this.submit} class="card">
         <label for="api-key">API key</label>
-        <input id="api-key" name="apiKey" type="password" autocomplete="off" required autofocus
+        <input id="api-key" name="apiKey" type="password" autocomplete="off" required ref=${(el) => { this.input = el; }}
           spellcheck="false" value=${apiKey} onInput=${(e) => this.setState({ apiKey: e.currentTarget.value })}
           aria-describedby="api-key-help" />
         <p id="api-key-help" class="help">An admin or viewer key of your organization (hk_…). It is exchanged for a session cookie and not stored in the page.</p>
