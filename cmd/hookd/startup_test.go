@@ -69,59 +69,70 @@ func customAttributes(t *testing.T, c client.Client) map[string]enumspb.IndexedV
 
 const testSecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
-// TestServeRegistersSearchAttributesAndReportsAddresses runs `hookd serve` on port 0
-// against a Temporal namespace without hookd's search attributes: it registers them, and
-// once ready writes the address file, whose API answers /readyz; a clean stop removes the
-// file.
+// TestServeRegistersSearchAttributesAndReportsAddresses runs `hookd serve`, then `hookd
+// worker`, on port 0 against a Temporal namespace without hookd's search attributes: the
+// first registers them; each, once ready, writes its address file, whose listeners
+// answer; a clean stop removes the file.
 func TestServeRegistersSearchAttributesAndReportsAddresses(t *testing.T) {
 	srv, c := startTemporal(t, nil)
-	addrFile := filepath.Join(t.TempDir(), "addresses.json")
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan struct{})
-	var runErr error
-	go func() {
-		defer close(done)
-		runErr = run(ctx, []string{"serve",
-			"--database-url", storetest.URL(t), "--secret-key", testSecretKey,
-			"--temporal-address", srv.FrontendHostPort(),
-			"--addr", "127.0.0.1:0", "--pprof-addr", "127.0.0.1:0", "--addr-file", addrFile,
-			"--log-level", "error", "--worker-stop-timeout", "0s",
-		}, io.Discard, io.Discard)
-	}()
-	wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	a, err := addrfile.Wait(wait, addrFile, os.Getpid(), done)
-	if err != nil {
-		t.Fatalf("%v (run: %v)", err, runErr)
-	}
-	if !strings.HasPrefix(a.API, "http://127.0.0.1:") || !strings.HasPrefix(a.Pprof, "http://127.0.0.1:") || a.Metrics != "" || a.Temporal != "" {
-		t.Errorf("addresses %+v: want the API and pprof on 127.0.0.1, no separate metrics, no embedded Temporal", a)
-	}
-	for _, url := range []string{a.API + "/readyz", a.Pprof + "/debug/pprof/"} {
-		resp, err := http.Get(url)
+	dbURL := storetest.URL(t)
+	for _, tc := range []struct {
+		cmd   string
+		flags []string
+		urls  func(a addrfile.Addresses) []string
+	}{
+		{"serve", []string{"--addr", "127.0.0.1:0", "--pprof-addr", "127.0.0.1:0"},
+			func(a addrfile.Addresses) []string { return []string{a.API + "/readyz", a.Pprof + "/debug/pprof/"} }},
+		{"worker", []string{"--metrics-addr", "127.0.0.1:0"},
+			func(a addrfile.Addresses) []string { return []string{a.Metrics + "/metrics"} }},
+	} {
+		addrFile := filepath.Join(t.TempDir(), "addresses.json")
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		done := make(chan struct{})
+		var runErr error
+		go func() {
+			defer close(done)
+			runErr = run(ctx, append([]string{tc.cmd,
+				"--database-url", dbURL, "--secret-key", testSecretKey, "--temporal-address", srv.FrontendHostPort(),
+				"--addr-file", addrFile, "--log-level", "error", "--worker-stop-timeout", "0s",
+			}, tc.flags...), io.Discard, io.Discard)
+		}()
+		wait, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		a, err := addrfile.Wait(wait, addrFile, os.Getpid(), done)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v (run: %v)", tc.cmd, err, runErr)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %s", url, resp.Status)
+		urls := tc.urls(a)
+		if got, want := strings.Count(fmt.Sprint(a), "http://127.0.0.1:"), len(urls); got != want || a.Temporal != "" {
+			t.Errorf("%s's addresses %+v: want %d listeners on 127.0.0.1, no embedded Temporal", tc.cmd, a, want)
 		}
-	}
-	have := customAttributes(t, c)
-	for name, typ := range workflows.SearchAttributeTypes() {
-		if have[name] != typ {
-			t.Errorf("after start %s is %s, want %s", name, have[name], typ)
+		for _, url := range urls {
+			resp, err := http.Get(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: GET %s: %s", tc.cmd, url, resp.Status)
+			}
 		}
-	}
+		have := customAttributes(t, c)
+		for name, typ := range workflows.SearchAttributeTypes() {
+			if have[name] != typ {
+				t.Errorf("after %s started %s is %s, want %s", tc.cmd, name, have[name], typ)
+			}
+		}
 
-	stop()
-	<-done
-	if runErr != nil {
-		t.Fatalf("serve: %v", runErr)
-	}
-	if _, err := os.Stat(addrFile); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("address file after a clean stop: %v, want none", err)
+		stop()
+		<-done
+		if runErr != nil {
+			t.Fatalf("%s: %v", tc.cmd, runErr)
+		}
+		if _, err := os.Stat(addrFile); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s's address file after a clean stop: %v, want none", tc.cmd, err)
+		}
 	}
 }
 
