@@ -21,7 +21,7 @@ import (
 )
 
 // stepTimeout bounds every wait of a page: for an element, a condition or a command.
-const stepTimeout = 20 * time.Second
+const stepTimeout = 30 * time.Second
 
 // page is one browser tab in a browser context of its own (its own cookies), watched
 // by a guard for the whole test.
@@ -324,10 +324,20 @@ type guard struct {
 	order    []*request
 }
 
-// request is one request the tab sent, with the status of its answer (0 before it).
+// request is one request the tab sent, with the status of its answer (0 before it) and
+// when it was sent and answered (headers received), in seconds of the browser's clock.
 type request struct {
-	method, url string
-	status      int64
+	method, url    string
+	status         int64
+	sent, answered float64
+}
+
+// waited is how long the request waited for its answer's headers, 0 before them.
+func (r request) waited() time.Duration {
+	if r.answered == 0 {
+		return 0
+	}
+	return time.Duration((r.answered - r.sent) * float64(time.Second))
 }
 
 func newGuard(hosts []string) *guard {
@@ -344,7 +354,7 @@ func (g *guard) listen(ev any) {
 	defer g.mu.Unlock()
 	switch ev := ev.(type) {
 	case *network.EventRequestWillBeSent:
-		r := &request{method: ev.Request.Method, url: ev.Request.URL}
+		r := &request{method: ev.Request.Method, url: ev.Request.URL, sent: ev.Timestamp.Float64()}
 		g.requests[ev.RequestID] = r // a redirect's next request replaces the last
 		g.order = append(g.order, r)
 		if !g.allowed(ev.Request.URL) {
@@ -352,7 +362,7 @@ func (g *guard) listen(ev any) {
 		}
 	case *network.EventResponseReceived:
 		if r := g.requests[ev.RequestID]; r != nil {
-			r.status = ev.Response.Status
+			r.status, r.answered = ev.Response.Status, ev.Timestamp.Float64()
 		}
 		if ev.Response.Status >= 500 {
 			g.bad = append(g.bad, fmt.Sprintf("%d answer: %s", ev.Response.Status, ev.Response.URL))
