@@ -66,7 +66,9 @@ class Chart extends Component {
         buckets.map((b) => b.deliveries.pending + b.deliveries.retrying + b.deliveries.canceled),
       ],
     };
+    const empty = buckets.every((b) => b.deliveries.total === 0);
     const options = {
+      low: 0, high: empty ? 4 : undefined, // an empty range still shows a readable 0-4 axis
       stackBars: true, height: '280px', chartPadding: { top: 16, right: 8, bottom: 4, left: 4 },
       axisY: { onlyInteger: true }, axisX: { showGrid: false },
     };
@@ -130,6 +132,8 @@ export class Stats extends Page {
           <select id="s-webhook" value=${q.get('webhookId') || ''} onChange=${(e) => this.set('webhookId', e.currentTarget.value)}>
             <option value="">all webhooks</option>
             ${(webhooks || []).map((w) => html`<option value=${w.id}>${w.name}</option>`)}
+            ${q.get('webhookId') && webhooks && !webhooks.some((w) => w.id === q.get('webhookId'))
+              ? html`<option value=${q.get('webhookId')}>${q.get('webhookId')}</option>` : null}
           </select>
         </div>
         <p class="muted field end">${rangeNames[interval]}, by ${interval}</p>
@@ -137,7 +141,7 @@ export class Stats extends Page {
       <${Problem} error=${error} />
       ${loading && !stats ? html`<${Loading} />` : null}
       ${stats ? html`<div class="tiles">
-        <div class="tile"><span class="tile-label">Success rate</span><strong class="tile-value">${percent(stats.successRate)}</strong>
+        <div class="tile"><span class="tile-label">Success rate</span><strong class="tile-value">${d.succeeded + d.failed + d.canceled ? percent(stats.successRate) : '—'}</strong>
           <span class="small muted">of finished deliveries</span></div>
         <div class="tile"><span class="tile-label">Deliveries</span><strong class="tile-value">${d.total}</strong></div>
         <a class="tile" href=${href('deliveries', { status: 'succeeded' })}><span class="tile-label">Succeeded</span><strong class="tile-value ok">${d.succeeded}</strong></a>
