@@ -156,15 +156,22 @@ export class Page extends Component {
     }
   }
 
-  /** run calls fn for an action (a button), keeping its error in state.actionError. */
-  async run(name, fn) {
-    this.setState({ busy: name, actionError: null, notice: null });
-    try {
-      await fn();
-      if (this.alive) this.setState({ busy: null });
-    } catch (actionError) {
-      if (this.alive) this.setState({ busy: null, actionError });
-    }
+  run(name, fn) {
+    return runAction(this, name, fn);
+  }
+}
+
+/**
+ * runAction calls fn for an action of component c (a button named name): state.busy is
+ * name meanwhile, and its error lands in state.actionError (shown by Problem).
+ */
+export async function runAction(c, name, fn) {
+  c.setState({ busy: name, actionError: null, notice: null });
+  try {
+    await fn();
+    if (c.alive !== false) c.setState({ busy: null });
+  } catch (actionError) {
+    if (c.alive !== false) c.setState({ busy: null, actionError });
   }
 }
 

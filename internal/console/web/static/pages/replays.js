@@ -1,7 +1,7 @@
 // Replays: the list with live progress (polled every 1.5 s while one runs), cancel, a form
 // that starts a replay by filter, and one replay's page.
 import {
-  html, Page, Problem, Status, Time, Loading, Empty, href, navigate, fieldErrors, FieldError,
+  html, Component, Page, runAction, Problem, Status, Time, Loading, Empty, href, navigate, fieldErrors, FieldError,
   toLocalInput, fromLocalInput, selectedValues,
 } from '../ui.js';
 import { get, post, listAll } from '../api.js';
@@ -95,7 +95,7 @@ export class Replays extends Poller {
   }
 }
 
-class StartReplay extends Page {
+class StartReplay extends Component {
   constructor(props) {
     super(props);
     const now = new Date();
@@ -106,8 +106,6 @@ class StartReplay extends Page {
     };
   }
 
-  componentDidMount() {}
-
   submit = (e) => {
     e.preventDefault();
     const s = this.state;
@@ -115,7 +113,7 @@ class StartReplay extends Page {
     if (s.webhookId) body.webhookId = s.webhookId;
     if (s.eventTypes.length) body.eventTypes = s.eventTypes;
     if (s.rate !== '') body.ratePerSecond = Number(s.rate);
-    this.run('start', async () => {
+    runAction(this, 'start', async () => {
       const r = await post('/v1/replays', body);
       navigate(`replays/${encodeURIComponent(r.id)}`);
     });
