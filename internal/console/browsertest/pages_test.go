@@ -133,6 +133,9 @@ func TestPagesWithManyDeliveries(t *testing.T) {
 		inApp := median(func() float64 { return p.inAppTime(pg) })
 		fmt.Fprintf(&report, "%-18s %-45s %6.0fms %6.0fms %6.0fms   %s\n", pg.name, pg.route, load, assets[len(assets)/2], inApp, slowest)
 	}
+	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(&report, "\nload average (1, 5, 15 min) and tasks at the end: %s", load)
+	}
 	t.Log("\n" + report.String())
 	path := filepath.Join(artifactsDir(t), "timings.txt")
 	if err := os.WriteFile(path, []byte(report.String()), 0o644); err != nil {

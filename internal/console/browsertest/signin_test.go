@@ -16,7 +16,8 @@ func TestSignInWithKeyAndSignOut(t *testing.T) {
 	p.waitFor("the sign-in page before signing in", signedOut)
 
 	p.signIn(s.adminKey)
-	p.waitFor("the Webhooks page", `location.hash.startsWith("#/webhooks") && link("Webhooks")`)
+	p.waitFor("the Webhooks page", `location.hash.startsWith("#/webhooks") && document.querySelector("main h1") &&
+		norm(document.querySelector("main h1").textContent) === "Webhooks"`)
 	c := p.sessionCookie()
 	if c == nil {
 		t.Fatal("no hookd_session cookie after signing in")
