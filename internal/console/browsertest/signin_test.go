@@ -3,6 +3,9 @@ package browsertest
 import (
 	"net/http"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // signedOut is true on the sign-in page.
@@ -14,6 +17,11 @@ func TestSignInWithKeyAndSignOut(t *testing.T) {
 
 	p.open("/webhooks")
 	p.waitFor("the sign-in page before signing in", signedOut)
+
+	// A wrong key: the API's problem in an alert, and still signed out.
+	p.fill("API key", "hk_not_a_key_of_anyone")
+	p.clickButton("Sign in")
+	p.waitFor("an alert about the wrong key", `alertText() !== "" && `+signedOut)
 
 	p.signIn(s.adminKey)
 	p.waitFor("the Webhooks page", `location.hash.startsWith("#/webhooks") && document.querySelector("main h1") &&
@@ -64,4 +72,23 @@ func TestSignInWithTicket(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestKeyboardOnly(t *testing.T) {
+	s := start(t)
+	p := s.newPage(t, 1280)
+	p.open("/signin")
+	p.waitFor("the focus in the API key field", `document.activeElement === control("API key")`)
+	p.do(chromedp.KeyEvent(s.adminKey + "\r")) // typed, then Enter
+	p.waitFor("the signed-in console", `link("Deliveries")`)
+
+	// Tab to the Deliveries link (a bounded number of steps), then Enter.
+	for i := 0; !p.has(`document.activeElement === link("Deliveries")`); i++ {
+		if i == 20 {
+			t.Fatalf("20 presses of Tab never reached the Deliveries link%s", p.state())
+		}
+		p.do(chromedp.KeyEvent(kb.Tab))
+	}
+	p.do(chromedp.KeyEvent(kb.Enter))
+	p.waitFor("the Deliveries page", `location.hash.startsWith("#/deliveries") && control("Status")`)
 }
