@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -186,6 +187,53 @@ func (o *org) failedAndSucceeded() outcomes {
 	o.waitStatus(x.failed, "failed")
 	o.waitStatus(x.succeeded, "succeeded")
 	return x
+}
+
+// seed writes n deliveries of the organization's webhooks (round robin), one a second
+// back from now, one in ten failed (500) and the others succeeded (200), each with its
+// event and one attempt: what hookd would have written for them, in three statements
+// instead of n events through the engine. Nothing is left for the engine to do
+// (workflow_started, final statuses).
+func (o *org) seed(webhooks []string, n int) {
+	o.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// $1 org, $2 n: row g (1 = newest) is created at now() - g seconds; inserted oldest
+	// first, so that the list's order (by insertion) is the time order.
+	const rows = `(SELECT g, now() - g * interval '1 second' AS ts, g % 10 = 0 AS failed
+	               FROM generate_series(1, $2::int) g ORDER BY g DESC) x`
+	statements := []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO events (org_id, id, type, occurred_at, data, created_at)
+		  SELECT $1, 'evt_seed' || g, '` + eventType + `', ts, json_build_object('order', 'S-' || g), ts FROM ` + rows,
+			[]any{o.id, n}},
+		{`INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempt_count,
+		                          last_attempt_at, last_status_code, workflow_started, created_at, updated_at)
+		  SELECT 'dlv_seed' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 'evt_seed' || g, '` + eventType + `',
+		         CASE WHEN failed THEN 'failed' ELSE 'succeeded' END, 1,
+		         ts, CASE WHEN failed THEN 500 ELSE 200 END, true, ts, ts
+		  FROM ` + rows, []any{o.id, n, webhooks}},
+		{`INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, requested_at, duration_ms, state,
+		                        request_url, request_method, request_headers, response_status, response_body, outcome)
+		  SELECT 'att_seed' || g, 'dlv_seed' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 1, 'auto', ts,
+		         20 + g % 200, 'completed', 'http://127.0.0.1/hook', 'POST', '{"Content-Type": "application/json"}',
+		         CASE WHEN failed THEN 500 ELSE 200 END,
+		         CASE WHEN failed THEN 'the receiver is told to fail' ELSE '' END,
+		         CASE WHEN failed THEN 'failed' ELSE 'succeeded' END
+		  FROM ` + rows, []any{o.id, n, webhooks}},
+	}
+	for _, st := range statements {
+		if _, err := o.s.db.Exec(ctx, st.sql, st.args...); err != nil {
+			o.t.Fatalf("seed: %v\n%s", err, st.sql)
+		}
+	}
+	for _, table := range []string{"events", "deliveries", "attempts"} {
+		if _, err := o.s.db.Exec(ctx, "ANALYZE "+table); err != nil {
+			o.t.Fatal(err)
+		}
+	}
 }
 
 // ticket is the answer of POST /v1/portal/tickets.

@@ -9,20 +9,13 @@ import (
 
 // replayFailures are how many failed deliveries the replay test replays at one a second:
 // enough that it still runs when the test cancels it.
-const replayFailures = 10
+const replayFailures = 100
 
 func TestStartAndCancelAReplay(t *testing.T) {
 	s := start(t)
 	o := s.newOrg(t)
 	rc := newReceiver(t, true)
-	hook := o.webhook("orders", rc.URL, failFast)
-	var ids []string
-	for i := range replayFailures {
-		ids = append(ids, o.postEvent(map[string]any{"order": i})[hook])
-	}
-	for _, id := range ids {
-		o.waitStatus(id, "failed")
-	}
+	o.seed([]string{o.webhook("orders", rc.URL, failFast)}, 10*replayFailures) // one in ten failed
 
 	p := s.newPage(t, 1280)
 	p.signIn(o.key)
