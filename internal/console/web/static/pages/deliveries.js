@@ -245,7 +245,8 @@ function Attempt({ a, event }) {
     <header>
       <h3>Attempt ${a.number}</h3>
       <span class="muted">${a.trigger}</span>
-      ${r ? html`<${Status} value=${String(r.status)} />` : html`<span class="badge badge-failed">no response</span>`}
+      ${r ? html`<span class=${`badge badge-${r.status >= 200 && r.status < 300 ? 'succeeded' : 'failed'}`}>HTTP ${r.status}</span>`
+        : html`<span class="badge badge-failed">no response</span>`}
       <${Time} value=${a.requestedAt} />
       ${a.durationMs != null ? html`<span class="muted">${a.durationMs} ms</span>` : html`<span class="muted">${a.state}</span>`}
     </header>
