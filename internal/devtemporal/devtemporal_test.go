@@ -91,11 +91,20 @@ func TestInMemory(t *testing.T) {
 
 func TestUI(t *testing.T) {
 	t.Parallel()
-	port, err := devenv.FreePort(devtemporal.DefaultIP)
-	if err != nil {
-		t.Fatal(err)
+	// The UI server cannot bind port 0 and say which it got: pick a free port, and pick
+	// again (a few times) when another process took it before Start looked.
+	var port int
+	var srv *devtemporal.Server
+	for try := 1; srv == nil; try++ {
+		var err error
+		if port, err = devenv.FreePort(devtemporal.DefaultIP); err != nil {
+			t.Fatal(err)
+		}
+		srv, err = startOrErr(t, devtemporal.Options{UIPort: port, HTTPPort: devtemporal.Disabled})
+		if err != nil && (try == 3 || !strings.Contains(err.Error(), "is not free")) {
+			t.Fatalf("Start: %v", err)
+		}
 	}
-	srv := start(t, devtemporal.Options{UIPort: port, HTTPPort: devtemporal.Disabled})
 	if want := fmt.Sprintf("http://127.0.0.1:%d", port); srv.UIURL() != want {
 		t.Errorf("UIURL() = %q, want %q", srv.UIURL(), want)
 	}
@@ -227,13 +236,23 @@ func childFindsWorkflow(t *testing.T, db string) {
 // start starts a server with quiet defaults for tests and stops it at cleanup.
 func start(t *testing.T, o devtemporal.Options) *devtemporal.Server {
 	t.Helper()
+	srv, err := startOrErr(t, o)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return srv
+}
+
+// startOrErr is start that returns Start's error.
+func startOrErr(t *testing.T, o devtemporal.Options) (*devtemporal.Server, error) {
+	t.Helper()
 	o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	began := time.Now()
 	srv, err := devtemporal.Start(ctx, o)
 	if err != nil {
-		t.Fatalf("Start: %v", err)
+		return nil, err
 	}
 	store := fmt.Sprintf("file %q", o.DBFile)
 	if o.Postgres != nil {
@@ -247,7 +266,7 @@ func start(t *testing.T, o devtemporal.Options) *devtemporal.Server {
 		}
 		t.Logf("Stop: %v", time.Since(began).Round(time.Millisecond))
 	})
-	return srv
+	return srv, nil
 }
 
 func dial(t *testing.T, srv *devtemporal.Server) client.Client {
