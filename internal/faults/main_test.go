@@ -1,0 +1,48 @@
+//go:build faults
+
+package faults
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// reportPath is where the suite writes RELIABILITY.md; "" writes nothing.
+var reportPath = flag.String("report", "", "path of RELIABILITY.md to write after the run (empty: write nothing)")
+
+// hookdBin is the hookd binary under test, built once by TestMain.
+var hookdBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "hookd-faults-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faults:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	hookdBin = filepath.Join(dir, "hookd")
+	build := exec.Command("go", "build", "-o", hookdBin, "github.com/hookd/hookd/cmd/hookd")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "faults: build hookd:", err)
+		return 1
+	}
+	code := m.Run()
+	if *reportPath != "" {
+		if err := writeReport(*reportPath, code == 0); err != nil {
+			fmt.Fprintln(os.Stderr, "faults: write report:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "faults: wrote", *reportPath)
+	}
+	return code
+}
