@@ -211,13 +211,13 @@ func (o *org) seed(webhooks []string, n int) {
 			[]any{o.id, n}},
 		{`INSERT INTO deliveries (id, org_id, webhook_id, event_id, event_type, status, attempt_count,
 		                          last_attempt_at, last_status_code, workflow_started, created_at, updated_at)
-		  SELECT 'dlv_seed' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 'evt_seed' || g, '` + eventType + `',
+		  SELECT 'dlv_' || $1 || '_' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 'evt_seed' || g, '` + eventType + `',
 		         CASE WHEN failed THEN 'failed' ELSE 'succeeded' END, 1,
 		         ts, CASE WHEN failed THEN 500 ELSE 200 END, true, ts, ts
 		  FROM ` + rows, []any{o.id, n, webhooks}},
 		{`INSERT INTO attempts (id, delivery_id, org_id, webhook_id, number, trigger, requested_at, duration_ms, state,
 		                        request_url, request_method, request_headers, response_status, response_body, outcome)
-		  SELECT 'att_seed' || g, 'dlv_seed' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 1, 'auto', ts,
+		  SELECT 'att_' || $1 || '_' || g, 'dlv_' || $1 || '_' || g, $1, ($3::text[])[1 + g % cardinality($3::text[])], 1, 'auto', ts,
 		         20 + g % 200, 'completed', 'http://127.0.0.1/hook', 'POST', '{"Content-Type": "application/json"}',
 		         CASE WHEN failed THEN 500 ELSE 200 END,
 		         CASE WHEN failed THEN 'the receiver is told to fail' ELSE '' END,
@@ -235,6 +235,9 @@ func (o *org) seed(webhooks []string, n int) {
 		}
 	}
 }
+
+// seeded is the id of the delivery seed made as row g (1 = newest).
+func (o *org) seeded(g int) string { return fmt.Sprintf("dlv_%s_%d", o.id, g) }
 
 // ticket is the answer of POST /v1/portal/tickets.
 type ticket struct {

@@ -14,9 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// seeded is how many deliveries TestPagesWithManyDeliveries has: the issue's "every page
+// many is how many deliveries TestPagesWithManyDeliveries has: the issue's "every page
 // interactive in < 300 ms with 10,000 deliveries".
-const seeded = 10_000
+const many = 10_000
 
 // consolePage is one page of the console: its route and what shows it is ready to use.
 type consolePage struct {
@@ -37,11 +37,11 @@ func TestPagesWithManyDeliveries(t *testing.T) {
 		o.webhook("shipping", rc.URL, map[string]any{"retrySchedule": []string{"30s", "5m", "1h"}}),
 	}
 	began := time.Now()
-	o.seed(hooks, seeded)
-	t.Logf("seeded %d deliveries in %v", seeded, time.Since(began).Round(time.Millisecond))
+	o.seed(hooks, many)
+	t.Logf("seeded %d deliveries in %v", many, time.Since(began).Round(time.Millisecond))
 	// A replay of a few of them, for the Replays page.
 	replay := o.must(http.StatusAccepted, http.MethodPost, "/v1/replays",
-		map[string]any{"deliveryIds": []string{"dlv_seed10", "dlv_seed20", "dlv_seed30"}}).str("id")
+		map[string]any{"deliveryIds": []string{o.seeded(10), o.seeded(20), o.seeded(30)}}).str("id")
 	eventually(t, time.Minute, func() string {
 		if r := o.call(http.MethodGet, "/v1/replays/"+replay, nil); r.str("status") != "completed" {
 			return "replay " + replay + " is " + r.str("status")
@@ -55,7 +55,7 @@ func TestPagesWithManyDeliveries(t *testing.T) {
 		{"webhook", "/webhooks/" + hooks[1], `button("Send ping") && control("Description") && control("Description").value === "invoices for the accounting system"`},
 		{"deliveries", "/deliveries", rows + ` === 100`},
 		{"deliveries-failed", "/deliveries?status=failed", rows + ` === 100 && [...document.querySelectorAll("table.list tbody tr")].every(tr => tr.textContent.includes("failed"))`},
-		{"delivery", "/deliveries/dlv_seed10", attemptShown(2)},
+		{"delivery", "/deliveries/" + o.seeded(10), attemptShown(2)},
 		{"replays", "/replays", `link(` + js(replay) + `)`},
 		{"replay", "/replays/" + replay, `text().includes("completed")`},
 		{"statistics", "/stats", barsDrawn},
@@ -68,7 +68,7 @@ func TestPagesWithManyDeliveries(t *testing.T) {
 	p.signIn(o.key)
 
 	var report strings.Builder
-	fmt.Fprintf(&report, "hookd console: time from navigation until each page's content is there, with %d deliveries\n", seeded)
+	fmt.Fprintf(&report, "hookd console: time from navigation until each page's content is there, with %d deliveries\n", many)
 	fmt.Fprintf(&report, "(Chromium %s headless, 1280 px; load = a full page load of /console#<route>, assets = until its last static file (/console/static/) arrived;\n in-app = following a link within the console; median of %d, polled every 10 ms; the slowest API request is the slowest of all the loads' requests to /v1/)\n\n", chromiumVersion(p), timingRuns)
 	fmt.Fprintf(&report, "%-18s %-45s %8s %8s %8s   %s\n", "page", "route", "load", "assets", "in-app", "slowest API request of the load")
 	for _, pg := range pages {
