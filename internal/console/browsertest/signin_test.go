@@ -57,8 +57,9 @@ func TestSignInWithTicket(t *testing.T) {
 			p.navigate(tk.URL)
 			p.waitFor("the signed-in console", `location.pathname === "/console" && link("Webhooks")`)
 			session := eval[map[string]any](p, `fetch("/console/session").then(r => r.json())`)
-			if session["orgId"] != o.id || session["role"] != role {
-				t.Errorf("GET /console/session = %v, want orgId %s, role %s", session, o.id, role)
+			if session["orgId"] != o.id || session["role"] != role || session["expiresAt"] == nil ||
+				session["temporalUIURL"] != "http://127.0.0.1:1" || session["temporalNamespace"] != "default" {
+				t.Errorf("GET /console/session = %v, want orgId %s, role %s, expiresAt, and the Temporal UI's URL and namespace", session, o.id, role)
 			}
 
 			// The same ticket again, in another browser: refused.
