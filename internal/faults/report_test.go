@@ -70,6 +70,7 @@ starts hookd from this repository's own binaries on loopback only (` + "`hookd d
 private PostgreSQL, and the production shape: ` + "`hookd temporal`" + `, ` + "`hookd api`" + `,
 ` + "`hookd worker`" + `), injects each fault below while events are posted, and asserts that
 no accepted event is lost and that no request is answered with an unexplained 5xx.
+Run it with ` + "`make test-faults`" + `, which rewrites this file (` + "`go test -tags faults\n./internal/faults/`" + ` alone writes nothing; ` + "`-args -report=<path>`" + ` writes it there).
 
 `)
 	fmt.Fprintf(&b, "- Run: %s UTC, %s, on commit %s.\n", suiteTime.UTC().Format("2006-01-02 15:04"), outcome(passed), commit())
