@@ -125,6 +125,12 @@ func (s *suite) start() error {
 			chromedp.ExecPath(chromiumPath),
 			chromedp.NoSandbox, // root has no sandbox
 			chromedp.WindowSize(1280, 900),
+			// Nothing leaves the machine: no name but localhost resolves, no address but
+			// the tests' own (whatever a page asks for), and Chromium fetches no
+			// components of its own.
+			chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE "+attackerHost),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-domain-reliability", true),
 		)...)
 	s.cancels = append(s.cancels, cancelAlloc)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
