@@ -1,7 +1,8 @@
 # Production image: one static hookd binary built with -tags nodev, which leaves the dev
 # tools out (embedded Temporal server and UI, private PostgreSQL, hookd bench); hookd api
 # and hookd worker talk to an external PostgreSQL and Temporal.
-FROM golang:1.26 AS build
+# The Go of go.mod's go line, so that no other toolchain is fetched during the build.
+FROM golang:1.26.8 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
