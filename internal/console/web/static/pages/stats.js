@@ -7,28 +7,35 @@ import { get, query, listAll } from '../api.js';
 const spans = { minute: 3600e3, hour: 24 * 3600e3, day: 30 * 24 * 3600e3, week: 12 * 7 * 24 * 3600e3 };
 const rangeNames = { minute: 'last hour', hour: 'last 24 hours', day: 'last 30 days', week: 'last 12 weeks' };
 
-let cspSafe = false;
+let loading = null;
 
 /**
- * chartist returns the Chartist global (the UMD build loaded by index.html), first making
- * its Svg.attr set a style through CSSOM rather than a style attribute, which the console's
- * CSP (style-src 'self') refuses.
+ * chartist resolves to the Chartist global, loading its UMD build on first use (only this
+ * page needs it). Its Svg.attr is first made to set a style through CSSOM rather than a
+ * style attribute, which the console's CSP (style-src 'self') refuses.
  */
 function chartist() {
-  const C = window.Chartist;
-  if (C && !cspSafe) {
-    const attr = C.Svg.prototype.attr;
-    C.Svg.prototype.attr = function attrCSP(attributes, ns) {
-      if (attributes && typeof attributes === 'object' && 'style' in attributes) {
-        const { style, ...rest } = attributes;
-        this._node.style.cssText = style; // CSSOM, allowed by the CSP
-        return attr.call(this, rest, ns);
-      }
-      return attr.call(this, attributes, ns);
-    };
-    cspSafe = true;
+  if (!loading) {
+    loading = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = '/console/static/vendor/chartist/index.umd.js';
+      script.onload = () => resolve(window.Chartist);
+      script.onerror = () => reject(new Error('could not load the chart library'));
+      document.head.appendChild(script);
+    }).then((C) => {
+      const attr = C.Svg.prototype.attr;
+      C.Svg.prototype.attr = function attrCSP(attributes, ns) {
+        if (attributes && typeof attributes === 'object' && 'style' in attributes) {
+          const { style, ...rest } = attributes;
+          this._node.style.cssText = style; // CSSOM, allowed by the CSP
+          return attr.call(this, rest, ns);
+        }
+        return attr.call(this, attributes, ns);
+      };
+      return C;
+    });
   }
-  return C;
+  return loading;
 }
 
 function label(start, interval) {
@@ -50,12 +57,19 @@ class Chart extends Component {
   }
 
   componentWillUnmount() {
+    this.el = null;
     if (this.chart) this.chart.detach();
   }
 
-  draw() {
-    const C = chartist();
-    if (!C || !this.el) return;
+  async draw() {
+    let C;
+    try {
+      C = await chartist();
+    } catch (error) {
+      this.setState({ error });
+      return;
+    }
+    if (!this.el) return; // unmounted meanwhile
     const { buckets, interval } = this.props;
     const every = Math.max(1, Math.ceil(buckets.length / 12));
     const data = {
@@ -76,7 +90,8 @@ class Chart extends Component {
     else this.chart = new C.BarChart(this.el, data, options);
   }
 
-  render({ buckets, interval }) {
+  render({ buckets, interval }, { error }) {
+    if (error) return html`<${Problem} error=${error} />`;
     const total = buckets.reduce((n, b) => n + b.deliveries.total, 0);
     return html`<figure class="chart card">
       <div class="ct-chart" ref=${(el) => { this.el = el; }} role="img"
