@@ -135,6 +135,21 @@ export class Page extends Component {
 
   componentDidMount() {
     this.reload();
+    if (this.lookups) this.loadLookups();
+  }
+
+  /**
+   * loadLookups fetches, once and beside the page's data, what only decorates it (a
+   * subclass's lookups(): webhook names, event types for the filters), so the page shows
+   * as soon as its own data is there.
+   */
+  async loadLookups() {
+    try {
+      const found = await this.lookups();
+      if (this.alive) this.setState(found);
+    } catch (lookupError) {
+      if (this.alive) this.setState({ lookupError });
+    }
   }
 
   componentDidUpdate(prev) {

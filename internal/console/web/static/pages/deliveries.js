@@ -23,12 +23,13 @@ export class Deliveries extends Page {
   async load() {
     const f = filtersOf(this.props.query);
     const cursor = this.props.query.get('cursor') || '';
-    const [page, webhooks, eventTypes] = await Promise.all([
-      get(`/v1/deliveries${query({ ...f, limit: pageSize, cursor })}`),
-      this.state.webhooks ? Promise.resolve(this.state.webhooks) : listAll('/v1/webhooks'),
-      this.state.eventTypes ? Promise.resolve(this.state.eventTypes) : listAll('/v1/event-types'),
-    ]);
-    return { page, webhooks, eventTypes, selected: new Set(), actionError: null, notice: null };
+    const page = await get(`/v1/deliveries${query({ ...f, limit: pageSize, cursor })}`);
+    return { page, selected: new Set(), actionError: null, notice: null };
+  }
+
+  async lookups() {
+    const [webhooks, eventTypes] = await Promise.all([listAll('/v1/webhooks'), listAll('/v1/event-types')]);
+    return { webhooks, eventTypes };
   }
 
   setFilter(name, value) {
@@ -117,7 +118,7 @@ export class Deliveries extends Page {
     </form>`;
   }
 
-  render({ admin, query: q }, { loading, error, page, webhooks, selected, busy, actionError }) {
+  render({ admin, query: q }, { loading, error, page, webhooks, selected, busy, actionError, lookupError }) {
     const names = Object.fromEntries((webhooks || []).map((w) => [w.id, w.name]));
     const filtered = Object.values(filtersOf(q)).some(Boolean);
     const rows = page ? page.data : [];
@@ -132,7 +133,7 @@ export class Deliveries extends Page {
         </div>` : null}
       </div>
       ${this.filters()}
-      <${Problem} error=${error || actionError} />
+      <${Problem} error=${error || actionError || lookupError} />
       ${loading && !page ? html`<${Loading} />` : null}
       ${page && !rows.length ? html`<${Empty}>${filtered || q.get('cursor')
         ? html`No deliveries match these filters. <a href="#/deliveries">Clear the filters</a> or widen the time range.`

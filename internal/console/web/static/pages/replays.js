@@ -52,23 +52,24 @@ class Poller extends Page {
 
 export class Replays extends Poller {
   async load() {
-    const [page, webhooks, eventTypes] = await Promise.all([
-      get('/v1/replays?limit=50'),
-      this.state.webhooks ? Promise.resolve(this.state.webhooks) : listAll('/v1/webhooks'),
-      this.state.eventTypes ? Promise.resolve(this.state.eventTypes) : listAll('/v1/event-types'),
-    ]);
+    const page = await get('/v1/replays?limit=50');
     this.poll(page.data);
-    return { page, webhooks, eventTypes };
+    return { page };
   }
 
-  render({ admin }, { loading, error, page, webhooks, eventTypes, busy, actionError }) {
+  async lookups() {
+    const [webhooks, eventTypes] = await Promise.all([listAll('/v1/webhooks'), listAll('/v1/event-types')]);
+    return { webhooks, eventTypes };
+  }
+
+  render({ admin }, { loading, error, page, webhooks, eventTypes, busy, actionError, lookupError }) {
     const names = Object.fromEntries((webhooks || []).map((w) => [w.id, w.name]));
     const rows = page ? page.data : [];
     return html`<section>
       <div class="title-row"><h1>Replays</h1></div>
       <p class="muted">A replay resends past deliveries, one new attempt each, at a steady rate. Start one here or from <a
         href="#/deliveries">the delivery history</a> (filter or select rows, then Replay).</p>
-      <${Problem} error=${error || actionError} />
+      <${Problem} error=${error || actionError || lookupError} />
       ${admin && webhooks ? html`<${StartReplay} webhooks=${webhooks} eventTypes=${eventTypes} />` : null}
       <h2>Recent replays</h2>
       ${loading && !page ? html`<${Loading} />` : null}

@@ -110,12 +110,15 @@ export class Stats extends Page {
     const until = new Date();
     const since = new Date(until.getTime() - spans[interval]);
     const range = { since: since.toISOString(), until: until.toISOString(), webhookId };
-    const [stats, series, webhooks] = await Promise.all([
+    const [stats, series] = await Promise.all([
       get(`/v1/stats${query(range)}`),
       get(`/v1/stats/timeseries${query({ ...range, interval })}`),
-      this.state.webhooks ? Promise.resolve(this.state.webhooks) : listAll('/v1/webhooks'),
     ]);
-    return { stats, series, webhooks };
+    return { stats, series };
+  }
+
+  async lookups() {
+    return { webhooks: await listAll('/v1/webhooks') };
   }
 
   interval() {
@@ -127,7 +130,7 @@ export class Stats extends Page {
     navigate('stats', { interval: this.interval(), webhookId: this.props.query.get('webhookId') || '', [name]: value });
   }
 
-  render({ query: q }, { loading, error, stats, series, webhooks }) {
+  render({ query: q }, { loading, error, stats, series, webhooks, lookupError }) {
     const interval = this.interval();
     const d = stats && stats.deliveries;
     const lat = stats && stats.attempts.latencyMs;
@@ -147,13 +150,13 @@ export class Stats extends Page {
           <select id="s-webhook" value=${q.get('webhookId') || ''} onChange=${(e) => this.set('webhookId', e.currentTarget.value)}>
             <option value="">all webhooks</option>
             ${(webhooks || []).map((w) => html`<option value=${w.id}>${w.name}</option>`)}
-            ${q.get('webhookId') && webhooks && !webhooks.some((w) => w.id === q.get('webhookId'))
+            ${q.get('webhookId') && !(webhooks || []).some((w) => w.id === q.get('webhookId'))
               ? html`<option value=${q.get('webhookId')}>${q.get('webhookId')}</option>` : null}
           </select>
         </div>
         <p class="muted field end">${rangeNames[interval]}, by ${interval}</p>
       </form>
-      <${Problem} error=${error} />
+      <${Problem} error=${error || lookupError} />
       ${loading && !stats ? html`<${Loading} />` : null}
       ${stats ? html`<div class="tiles">
         <div class="tile"><span class="tile-label">Success rate</span><strong class="tile-value">${d.succeeded + d.failed + d.canceled ? percent(stats.successRate) : '—'}</strong>
