@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 	hookdBin, err = prodshape.Build(context.Background(), dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "prodshape:", err)
+		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
