@@ -130,6 +130,19 @@ func startShape(tb testing.TB, workers int) *prodshape.Shape {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
+		if !tb.Failed() {
+			return
+		}
+		procs := []*prodshape.Process{shape.Temporal, shape.API}
+		for i := range shape.Workers() {
+			procs = append(procs, shape.Worker(i))
+		}
+		for _, p := range procs {
+			b, _ := os.ReadFile(p.LogPath())
+			tb.Logf("the end of %s's log:\n%s", p.Name(), b[max(0, len(b)-4000):])
+		}
+	})
+	tb.Cleanup(func() {
 		if err := shape.Stop(); err != nil {
 			tb.Errorf("stop the shape: %v", err)
 		}
