@@ -149,13 +149,15 @@ func (a answer) String() string {
 // send makes one request to the API; key "" sends no Authorization, body nil no body.
 // The answer body is read up to 1 MiB.
 func (e *env) send(method, path, key string, body []byte, header map[string]string) (answer, error) {
-	req, err := http.NewRequest(method, e.baseURL()+path, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.baseURL()+path, rd)
 	if err != nil {
 		return answer{}, err
 	}
-	if body == nil {
-		req.Body, req.ContentLength = nil, 0
-	} else {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if key != "" {

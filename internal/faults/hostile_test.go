@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,7 +93,7 @@ func hostileReceivers(t *testing.T, e *env) {
 		{name: "resets the connection", url: rawServer(t, func(c net.Conn, stop <-chan struct{}) {
 			readRequest(c)
 			_ = c.(*net.TCPConn).SetLinger(0) // the close that follows sends RST
-		}), final: "failed", check: failedWithoutResponse("reset", "EOF")},
+		}), final: "failed", check: failedWithoutResponse("reset", "EOF", "broken pipe")},
 		{name: "redirects (302 to a healthy receiver)", url: httpServer(t, func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, redirectTarget.URL+"/redirected", http.StatusFound)
 		}), final: "failed", check: everyAttemptAnswered(http.StatusFound)},
@@ -155,7 +156,7 @@ func hostileReceivers(t *testing.T, e *env) {
 		r.Accepted++
 	}
 	for wh, ds := range byWebhook {
-		if !contains(ids, wh) {
+		if !slices.Contains(ids, wh) {
 			healthyIDs = append(healthyIDs, ds...)
 		}
 	}
@@ -344,15 +345,6 @@ func describe(d deliveryDetail) string {
 func containsAny(s string, words []string) bool {
 	for _, w := range words {
 		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
 			return true
 		}
 	}
