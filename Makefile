@@ -56,7 +56,9 @@ test-faults: prereqs
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo "gofmt: files above need formatting" && exit 1)
 	$(GO) vet ./...
+	$(GO) vet -tags faults ./internal/faults/
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags faults ./internal/faults/
 	$(GO) run $(WORKFLOWCHECK) ./workflows/...
 
 ## bench: the benchmark (BENCHMARKS.md), a few minutes; the table goes to stdout and

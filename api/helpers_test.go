@@ -253,6 +253,9 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) pro
 	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("content type %q, want application/problem+json", ct)
 	}
+	if status == http.StatusServiceUnavailable && rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("a 503 without Retry-After: 1 (got %q)", rec.Header().Get("Retry-After"))
+	}
 	var p problem
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatalf("decode problem %q: %v", rec.Body, err)

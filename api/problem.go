@@ -97,8 +97,13 @@ func (s *server) handleErrors(c *gin.Context) {
 	}
 	err := c.Errors.Last().Err
 	p := s.toProblem(c, err)
-	if p.Status == http.StatusUnauthorized {
+	switch p.Status {
+	case http.StatusUnauthorized:
 		c.Header("WWW-Authenticate", `Bearer realm="hookd"`)
+	case http.StatusServiceUnavailable:
+		// Every 503 is a dependency out of reach with nothing done (OpenAPI's Unavailable):
+		// the client may send the same request again, after a second.
+		c.Header("Retry-After", "1")
 	}
 	writeProblem(c, p)
 }
@@ -148,7 +153,6 @@ func (s *server) toProblem(c *gin.Context, err error) problem {
 		return newProblem(http.StatusTooManyRequests, "hookd is starting as many deliveries as it can; nothing was stored, send again after Retry-After seconds")
 	case databaseUnreachable(err):
 		s.log.WarnContext(c.Request.Context(), "database unreachable", requestAttrs(c, err)...)
-		c.Header("Retry-After", "1")
 		return newProblem(http.StatusServiceUnavailable, "the database is unreachable; send the request again after Retry-After seconds (an event sent again with its id is accepted once)")
 	case errors.Is(err, store.ErrNotFound):
 		return newProblem(http.StatusNotFound, detail("not found"))

@@ -35,8 +35,8 @@ type RetrySignal struct {
 
 // Search attributes hookd sets on every Delivery (and Batch, all but the event type) so
 // operators can filter in the Web UI.
-// They must be registered on the namespace (hookd dev does it; production uses
-// `temporal operator search-attribute create`).
+// They must be registered on the namespace: hookd registers them at start and in
+// `hookd migrate` (internal/searchattr), or names the command to run where it may not.
 var (
 	AttrWebhookID = temporal.NewSearchAttributeKeyKeyword("HookdWebhookId")
 	AttrEventType = temporal.NewSearchAttributeKeyKeyword("HookdEventType")

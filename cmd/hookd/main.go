@@ -26,7 +26,8 @@ Usage:
   hookd serve          run API and worker against DATABASE_URL and TEMPORAL_ADDRESS
   hookd api            run the API only
   hookd worker         run the worker (and reconciler) only
-  hookd migrate        apply database migrations and exit
+  hookd migrate        set up a new install or an upgrade: database migrations and
+                       Temporal search attributes, then exit
   hookd keys create    create an API key: --role admin|publisher|viewer [--org ID] [--name N]
   hookd temporal       run the embedded Temporal server alone, persisted in DATABASE_URL
   hookd bench          measure delivery throughput, latency and resources (BENCHMARKS.md)
