@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -48,4 +49,31 @@ func TestStartAndCancelAReplay(t *testing.T) {
 
 	p.clickLink("Replays")
 	p.waitFor("the replay listed canceled", `link(`+js(id)+`) && link(`+js(id)+`).closest("tr").textContent.includes("canceled")`)
+}
+
+func TestReplayTheFilteredHistory(t *testing.T) {
+	s := start(t)
+	o := s.newOrg(t)
+	rc := newReceiver(t, false)
+	o.seed([]string{o.webhook("orders", rc.URL, nil)}, 100) // one in ten failed
+
+	p := s.newPage(t, 1280)
+	p.signIn(o.key)
+	p.open("/deliveries")
+	p.choose("Status", "failed")
+	p.waitFor("only failed deliveries listed", `location.hash.includes("status=failed") &&
+		[...document.querySelectorAll("table.list tbody tr")].length === 10 &&
+		[...document.querySelectorAll("table.list tbody tr")].every(tr => tr.textContent.includes("failed"))`)
+	p.clickButton("Replay")
+	p.waitFor("the replay's page, completed", `location.hash.startsWith("#/replays/rpl_") && text().includes("completed")`)
+	id := strings.TrimPrefix(eval[string](p, `location.hash`), "#/replays/")
+	// The replay's counts follow its attempts' outcomes, which may come after it ends.
+	eventually(t, time.Minute, func() string {
+		r := o.must(http.StatusOK, http.MethodGet, "/v1/replays/"+id, nil)
+		if r.body["matched"] != float64(10) || r.body["succeeded"] != float64(10) || rc.requests("") != 10 {
+			return fmt.Sprintf("GET /v1/replays/%s = %s and the receiver got %d requests; want the 10 failed deliveries replayed and succeeded",
+				id, r.raw, rc.requests(""))
+		}
+		return ""
+	})
 }
