@@ -263,9 +263,20 @@ func (p *page) sessionCookie() *network.Cookie {
 // logs its path.
 func (p *page) screenshot(name string) {
 	p.t.Helper()
+	p.save(name, chromedp.FullScreenshot(100))
+}
+
+// screen saves a PNG of what the viewport shows (a phone's first screen) as name.png.
+func (p *page) screen(name string) {
+	p.t.Helper()
+	p.save(name, chromedp.CaptureScreenshot())
+}
+
+func (p *page) save(name string, capture chromedp.Action[[]byte]) {
+	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		p.t.Fatalf("browser: screenshot %s: %v", name, err)
 	}

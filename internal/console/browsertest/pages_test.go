@@ -102,7 +102,8 @@ func TestPagesWithManyDeliveries(t *testing.T) {
 	phone.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	phone.open("/deliveries")
 	phone.waitFor("the history on a phone", rows+fullPage)
-	phone.screenshot("deliveries-390px")
+	phone.screen("deliveries-390px")
+	phone.screenshot("deliveries-390px-full")
 }
 
 // loadTime loads the page afresh and returns the milliseconds from the start of the
