@@ -67,21 +67,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		dbURL = pg.URL("hookd")
 	}
 
-	uiPort := cfg.UIPort
-	if uiPort == 0 {
-		// devtemporal takes 0 as its default port; HOOKD_UI_PORT=0 means any free one.
-		// The UI server cannot bind port 0 itself: the address file says which it got.
-		if uiPort, err = devenv.FreePort(devtemporal.DefaultIP); err != nil {
-			return err
-		}
+	topts, err := embeddedTemporalOptions(cfg, log)
+	if err != nil {
+		return err
 	}
-	topts := devtemporal.Options{
-		FrontendPort:     cfg.TemporalPort,
-		UIPort:           uiPort,
-		Namespace:        cfg.TemporalNamespace,
-		SearchAttributes: workflows.SearchAttributeTypes(),
-		Logger:           log,
-	}
+	topts.SearchAttributes = workflows.SearchAttributeTypes()
 	temporalStore := filepath.Join(dataDir, "temporal.db")
 	if cfg.TemporalStore == config.TemporalStorePostgres {
 		// The production shape: Temporal persisted in PostgreSQL, here the same

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -32,18 +33,9 @@ func runTemporal(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	uiPort := cfg.UIPort
-	if uiPort == 0 {
-		// devtemporal takes 0 as its default port; HOOKD_UI_PORT=0 means any free one.
-		if uiPort, err = devenv.FreePort(devtemporal.DefaultIP); err != nil {
-			return err
-		}
-	}
-	opts := devtemporal.Options{
-		FrontendPort: cfg.TemporalPort,
-		UIPort:       uiPort,
-		Namespace:    cfg.TemporalNamespace,
-		Logger:       log,
+	opts, err := embeddedTemporalOptions(cfg, log)
+	if err != nil {
+		return err
 	}
 	store := ""
 	if cfg.DatabaseURL != "" {
@@ -81,4 +73,24 @@ func runTemporal(ctx context.Context, args []string, stderr io.Writer) error {
 	<-ctx.Done()
 	log.Info("stopping temporal")
 	return nil
+}
+
+// embeddedTemporalOptions are the embedded Temporal server's settings from cfg (HOOKD_TEMPORAL_PORT,
+// HOOKD_UI_PORT, the namespace), shared by hookd dev and hookd temporal. devtemporal takes
+// UI port 0 as its default (8233), so HOOKD_UI_PORT=0 (any free one) is resolved here: the
+// UI server cannot bind port 0 itself, and the address file says which port it got.
+func embeddedTemporalOptions(cfg config.Config, log *slog.Logger) (devtemporal.Options, error) {
+	uiPort := cfg.UIPort
+	if uiPort == 0 {
+		var err error
+		if uiPort, err = devenv.FreePort(devtemporal.DefaultIP); err != nil {
+			return devtemporal.Options{}, err
+		}
+	}
+	return devtemporal.Options{
+		FrontendPort: cfg.TemporalPort,
+		UIPort:       uiPort,
+		Namespace:    cfg.TemporalNamespace,
+		Logger:       log,
+	}, nil
 }

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,7 +67,7 @@ type Postgres struct {
 	port    int
 	log     *slog.Logger
 	cred    *syscall.Credential // nil when not running as root
-	done    chan struct{}       // closed when the postmaster we started exits; nil if reused
+	done    <-chan struct{}     // closed when the postmaster we started exits; nil if reused
 
 	stopOnce sync.Once
 	stopErr  error
@@ -462,21 +461,8 @@ func (p *Postgres) launch(ctx context.Context, o Options, port int) error {
 	}
 	cmd.SysProcAttr = attr
 
-	started := make(chan error, 1)
-	done := make(chan struct{})
-	go func() {
-		// Pdeathsig fires when the thread that forked the child exits, so that thread
-		// stays locked to this goroutine for as long as the server runs.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(done)
-	}()
-	if err := <-started; err != nil {
+	done, err := StartTied(cmd)
+	if err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
 

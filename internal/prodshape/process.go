@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/addrfile"
+	"github.com/hookd/hookd/internal/devenv"
 )
 
 // Process is one hookd subprocess of the shape (`hookd temporal`, `hookd api` or a
@@ -30,7 +30,7 @@ type Process struct {
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has exited
+	exited <-chan struct{} // closed when cmd has exited
 	addrs  addrfile.Addresses
 	starts int
 }
@@ -109,22 +109,10 @@ func (p *Process) Start(ctx context.Context, within time.Duration) error {
 	cmd := exec.Command(p.binary, p.args...)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Pdeathsig kills the process if the test binary dies without stopping it: it fires
-	// when the thread that forked the child exits, so that thread stays locked to the
-	// goroutine that waits for the child.
+	// Pdeathsig kills the process if the test binary dies without stopping it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	started, exited := make(chan error, 1), make(chan struct{})
-	go func() {
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	if err := <-started; err != nil {
+	exited, err := devenv.StartTied(cmd)
+	if err != nil {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
 	p.mu.Lock()
