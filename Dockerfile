@@ -7,7 +7,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -tags nodev -trimpath -ldflags "-s -w" -o /hookd ./cmd/hookd
+# The version hookd reports (hookd version, the User-Agent of webhook requests):
+# docker build --build-arg VERSION=$(git describe --tags --always) (compose: HOOKD_VERSION).
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -tags nodev -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /hookd ./cmd/hookd
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /hookd /hookd

@@ -94,7 +94,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.TemporalUIURL = ts.UIURL()
 	}
 
-	st, err := openStore(ctx, dbURL, key)
+	st, err := openStore(ctx, log, dbURL, key)
 	if err != nil {
 		return err
 	}

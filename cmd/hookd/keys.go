@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/config"
@@ -45,7 +46,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dbURL = url
 	}
 	// Keys touch no webhook secret, so a throwaway encryption key will do.
-	st, err := openStore(ctx, dbURL, secretbox.GenerateKey())
+	st, err := openStore(ctx, newLogger(slog.LevelInfo), dbURL, secretbox.GenerateKey())
 	if err != nil {
 		return err
 	}

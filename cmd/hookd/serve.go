@@ -31,7 +31,7 @@ func runProduction(ctx context.Context, cmd config.Command, args []string, stder
 	}
 	sizeWorkflowCache(cfg)
 	log := newLogger(cfg.LogLevel)
-	st, err := openStore(ctx, cfg.DatabaseURL, key)
+	st, err := openStore(ctx, log, cfg.DatabaseURL, key)
 	if err != nil {
 		return err
 	}

@@ -71,13 +71,17 @@ func newLogger(level slog.Level) *slog.Logger {
 
 // openStore migrates the database (under tern's advisory lock, so replicas may race
 // safely) and opens a pool.
-func openStore(ctx context.Context, databaseURL string, key []byte) (*store.Store, error) {
+func openStore(ctx context.Context, log *slog.Logger, databaseURL string, key []byte) (*store.Store, error) {
 	box, err := secretbox.New(key)
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	if err := store.Migrate(ctx, databaseURL); err != nil {
+	applied, err := store.ApplyMigrations(ctx, databaseURL)
+	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "applied", applied)
 	}
 	st, err := store.Open(ctx, databaseURL, box)
 	if err != nil {
