@@ -161,6 +161,20 @@ func TestWorkerRefusesAWrongTypedSearchAttribute(t *testing.T) {
 	}
 }
 
+// A namespace that does not exist stops the start with the command that creates it.
+func TestWorkerNamesAMissingNamespace(t *testing.T) {
+	t.Parallel()
+	srv, _ := startTemporal(t, nil)
+	err := run(context.Background(), []string{"worker",
+		"--database-url", storetest.URL(t), "--secret-key", testSecretKey,
+		"--temporal-address", srv.FrontendHostPort(), "--temporal-namespace", "nope",
+		"--metrics-addr", "127.0.0.1:0",
+	}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "temporal operator namespace create --namespace nope") {
+		t.Fatalf("worker = %v, want an error giving the command that creates namespace nope", err)
+	}
+}
+
 // mayNotAdd is the server's real OperatorService, except that it refuses to add search
 // attributes, as Temporal Cloud does.
 type mayNotAdd struct{ searchattr.Client }

@@ -123,6 +123,10 @@ func compare(ctx context.Context, ns Namespace, want map[string]enumspb.IndexedV
 		return err
 	})
 	if err != nil {
+		var notFound *serviceerror.NamespaceNotFound
+		if errors.As(err, &notFound) {
+			return nil, fmt.Errorf("namespace %s does not exist on this Temporal server (TEMPORAL_NAMESPACE): create it, e.g. `temporal operator namespace create --namespace %s --retention 7d`: %w", ns.Name, ns.Name, err)
+		}
 		return nil, fmt.Errorf("list the search attributes of namespace %s: %w", ns.Name, err)
 	}
 	return Missing(have.GetCustomAttributes(), want)
