@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +31,9 @@ const (
 	sessionBytes = 32
 	// maxSecretLen bounds what is worth hashing from a cookie, a ticket or a sign-in key.
 	maxSecretLen = 256
-	// ticketErrorLocation is where a failed ticket exchange sends the browser.
-	ticketErrorLocation = "/console#/signin?error=ticket"
+	// ticketPage is where a ticket link (GET /console/session?ticket=) sends the browser:
+	// the console's page that asks before it exchanges the ticket.
+	ticketPage = "/console#/ticket"
 )
 
 // consoleStore keeps console sessions and portal tickets (*store.Store).
@@ -68,9 +70,10 @@ type sessionView struct {
 	TemporalNamespace string `json:"temporalNamespace"`
 }
 
-// signInInput is the body of POST /console/session.
+// signInInput is the body of POST /console/session: exactly one of the two.
 type signInInput struct {
 	APIKey string `json:"apiKey"`
+	Ticket string `json:"ticket"`
 }
 
 // refuseCrossOrigin answers 403 when a browser sent r from another origin
@@ -83,10 +86,9 @@ func (s *server) refuseCrossOrigin(c *gin.Context) bool {
 	return false
 }
 
-// signIn answers POST /console/session: {"apiKey"} of an admin or viewer key makes an
-// 8-hour session of its organization and role, 201 with the cookie set. A key that is
-// unknown or revoked is 401 and a publisher key 403 (the console reads), both naming
-// apiKey; a body without a string apiKey is 422.
+// signIn answers POST /console/session with exactly one of {"apiKey"} (signInKey) or
+// {"ticket"} (exchangeTicket), 201 {orgId, role, expiresAt} with the cookie set. Both,
+// neither, or a member that is not a non-empty string is 422 naming the field.
 func (s *server) signIn(c *gin.Context) {
 	if s.refuseCrossOrigin(c) {
 		return
@@ -99,19 +101,35 @@ func (s *server) signIn(c *gin.Context) {
 			fail(c, err)
 			return
 		}
-		v.Add("apiKey", "is required: send a JSON object {\"apiKey\": \"hk_…\"}")
+		v.Add("apiKey", "is required: send a JSON object {\"apiKey\": \"hk_…\"} or {\"ticket\": \"…\"}")
 	}
-	if len(v.Errors) == 0 && in.APIKey == "" {
-		v.Add("apiKey", "is required")
+	if len(v.Errors) == 0 {
+		switch {
+		case in.APIKey != "" && in.Ticket != "":
+			v.Add("ticket", "cannot be sent with apiKey: send one of them")
+		case in.APIKey == "" && in.Ticket == "":
+			v.Add("apiKey", "is required (or ticket, from a sign-in link)")
+		}
 	}
 	if err := v.Err(); err != nil {
 		fail(c, err)
 		return
 	}
+	if in.Ticket != "" {
+		s.exchangeTicket(c, in.Ticket)
+		return
+	}
+	s.signInKey(c, in.APIKey)
+}
+
+// signInKey makes an 8-hour session of the organization and role of an admin or viewer
+// key. A key that is unknown or revoked is 401 and a publisher key 403 (the console
+// reads), both naming apiKey.
+func (s *server) signInKey(c *gin.Context, apiKey string) {
 	ctx := c.Request.Context()
 	key, err := store.APIKey{}, store.ErrNotFound
-	if len(in.APIKey) <= maxSecretLen {
-		key, err = s.store.APIKeyByHash(ctx, auth.Hash(in.APIKey))
+	if len(apiKey) <= maxSecretLen {
+		key, err = s.store.APIKeyByHash(ctx, auth.Hash(apiKey))
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		failField(c, http.StatusUnauthorized, "apiKey", "is not a known API key (or it was revoked)")
@@ -136,15 +154,47 @@ func (s *server) signIn(c *gin.Context) {
 		return
 	}
 	s.purgeExpired(ctx, now)
+	s.startSession(c, plain, cs)
+}
+
+// exchangeTicket consumes a portal ticket (single use, atomically) for an 8-hour session
+// of the ticket's organization and role. A ticket that is unknown, used, expired or of a
+// revoked key is 401 naming ticket, and sets no cookie.
+func (s *server) exchangeTicket(c *gin.Context, ticket string) {
+	ctx := c.Request.Context()
+	plain, hash := newSecret()
+	now := s.now()
+	cs, err := store.ConsoleSession{}, store.ErrNotFound
+	if len(ticket) <= maxSecretLen {
+		cs, err = s.store.ExchangePortalTicket(ctx, auth.Hash(ticket), hash, now, now.Add(sessionLifetime))
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		failField(c, http.StatusUnauthorized, "ticket", "is invalid, already used, or expired")
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.dropCookieSession(c)
+	s.startSession(c, plain, cs)
+}
+
+// startSession sets the cookie of the new session cs and answers 201 with it.
+func (s *server) startSession(c *gin.Context, plain string, cs store.ConsoleSession) {
 	s.setSessionCookie(c, plain, cs.ExpiresAt)
 	c.JSON(http.StatusCreated, sessionInfo{OrgID: cs.OrgID, Role: string(cs.Role), ExpiresAt: cs.ExpiresAt})
 }
 
-// getSession answers GET /console/session: with ?ticket= it exchanges a portal ticket
-// (exchangeTicket); without, 200 with the cookie's session, 401 when there is none.
+// getSession answers GET /console/session: 200 with the cookie's session, 401 when there
+// is none. With ?ticket= (a portal ticket's link) it consumes nothing: 303 to the
+// console's ticket page with the ticket in the fragment, which browsers neither send nor
+// put in a Referer. Exchanging on GET would let any cross-site page (location = link)
+// swap a victim's session for the attacker's organization (login CSRF: SameSite=Strict
+// hides the victim's cookie from such a request), and let link previews use the ticket up.
 func (s *server) getSession(c *gin.Context) {
-	if c.Request.URL.Query().Has("ticket") {
-		s.exchangeTicket(c)
+	if q := c.Request.URL.Query(); q.Has("ticket") {
+		c.Redirect(http.StatusSeeOther, ticketPage+"?"+url.Values{"ticket": {q.Get("ticket")}}.Encode())
 		return
 	}
 	cs, err := s.cookieSession(c)
@@ -157,32 +207,6 @@ func (s *server) getSession(c *gin.Context) {
 		TemporalUIURL:     s.temporalUIURL,
 		TemporalNamespace: s.temporalNamespace,
 	})
-}
-
-// exchangeTicket consumes the ticket and answers 303 to /console with a session cookie
-// of the ticket's organization and role. Any failure (no, unknown, used or expired
-// ticket) is a 303 to the sign-in page with error=ticket, and no cookie.
-func (s *server) exchangeTicket(c *gin.Context) {
-	ticket := c.Query("ticket")
-	if ticket == "" || len(ticket) > maxSecretLen {
-		c.Redirect(http.StatusSeeOther, ticketErrorLocation)
-		return
-	}
-	ctx := c.Request.Context()
-	plain, hash := newSecret()
-	now := s.now()
-	cs, err := s.store.ExchangePortalTicket(ctx, auth.Hash(ticket), hash, now, now.Add(sessionLifetime))
-	if errors.Is(err, store.ErrNotFound) {
-		c.Redirect(http.StatusSeeOther, ticketErrorLocation)
-		return
-	}
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	s.dropCookieSession(c)
-	s.setSessionCookie(c, plain, cs.ExpiresAt)
-	c.Redirect(http.StatusSeeOther, "/console")
 }
 
 // signOut answers DELETE /console/session: the cookie's session is deleted and the

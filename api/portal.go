@@ -38,8 +38,9 @@ type ticketView struct {
 }
 
 // createPortalTicket answers POST /v1/portal/tickets (admin): 201 with a single-use
-// ticket for the caller's organization and the link that exchanges it
-// (GET /console/session?ticket=…) for an 8-hour console session with the given role.
+// ticket for the caller's organization and the link to hand out
+// (GET /console/session?ticket=…), which leads to the console's ticket page, where
+// Continue exchanges it (POST /console/session) for an 8-hour session with the given role.
 // The link starts with PublicURL, or the request's scheme and Host when it is "".
 func (s *server) createPortalTicket(c *gin.Context) {
 	var in ticketInput

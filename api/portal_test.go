@@ -28,13 +28,25 @@ func TestPortalTickets(t *testing.T) {
 	clk := newClock()
 	e := newEnv(t, func(c *api.Config) { c.Now = clk.Now })
 
+	// exchange is the console's ticket page pressing Continue: a same-origin POST.
 	exchange := func(ticket string) *httptest.ResponseRecorder {
-		return e.browser("GET", "/console/session?ticket="+ticket, "", nil, "Sec-Fetch-Site", "cross-site")
+		return e.browser("POST", "/console/session", "", map[string]any{"ticket": ticket}, "Sec-Fetch-Site", "same-origin")
+	}
+	exchanged := func(t *testing.T, rec *httptest.ResponseRecorder) *http.Cookie {
+		t.Helper()
+		c := sessionCookie(rec)
+		if rec.Code != http.StatusCreated || c == nil || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+			t.Fatalf("exchange: %d %s, cookie %+v", rec.Code, rec.Body, c)
+		}
+		conforms(t, "ConsoleSession", rec.Body.Bytes())
+		return c
 	}
 	refusedExchange := func(t *testing.T, rec *httptest.ResponseRecorder) {
 		t.Helper()
-		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console#/signin?error=ticket" || sessionCookie(rec) != nil {
-			t.Fatalf("refused exchange: %d to %q, cookie %v", rec.Code, rec.Header().Get("Location"), sessionCookie(rec))
+		p := decodeProblem(t, rec, http.StatusUnauthorized)
+		wantFields(t, p, "ticket")
+		if sessionCookie(rec) != nil {
+			t.Fatalf("a refused exchange set a cookie")
 		}
 	}
 
@@ -48,11 +60,12 @@ func TestPortalTickets(t *testing.T) {
 			t.Errorf("expiresAt %v, want 10 minutes from now", out["expiresAt"])
 		}
 		rec := exchange(ticket)
-		c := sessionCookie(rec)
-		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console" || c == nil || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
-			t.Fatalf("exchange: %d to %q, cookie %+v", rec.Code, rec.Header().Get("Location"), c)
-		}
+		c := exchanged(t, rec)
 		var s map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &s)
+		if s["orgId"] != e.org || s["role"] != "viewer" {
+			t.Errorf("exchange answered %v", s)
+		}
 		_ = json.Unmarshal(e.browser("GET", "/console/session", c.Value, nil).Body.Bytes(), &s)
 		if s["orgId"] != e.org || s["role"] != "viewer" {
 			t.Errorf("session %v", s)
@@ -72,11 +85,10 @@ func TestPortalTickets(t *testing.T) {
 		}
 		var out map[string]any
 		_ = json.Unmarshal(rec.Body.Bytes(), &out)
-		rec = exchange(out["ticket"].(string))
-		if c := sessionCookie(rec); c == nil {
-			t.Fatalf("exchange: %d", rec.Code)
-		} else if rec := e.browser("POST", "/v1/event-types", c.Value, map[string]any{"name": "t.admin"}, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusCreated {
-			t.Errorf("the ticket's admin changes: %d %s", rec.Code, rec.Body)
+		if c := exchanged(t, exchange(out["ticket"].(string))); true {
+			if rec := e.browser("POST", "/v1/event-types", c.Value, map[string]any{"name": "t.admin"}, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusCreated {
+				t.Errorf("the ticket's admin changes: %d %s", rec.Code, rec.Body)
+			}
 		}
 		decodeProblem(t, e.browser("POST", "/v1/portal/tickets", cookie, map[string]any{"role": "admin"}, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
 	})
@@ -84,15 +96,15 @@ func TestPortalTickets(t *testing.T) {
 	t.Run("concurrent exchanges: one wins", func(t *testing.T) {
 		ticket := e.mintTicket(e.admin, map[string]any{"role": "admin"})["ticket"].(string)
 		const n = 8
-		codes := make([]string, n)
+		codes := make([]int, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { codes[i] = exchange(ticket).Header().Get("Location") })
+			wg.Go(func() { codes[i] = exchange(ticket).Code })
 		}
 		wg.Wait()
 		won := 0
-		for _, loc := range codes {
-			if loc == "/console" {
+		for _, code := range codes {
+			if code == http.StatusCreated {
 				won++
 			}
 		}
@@ -107,9 +119,7 @@ func TestPortalTickets(t *testing.T) {
 		refusedExchange(t, exchange(ticket))
 		ticket = e.mintTicket(e.admin, map[string]any{"role": "viewer", "ttlSeconds": 86400})["ticket"].(string)
 		clk.advance(86400*time.Second - time.Microsecond)
-		if rec := exchange(ticket); rec.Header().Get("Location") != "/console" {
-			t.Fatalf("a ticket a microsecond before expiry: %q", rec.Header().Get("Location"))
-		}
+		exchanged(t, exchange(ticket))
 	})
 
 	t.Run("dies with its key", func(t *testing.T) {
@@ -118,7 +128,7 @@ func TestPortalTickets(t *testing.T) {
 			t.Fatal(err)
 		}
 		ticket := e.mintTicket(plain, map[string]any{"role": "viewer"})["ticket"].(string)
-		used := sessionCookie(exchange(e.mintTicket(plain, map[string]any{"role": "viewer"})["ticket"].(string)))
+		used := exchanged(t, exchange(e.mintTicket(plain, map[string]any{"role": "viewer"})["ticket"].(string)))
 		if err := e.store.RevokeAPIKey(context.Background(), e.org, k.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -127,10 +137,50 @@ func TestPortalTickets(t *testing.T) {
 	})
 
 	t.Run("bad tickets", func(t *testing.T) {
-		for _, q := range []string{"", "hkt_nope", "%FF%00", strings.Repeat("a", 3000), "x&ticket=y"} {
+		for _, q := range []string{"hkt_nope", "\xff", strings.Repeat("a", 3000), "x&ticket=y"} {
 			refusedExchange(t, exchange(q))
 		}
-		refusedExchange(t, e.browser("GET", "/console/session?ticket", "", nil))
+		for _, tt := range []struct {
+			body  any
+			field string
+		}{
+			{map[string]any{"ticket": ""}, "apiKey"},
+			{map[string]any{}, "apiKey"},
+			{map[string]any{"ticket": 7}, "ticket"},
+			{map[string]any{"ticket": nil}, "apiKey"}, // null is as good as absent
+			{map[string]any{"ticket": "hkt_x", "apiKey": e.admin}, "ticket"},
+		} {
+			rec := e.browser("POST", "/console/session", "", tt.body, "Sec-Fetch-Site", "same-origin")
+			wantFields(t, decodeProblem(t, rec, http.StatusUnprocessableEntity), tt.field)
+			if sessionCookie(rec) != nil {
+				t.Errorf("%v set a cookie", tt.body)
+			}
+		}
+	})
+
+	t.Run("both apiKey and ticket consume nothing", func(t *testing.T) {
+		ticket := e.mintTicket(e.admin, map[string]any{"role": "viewer"})["ticket"].(string)
+		e.browser("POST", "/console/session", "", map[string]any{"ticket": ticket, "apiKey": e.admin}, "Sec-Fetch-Site", "same-origin")
+		exchanged(t, exchange(ticket))
+	})
+
+	// A ticket link (GET) consumes nothing: a cross-site page sending a victim's browser
+	// there, or a chat's link preview, lands on the console's ticket page, where only a
+	// same-origin POST (the Continue button) exchanges it.
+	t.Run("the link only leads to the ticket page", func(t *testing.T) {
+		ticket := e.mintTicket(e.admin, map[string]any{"role": "admin"})["ticket"].(string)
+		for _, site := range []string{"cross-site", "none", ""} {
+			rec := e.browser("GET", "/console/session?ticket="+ticket, "", nil, "Sec-Fetch-Site", site)
+			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console#/ticket?ticket="+ticket || sessionCookie(rec) != nil {
+				t.Fatalf("GET the link (%q): %d to %q, cookie %v", site, rec.Code, rec.Header().Get("Location"), sessionCookie(rec))
+			}
+		}
+		rec := e.browser("GET", "/console/session?ticket=a%26b%23c", "", nil)
+		if loc := rec.Header().Get("Location"); loc != "/console#/ticket?ticket=a%26b%23c" {
+			t.Errorf("an odd ticket is sent on escaped: %q", loc)
+		}
+		decodeProblem(t, e.browser("POST", "/console/session", "", map[string]any{"ticket": ticket}, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
+		exchanged(t, exchange(ticket))
 	})
 
 	t.Run("bad input", func(t *testing.T) {
