@@ -3,7 +3,7 @@
 import { render } from './vendor/preact/preact.mjs';
 import { html, Component, Problem, navigate } from './ui.js';
 import { request, onUnauthorized } from './api.js';
-import { SignIn } from './pages/signin.js';
+import { SignIn, TicketSignIn } from './pages/signin.js';
 import { Webhooks, WebhookPage, EventTypes } from './pages/webhooks.js';
 import { Deliveries, DeliveryPage } from './pages/deliveries.js';
 import { Replays, ReplayPage } from './pages/replays.js';
@@ -24,7 +24,14 @@ const sections = [
   ['stats', 'Statistics'],
 ];
 
-const titles = { webhooks: 'Webhooks', 'event-types': 'Event types', deliveries: 'Deliveries', replays: 'Replays', stats: 'Statistics', signin: 'Sign in' };
+const titles = { webhooks: 'Webhooks', 'event-types': 'Event types', deliveries: 'Deliveries', replays: 'Replays', stats: 'Statistics', signin: 'Sign in', ticket: 'Sign in' };
+
+/** NotFound is the page of a route the console does not have (#/nowhere). */
+function NotFound() {
+  return html`<h1>Page not found</h1>
+    <p>The console has no page at this address. Go to one of these:</p>
+    <ul>${sections.map(([path, label]) => html`<li><a href=${`#/${path}`}>${label}</a></li>`)}</ul>`;
+}
 
 class App extends Component {
   constructor() {
@@ -46,12 +53,14 @@ class App extends Component {
 
   componentDidUpdate(_, prev) {
     if (prev.route.key !== this.state.route.key || prev.session !== this.state.session) {
-      // A new page: focus moves to its content (or to the key field of the sign-in page).
+      // A new page: focus moves to its content (or to the key field of the sign-in page;
+      // the ticket page focuses its Continue button itself).
       const target = document.getElementById(this.state.session ? 'main' : 'api-key');
-      if (target) target.focus({ preventScroll: true });
+      if (target && this.state.route.parts[0] !== 'ticket') target.focus({ preventScroll: true });
       window.scrollTo(0, 0);
     }
-    const t = titles[this.state.route.parts[0]] || 'Webhooks';
+    const part = this.state.route.parts[0];
+    const t = part === undefined ? 'Webhooks' : titles[part] || 'Page not found';
     document.title = `${t} · hookd console`;
   }
 
@@ -62,7 +71,8 @@ class App extends Component {
       if (this.state.route.parts[0] === 'signin' || !this.state.route.parts.length) navigate('webhooks');
     } catch (error) {
       this.setState({ session: null, checked: true, error: error.status === 401 ? null : error });
-      if (error.status === 401 && this.state.route.parts[0] !== 'signin') {
+      const here = this.state.route.parts[0];
+      if (error.status === 401 && here !== 'signin' && here !== 'ticket') {
         this.returnTo = this.state.route.key;
         navigate('signin');
       }
@@ -74,7 +84,7 @@ class App extends Component {
     await this.checkSession();
     const back = this.returnTo;
     this.returnTo = null;
-    if (back && !back.startsWith('signin')) window.location.hash = `#/${back}`;
+    if (back && !back.startsWith('signin') && !back.startsWith('ticket')) window.location.hash = `#/${back}`;
     else navigate('webhooks');
   };
 
@@ -112,13 +122,21 @@ class App extends Component {
         return html`<${Replays} ...${props} />`;
       case 'stats':
         return html`<${Stats} ...${props} />`;
-      default:
+      case undefined:
         return html`<${Webhooks} ...${props} />`;
+      default:
+        return html`<${NotFound} />`;
     }
   }
 
   render(_, { route, session, checked, error }) {
     if (!checked) return html`<p class="muted boot">Loading…</p>`;
+    if (route.parts[0] === 'ticket') {
+      // A ticket's link, signed in or not: nothing happens before Continue.
+      return html`<div class="signin-shell">
+        <${TicketSignIn} query=${route.query} session=${session} onSignedIn=${this.signedIn} key=${route.key} />
+      </div>`;
+    }
     if (!session) {
       return html`<div class="signin-shell">
         <${Problem} error=${error} />
@@ -138,7 +156,10 @@ class App extends Component {
           </ul>
         </nav>
         <div class="who">
-          <span class="role" title=${`Organization ${session.orgId}`}>${session.role}</span>
+          <span class="org" title=${`Signed in to organization ${session.orgId} as ${session.role}`}>
+            <span class="visually-hidden">Organization </span><code class="org-id">${session.orgId}</code>
+            <span class="role">${session.role}</span>
+          </span>
           <button type="button" class="secondary small" onClick=${this.signOut}>Sign out</button>
         </div>
       </header>
