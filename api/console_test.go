@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -115,8 +116,18 @@ func TestConsoleAssets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !bytes.Equal(rec.Body.Bytes(), index) {
-		t.Fatalf("GET /console: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || rec.Header().Get("Cache-Control") != "no-cache" {
+		t.Fatalf("GET /console: %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Cache-Control"))
+	}
+	// index.html links its assets under one version of the whole static/ tree.
+	versioned := regexp.MustCompile(`/console/static/([0-9a-f]{12})/`)
+	links := versioned.FindAllStringSubmatch(rec.Body.String(), -1)
+	if len(links) == 0 {
+		t.Fatalf("GET /console links no versioned asset:\n%s", rec.Body)
+	}
+	version := links[0][1]
+	if got := strings.ReplaceAll(rec.Body.String(), "/console/static/"+version+"/", "/console/static/"); got != string(index) {
+		t.Errorf("GET /console is not index.html with its asset links versioned:\n%s", rec.Body)
 	}
 	etag := rec.Header().Get("ETag")
 	if rec := e.browser("GET", "/console", "", nil, "If-None-Match", etag); etag == "" || rec.Code != http.StatusNotModified {
@@ -135,13 +146,26 @@ func TestConsoleAssets(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		rec := e.browser("GET", "/console/"+name, "", nil)
-		check(rec)
-		if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) || rec.Header().Get("Cache-Control") != "no-cache" {
-			t.Errorf("GET /console/%s: %d, %d bytes, Cache-Control %q", name, rec.Code, rec.Body.Len(), rec.Header().Get("Cache-Control"))
+		// Under this build's version: cached a year; unversioned or under another
+		// version (a page from before an upgrade): the same file, revalidated.
+		rest := strings.TrimPrefix(name, "static/")
+		for target, cache := range map[string]string{
+			"/console/static/" + version + "/" + rest: "public, max-age=31536000, immutable",
+			"/console/static/" + rest:                 "no-cache",
+			"/console/static/0123456789ab/" + rest:    "no-cache",
+		} {
+			rec := e.browser("GET", target, "", nil)
+			check(rec)
+			if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) || rec.Header().Get("Cache-Control") != cache {
+				t.Errorf("GET %s: %d, %d bytes, Cache-Control %q, want %q", target, rec.Code, rec.Body.Len(), rec.Header().Get("Cache-Control"), cache)
+			}
+			if ct := mime.TypeByExtension(path.Ext(name)); ct != "" && rec.Header().Get("Content-Type") != ct {
+				t.Errorf("GET %s: Content-Type %q, want %q", target, rec.Header().Get("Content-Type"), ct)
+			}
 		}
-		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" && rec.Header().Get("Content-Type") != ct {
-			t.Errorf("GET /console/%s: Content-Type %q, want %q", name, rec.Header().Get("Content-Type"), ct)
+		// A script or style naming /console/static/ itself would leave the versioned path.
+		if ext := path.Ext(name); (ext == ".js" || ext == ".mjs" || ext == ".css") && bytes.Contains(want, []byte("/console/static/")) {
+			t.Errorf("%s names /console/static/: load assets relative to the module (import.meta.url)", name)
 		}
 		return nil
 	})
@@ -153,6 +177,8 @@ func TestConsoleAssets(t *testing.T) {
 		"/console/static/no-such.js", "/console/static/", "/console/static/../index.html",
 		"/console/static/%2e%2e/index.html", "/console/static/vendor", "/console/static//app.js",
 		"/console/static/%FF.js", "/console/index.html", "/console/static/a%00.js",
+		"/console/static/" + version + "/no-such.js", "/console/static/" + version + "/",
+		"/console/static/" + version + "/../app.js", "/console/static/0123456789AB/app.js",
 	} {
 		rec := e.browser("GET", target, "", nil)
 		if rec.Code == http.StatusOK || rec.Code >= 500 {

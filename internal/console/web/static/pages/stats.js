@@ -18,7 +18,8 @@ function chartist() {
   if (!loading) {
     loading = new Promise((resolve, reject) => {
       const script = document.createElement('script');
-      script.src = '/console/static/vendor/chartist/index.umd.js';
+      // Beside this module, so under the same versioned path as the page.
+      script.src = new URL('../vendor/chartist/index.umd.js', import.meta.url).href;
       script.onload = () => resolve(window.Chartist);
       script.onerror = () => reject(new Error('could not load the chart library'));
       document.head.appendChild(script);
@@ -71,7 +72,9 @@ class Chart extends Component {
     }
     if (!this.el) return; // unmounted meanwhile
     const { buckets, interval } = this.props;
-    const every = Math.max(1, Math.ceil(buckets.length / 12));
+    // A label per ~70 px at most (12 at 1280 px, 4 or 5 on a phone), so they never crowd.
+    const fit = Math.max(3, Math.min(12, Math.floor(this.el.clientWidth / 70)));
+    const every = Math.max(1, Math.ceil(buckets.length / fit));
     const data = {
       labels: buckets.map((b, i) => (i % every === 0 ? label(b.start, interval) : '')),
       series: [
