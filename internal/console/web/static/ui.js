@@ -28,7 +28,8 @@ export function navigate(path, params) {
 export function Problem({ error }) {
   if (!error) return null;
   const p = error.problem || { title: 'Something went wrong', detail: String(error.message || error) };
-  const errors = Array.isArray(p.errors) ? p.errors : [];
+  // A field error the detail already says ("apiKey is not a known API key") is not repeated.
+  const errors = (Array.isArray(p.errors) ? p.errors : []).filter((e) => !String(p.detail || '').includes(`${e.field} ${e.message}`));
   return html`<div class="alert" role="alert">
     <strong>${p.title || 'Error'}</strong>${p.detail ? html` <span>${p.detail}</span>` : null}
     ${errors.length ? html`<ul>${errors.map((e) => html`<li><code>${e.field}</code> ${e.message}</li>`)}</ul>` : null}
@@ -59,11 +60,25 @@ const dateFmt = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
 });
 
+/** formatTime writes an RFC 3339 instant in the browser's zone ("Dec 1, 2026, 03:04:05"). */
+export function formatTime(value) {
+  return dateFmt.format(new Date(value));
+}
+
 /** Time shows an RFC 3339 instant in the browser's zone, the exact UTC value as its title. */
 export function Time({ value }) {
   if (!value) return html`<span class="muted">—</span>`;
-  const d = new Date(value);
-  return html`<time datetime=${value} title=${value}>${dateFmt.format(d)}</time>`;
+  return html`<time datetime=${value} title=${value}>${formatTime(value)}</time>`;
+}
+
+/** Clip shows text cut with an ellipsis where its column is narrow, the whole as its title. */
+export function Clip({ text }) {
+  return html`<span class="clip" title=${text}>${text}</span>`;
+}
+
+/** plural writes "1 delivery", "3 deliveries". */
+export function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function Loading() {
@@ -97,8 +112,14 @@ export function Headers({ headers }) {
   return html`<dl class="headers">${names.map((n) => html`<dt>${n}</dt><dd>${headers[n]}</dd>`)}</dl>`;
 }
 
+/**
+ * percent writes a rate in [0, 1] floored to two decimals ("99.97%"), so that 3 failures
+ * in 10,007 never read as 100%; exactly 0 and 1 are "0%" and "100%".
+ */
 export function percent(rate) {
-  return `${(rate * 100).toFixed(rate === 1 || rate === 0 ? 0 : 1)}%`;
+  if (rate >= 1) return '100%';
+  if (rate <= 0) return '0%';
+  return `${(Math.floor(rate * 10000 + 1e-9) / 100).toFixed(2)}%`; // (1e-9: 0.29 * 10000 is 2899.99…)
 }
 
 /** toLocalInput turns an RFC 3339 instant into a datetime-local value ("" for none). */

@@ -2,7 +2,7 @@
 // a time), replay of a selection or of the filter, and a delivery's page with its attempts.
 import {
   html, Page, Problem, Status, Time, Loading, Empty, Pre, Headers, href, navigate, statuses,
-  toLocalInput, fromLocalInput,
+  toLocalInput, fromLocalInput, formatTime, plural, Clip,
 } from '../ui.js';
 import { get, post, query, listAll } from '../api.js';
 
@@ -24,7 +24,7 @@ export class Deliveries extends Page {
     const f = filtersOf(this.props.query);
     const cursor = this.props.query.get('cursor') || '';
     const page = await get(`/v1/deliveries${query({ ...f, limit: pageSize, cursor })}`);
-    return { page, selected: new Set(), actionError: null, notice: null };
+    return { page, selected: new Set(), actionError: null, notice: null, confirmReplay: false };
   }
 
   async lookups() {
@@ -64,6 +64,24 @@ export class Deliveries extends Page {
     if (f.eventType) body.eventTypes = [f.eventType];
     return body;
   }
+
+  /** describeReplay says in words what a replay of the filter resends. */
+  describeReplay() {
+    const f = filtersOf(this.props.query);
+    const names = Object.fromEntries((this.state.webhooks || []).map((w) => [w.id, w.name]));
+    const what = f.status === 'failed' ? 'every failed delivery' : 'every delivery, whatever its status,';
+    const to = f.webhookId ? `to webhook ${names[f.webhookId] || f.webhookId}` : 'to any webhook';
+    const type = f.eventType ? `of event type ${f.eventType}` : 'of any event type';
+    const since = f.since ? `created from ${formatTime(f.since)}` : 'created at any time (all time)';
+    const until = f.until ? `until ${formatTime(f.until)}` : 'until now';
+    return `Resends ${what} ${to}, ${type}, ${since} ${until}: one new attempt each.`;
+  }
+
+  /** askReplay replays a selection at once; a replay by filter is confirmed first. */
+  askReplay = () => {
+    if (this.state.selected.size) this.replay();
+    else this.setState({ confirmReplay: true, actionError: null });
+  };
 
   replay = () => this.run('replay', async () => {
     const body = this.replayBody();
@@ -118,50 +136,59 @@ export class Deliveries extends Page {
     </form>`;
   }
 
-  render({ admin, query: q }, { loading, error, page, webhooks, selected, busy, actionError, lookupError }) {
+  render({ admin, query: q }, { loading, error, page, webhooks, selected, busy, actionError, lookupError, confirmReplay }) {
     const names = Object.fromEntries((webhooks || []).map((w) => [w.id, w.name]));
     const filtered = Object.values(filtersOf(q)).some(Boolean);
-    const rows = page ? page.data : [];
-    const replayable = admin && page && (selected.size > 0 || this.replayBody() !== null) && rows.length > 0;
+    // A refused filter (422) shows only its problem: no rows of the previous filter, no
+    // empty state, no paging.
+    const shown = error ? null : page;
+    const rows = shown ? shown.data : [];
+    const replayable = admin && shown && (selected.size > 0 || this.replayBody() !== null) && rows.length > 0;
     return html`<section>
-      <div class="title-row">
-        <h1>Deliveries</h1>
-        ${admin ? html`<div class="actions">
-          <span class="muted small" id="replay-help">${selected && selected.size ? `${selected.size} selected` : 'Replays the filtered deliveries'}</span>
-          <button type="button" onClick=${this.replay} disabled=${!replayable || busy === 'replay'} aria-describedby="replay-help"
-            title=${replayable ? '' : 'Select deliveries, or filter by failed or all statuses'}>Replay</button>
-        </div>` : null}
-      </div>
+      <div class="title-row"><h1>Deliveries</h1></div>
       ${this.filters()}
+      ${admin && shown && rows.length ? html`<div class="actions replay-bar">
+        <button type="button" onClick=${this.askReplay} disabled=${!replayable || busy === 'replay' || confirmReplay} aria-describedby="replay-help"
+          title=${replayable ? '' : 'Select deliveries, or filter by failed or all statuses'}>Replay</button>
+        <span class="muted small" id="replay-help">${selected.size
+          ? `${plural(selected.size, 'delivery', 'deliveries')} selected`
+          : 'Replays the deliveries these filters match (asks first), or select rows'}</span>
+      </div>` : null}
+      ${confirmReplay ? html`<div class="card confirm" role="group" aria-labelledby="replay-q">
+        <p id="replay-q"><strong>Replay every delivery matching these filters?</strong> ${this.describeReplay()}</p>
+        <button type="button" onClick=${this.replay} disabled=${busy === 'replay'} ref=${(el) => el && !this.focusedReplay && (this.focusedReplay = true, el.focus())}>Start replay</button>
+        <button type="button" class="secondary" onClick=${() => { this.focusedReplay = false; this.setState({ confirmReplay: false }); }}>Keep it</button>
+      </div>` : null}
       <${Problem} error=${error || actionError || lookupError} />
       ${loading && !page ? html`<${Loading} />` : null}
-      ${page && !rows.length ? html`<${Empty}>${filtered || q.get('cursor')
+      ${shown && !rows.length ? html`<${Empty}>${filtered || q.get('cursor')
         ? html`No deliveries match these filters. <a href="#/deliveries">Clear the filters</a> or widen the time range.`
         : html`No deliveries yet. Send an event with <code>POST /v1/events</code> to a type a webhook subscribes to.`}<//>` : null}
-      ${rows.length ? html`<div class="table-wrap"><table class="list stack">
+      ${rows.length ? html`<div class="table-wrap"><table class="list stack deliveries">
         <caption class="visually-hidden">Deliveries, newest first</caption>
         <thead><tr>
           ${admin ? html`<th scope="col" class="check"><input type="checkbox" aria-label="Select all on this page"
             checked=${selected.size === rows.length} onChange=${(e) => this.toggleAll(e.currentTarget.checked)} /></th>` : null}
           <th scope="col">ID</th><th scope="col">Event type</th><th scope="col">Webhook</th><th scope="col">Status</th>
-          <th scope="col" class="num">Attempts</th><th scope="col" class="num">Last code</th><th scope="col">Time</th>
+          <th scope="col" class="num attempts">Attempts</th><th scope="col" class="num">Last code</th><th scope="col">Time</th>
         </tr></thead>
         <tbody>${rows.map((d) => html`<tr key=${d.id}>
           ${admin ? html`<td class="check"><input type="checkbox" aria-label=${`Select ${d.id}`} checked=${selected.has(d.id)}
             onChange=${() => this.toggle(d.id)} /></td>` : null}
-          <td class="primary"><a class="mono" href=${href(`deliveries/${encodeURIComponent(d.id)}`)}>${d.id}</a></td>
-          <td data-label="Event type">${d.eventType}</td>
-          <td data-label="Webhook"><a href=${href(`webhooks/${encodeURIComponent(d.webhookId)}`)}>${names[d.webhookId] || d.webhookId}</a></td>
+          <td class="primary"><a class="mono clip id" href=${href(`deliveries/${encodeURIComponent(d.id)}`)} title=${d.id}>${d.id}</a></td>
+          <td data-label="Event type"><${Clip} text=${d.eventType} /></td>
+          <td data-label="Webhook"><a class="clip" href=${href(`webhooks/${encodeURIComponent(d.webhookId)}`)}
+            title=${names[d.webhookId] || d.webhookId}>${names[d.webhookId] || d.webhookId}</a></td>
           <td data-label="Status"><${Status} value=${d.status} /></td>
-          <td class="num" data-label="Attempts">${d.attemptCount}</td>
+          <td class="num attempts" data-label="Attempts">${d.attemptCount}</td>
           <td class="num" data-label="Last code">${d.lastStatusCode ?? html`<span class="muted" title=${d.lastError || ''}>—</span>`}</td>
           <td data-label="Time"><${Time} value=${d.createdAt} /></td>
         </tr>`)}</tbody>
       </table></div>` : null}
-      <div class="pager">
+      ${shown ? html`<div class="pager">
         ${q.get('cursor') ? html`<a class="button secondary" href=${href('deliveries', filtersOf(q))}>First page</a>` : null}
-        ${page && page.nextCursor ? html`<button type="button" class="secondary" onClick=${this.nextPage}>Next page</button>` : null}
-      </div>
+        ${shown.nextCursor ? html`<button type="button" class="secondary" onClick=${this.nextPage}>Next page</button>` : null}
+      </div>` : null}
     </section>`;
   }
 }

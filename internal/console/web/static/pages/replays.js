@@ -2,15 +2,24 @@
 // that starts a replay by filter, and one replay's page.
 import {
   html, Component, Page, runAction, Problem, Status, Time, Loading, Empty, href, navigate, fieldErrors, FieldError,
-  toLocalInput, fromLocalInput, selectedValues,
+  toLocalInput, fromLocalInput, selectedValues, plural, Clip,
 } from '../ui.js';
 import { get, post, listAll } from '../api.js';
 
 const pollMs = 1500;
+/** settleMs bounds the polling after a replay ends while its attempts still settle. */
+const settleMs = 2 * 60e3;
 const running = (r) => r.status === 'running';
+/**
+ * replayedOf is how many deliveries were resent as far as the counts show: the API reads
+ * replayed and the outcomes at different moments, so succeeded + failed can be ahead.
+ */
+const replayedOf = (r) => Math.max(r.replayed, r.succeeded + r.failed);
+/** settling: resent deliveries whose new attempt has no outcome yet. */
+const settling = (r) => r.succeeded + r.failed < r.replayed;
 
 function Progress({ r }) {
-  const done = r.replayed + r.skipped;
+  const done = replayedOf(r) + r.skipped;
   return html`<div class="progress">
     <progress max=${Math.max(r.matched, 1)} value=${Math.min(done, r.matched)}
       aria-label=${`${done} of ${r.matched} done`}>${done} / ${r.matched}</progress>
@@ -18,9 +27,10 @@ function Progress({ r }) {
   </div>`;
 }
 
-function Counts({ r }) {
+/** Counts shows the outcome; compact (in the list) leaves matched and replayed to Progress. */
+function Counts({ r, compact }) {
   return html`<span class="counts small">
-    <span>matched <strong>${r.matched}</strong></span> <span>replayed <strong>${r.replayed}</strong></span>
+    ${compact ? null : html`<span>matched <strong>${r.matched}</strong></span> <span>replayed <strong>${replayedOf(r)}</strong></span>`}
     ${' '}<span>succeeded <strong class="ok">${r.succeeded}</strong></span> <span>failed <strong class="bad">${r.failed}</strong></span>
     ${' '}<span>skipped <strong>${r.skipped}</strong></span>
   </span>`;
@@ -28,18 +38,32 @@ function Counts({ r }) {
 
 /** describeFilter says in words which deliveries a replay resends. */
 function describeFilter(f, names) {
-  if (f.deliveryIds && f.deliveryIds.length) return `${f.deliveryIds.length} selected deliveries`;
+  if (f.deliveryIds && f.deliveryIds.length) return `${plural(f.deliveryIds.length, 'selected delivery', 'selected deliveries')}`;
   const parts = [f.status === 'all' ? 'all deliveries' : 'failed deliveries'];
   if (f.webhookId) parts.push(`of ${names[f.webhookId] || f.webhookId}`);
   if (f.eventTypes && f.eventTypes.length) parts.push(`of type ${f.eventTypes.join(', ')}`);
   return parts.join(' ');
 }
 
+/** allTime: the console sends the Unix epoch as since when a replay has no lower bound. */
+const allTime = (since) => !since || new Date(since).getTime() <= 0;
+
 class Poller extends Page {
-  /** poll reloads after pollMs while any replay shown is running. */
+  /**
+   * poll reloads after pollMs while any replay shown is running, or has ended but its
+   * attempts still settle (succeeded and failed rise afterwards), then for at most
+   * settleMs after this page first saw it end.
+   */
   poll(list) {
     clearTimeout(this.timer);
-    if (this.alive && list.some(running)) this.timer = setTimeout(() => this.reload(), pollMs);
+    const now = Date.now();
+    this.ended = this.ended || new Map();
+    const live = list.some((r) => {
+      if (running(r)) return true;
+      if (!this.ended.has(r.id)) this.ended.set(r.id, now);
+      return settling(r) && now - this.ended.get(r.id) < settleMs;
+    });
+    if (this.alive && live) this.timer = setTimeout(() => this.reload(), pollMs);
   }
 
   cancel(id) {
@@ -76,17 +100,17 @@ export class Replays extends Poller {
       ${page && !rows.length ? html`<${Empty}>No replays yet. ${admin
         ? 'Start one with the form above, or from the Deliveries page.'
         : 'An admin can start one from the Deliveries page.'}<//>` : null}
-      ${rows.length ? html`<div class="table-wrap"><table class="list stack">
+      ${rows.length ? html`<div class="table-wrap"><table class="list stack replays">
         <thead><tr>
           <th scope="col">ID</th><th scope="col">Status</th><th scope="col">What</th><th scope="col">Progress</th>
           <th scope="col">Outcome</th><th scope="col">Started</th>${admin ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : null}
         </tr></thead>
         <tbody>${rows.map((r) => html`<tr key=${r.id}>
-          <td class="primary"><a class="mono" href=${href(`replays/${encodeURIComponent(r.id)}`)}>${r.id}</a></td>
+          <td class="primary"><a class="mono clip id" href=${href(`replays/${encodeURIComponent(r.id)}`)} title=${r.id}>${r.id}</a></td>
           <td data-label="Status"><${Status} value=${r.status} /></td>
-          <td data-label="What">${describeFilter(r.filter || {}, names)}</td>
+          <td data-label="What" class="what"><${Clip} text=${describeFilter(r.filter || {}, names)} /></td>
           <td data-label="Progress"><${Progress} r=${r} /></td>
-          <td class="wide"><${Counts} r=${r} /></td>
+          <td data-label="Outcome"><${Counts} r=${r} compact /></td>
           <td data-label="Started"><${Time} value=${r.createdAt} /></td>
           ${admin ? html`<td>${running(r) ? html`<button type="button" class="danger small" onClick=${this.cancel(r.id)}
             disabled=${busy === `cancel-${r.id}`}>Cancel</button>` : null}</td>` : null}
@@ -190,7 +214,7 @@ export class ReplayPage extends Poller {
     if (!r) return html`<section><p><a href="#/replays">← All replay tasks</a></p><${Problem} error=${error} /></section>`;
     const f = r.filter || {};
     const deliveriesLink = f.deliveryIds && f.deliveryIds.length ? null
-      : href('deliveries', { webhookId: f.webhookId, eventType: f.eventTypes && f.eventTypes.length === 1 ? f.eventTypes[0] : '', since: f.since, until: f.until });
+      : href('deliveries', { webhookId: f.webhookId, eventType: f.eventTypes && f.eventTypes.length === 1 ? f.eventTypes[0] : '', since: allTime(f.since) ? '' : f.since, until: f.until });
     return html`<section>
       <p class="crumbs"><a href="#/replays">All replay tasks</a> / <span class="mono">${r.id}</span></p>
       <div class="title-row">
@@ -201,14 +225,15 @@ export class ReplayPage extends Poller {
       </div>
       <${Problem} error=${actionError || error} />
       <div class="card" aria-live="polite">
-        <p><${Status} value=${r.status} /> ${running(r) ? html`<span class="muted">updating every ${pollMs / 1000} s</span>` : null}</p>
+        <p><${Status} value=${r.status} /> ${running(r) ? html`<span class="muted">updating every ${pollMs / 1000} s</span>`
+          : settling(r) ? html`<span class="muted">${plural(r.replayed - r.succeeded - r.failed, 'resent delivery has', 'resent deliveries have')} no outcome yet</span>` : null}</p>
         <${Progress} r=${r} />
         <${Counts} r=${r} />
         ${r.error ? html`<p class="error-text">${r.error}</p>` : null}
       </div>
       <dl class="facts">
         <dt>Resends</dt><dd>${describeFilter(f, names || {})}</dd>
-        ${f.since ? html`<dt>Created between</dt><dd><${Time} value=${f.since} /> and <${Time} value=${f.until} /></dd>` : null}
+        ${f.until ? html`<dt>Created</dt><dd>${allTime(f.since) ? 'all time, ' : html`from <${Time} value=${f.since} /> `}until <${Time} value=${f.until} /></dd>` : null}
         <dt>Rate</dt><dd>${r.ratePerSecond} per second</dd>
         <dt>Started</dt><dd><${Time} value=${r.createdAt} /></dd>
         <dt>Finished</dt><dd><${Time} value=${r.finishedAt} /></dd>

@@ -49,10 +49,10 @@ export class Webhooks extends Page {
         <thead><tr><th scope="col">Name</th><th scope="col">URL</th><th scope="col">Status</th><th scope="col">Events</th>
           <th scope="col" class="num">Failures in a row</th><th scope="col">Last triggered</th></tr></thead>
         <tbody>${webhooks.map((w) => html`<tr key=${w.id}>
-          <td class="primary"><a href=${href(`webhooks/${encodeURIComponent(w.id)}`)}>${w.name}</a></td>
+          <td class="primary"><a class="clip" href=${href(`webhooks/${encodeURIComponent(w.id)}`)} title=${w.name}>${w.name}</a></td>
           <td class="mono break wide">${w.url}</td>
           <td data-label="Status"><${Status} value=${w.status} /></td>
-          <td data-label="Events">${w.eventsPolicy === 'exclude' ? html`all but ${w.events.join(', ') || 'none'}` : w.events.join(', ') || html`<span class="muted">none</span>`}</td>
+          <td data-label="Events" class="break">${w.eventsPolicy === 'exclude' ? html`all but ${w.events.join(', ') || 'none'}` : w.events.join(', ') || html`<span class="muted">none</span>`}</td>
           <td class="num" data-label="Failures in a row">${w.consecutiveFailures}</td>
           <td data-label="Last triggered"><${Time} value=${w.lastTriggeredAt} /></td>
         </tr>`)}</tbody>
