@@ -242,6 +242,14 @@ func (p *page) signIn(key string) {
 	p.waitFor("the signed-in console (a Webhooks link)", `link("Webhooks") && !control("API key")`)
 }
 
+// useTicket follows a portal ticket's link and presses Continue on the page it shows,
+// which exchanges the ticket.
+func (p *page) useTicket(url string) {
+	p.t.Helper()
+	p.navigate(url)
+	p.clickButton("Continue")
+}
+
 // sessionCookie is the console's session cookie as the browser holds it.
 func (p *page) sessionCookie() *network.Cookie {
 	p.t.Helper()

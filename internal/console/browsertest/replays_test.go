@@ -65,6 +65,7 @@ func TestReplayTheFilteredHistory(t *testing.T) {
 		[...document.querySelectorAll("table.list tbody tr")].length === 10 &&
 		[...document.querySelectorAll("table.list tbody tr")].every(tr => tr.textContent.includes("failed"))`)
 	p.clickButton("Replay")
+	p.clickButton("Start replay") // the console asks first
 	p.waitFor("the replay's page, completed", `location.hash.startsWith("#/replays/rpl_") && text().includes("completed")`)
 	id := strings.TrimPrefix(eval[string](p, `location.hash`), "#/replays/")
 	// The replay's counts follow its attempts' outcomes, which may come after it ends.

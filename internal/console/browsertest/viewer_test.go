@@ -18,7 +18,7 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 	x := o.failedAndSucceeded()
 
 	p := s.newPage(t, 1280)
-	p.navigate(o.ticket("viewer").URL)
+	p.useTicket(o.ticket("viewer").URL)
 	p.waitFor("the signed-in console", `link("Webhooks")`)
 
 	pages := []struct{ route, loaded string }{
