@@ -1,4 +1,4 @@
-// Deliveries: the history with filters and cursor paging (one page of at most 100 rows at
+// Deliveries: the history with filters and cursor paging (one page of at most 50 rows at
 // a time), replay of a selection or of the filter, and a delivery's page with its attempts.
 import {
   html, Page, Problem, Status, Time, Loading, Empty, Pre, Headers, href, navigate, statuses,
@@ -6,7 +6,7 @@ import {
 } from '../ui.js';
 import { get, post, query, listAll } from '../api.js';
 
-const pageSize = 100;
+const pageSize = 50;
 
 /** filtersOf reads the list's filters from the route's query. */
 function filtersOf(q) {
