@@ -80,7 +80,10 @@ export class Deliveries extends Page {
   /** askReplay replays a selection at once; a replay by filter is confirmed first. */
   askReplay = () => {
     if (this.state.selected.size) this.replay();
-    else this.setState({ confirmReplay: true, actionError: null });
+    else {
+      this.focusedReplay = false; // the question's Start replay takes the focus
+      this.setState({ confirmReplay: true, actionError: null });
+    }
   };
 
   replay = () => this.run('replay', async () => {
