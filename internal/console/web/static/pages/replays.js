@@ -63,7 +63,8 @@ class Poller extends Page {
       if (!this.ended.has(r.id)) this.ended.set(r.id, now);
       return settling(r) && now - this.ended.get(r.id) < settleMs;
     });
-    if (this.alive && live) this.timer = setTimeout(() => this.reload(), pollMs);
+    this.live = this.alive && live;
+    if (this.live) this.timer = setTimeout(() => this.reload(), pollMs);
   }
 
   cancel(id) {
@@ -226,7 +227,8 @@ export class ReplayPage extends Poller {
       <${Problem} error=${actionError || error} />
       <div class="card" aria-live="polite">
         <p><${Status} value=${r.status} /> ${running(r) ? html`<span class="muted">updating every ${pollMs / 1000} s</span>`
-          : settling(r) ? html`<span class="muted">${plural(r.replayed - r.succeeded - r.failed, 'resent delivery has', 'resent deliveries have')} no outcome yet</span>` : null}</p>
+          : settling(r) && this.live ? html`<span class="muted">${plural(r.replayed - r.succeeded - r.failed, 'resent delivery has', 'resent deliveries have')}
+            no outcome yet; updating every ${pollMs / 1000} s</span>` : null}</p>
         <${Progress} r=${r} />
         <${Counts} r=${r} />
         ${r.error ? html`<p class="error-text">${r.error}</p>` : null}
