@@ -16,7 +16,7 @@ const attackerHost = "127.0.0.2"
 
 // attacker serves pages on host (another port than the console's) that POST to target
 // with whatever session the browser has: /form submits a form, /fetch calls fetch with
-// credentials.
+// credentials; and /go, which sends the browser to target (location = target).
 func attacker(t *testing.T, host, target string) *httptest.Server {
 	t.Helper()
 	l, err := net.Listen("tcp", host+":0")
@@ -34,6 +34,8 @@ func attacker(t *testing.T, host, target string) *httptest.Server {
 			fmt.Fprintf(w, `<!doctype html><title>win a prize</title>
 <script>fetch(%q, {method: "POST", mode: "no-cors", credentials: "include", body: "{}"})
 	.finally(() => { document.title = "sent" })</script>`, target)
+		case "/go":
+			fmt.Fprintf(w, `<!doctype html><title>win a prize</title><script>location = %q</script>`, target)
 		default:
 			http.NotFound(w, r)
 		}
