@@ -127,7 +127,9 @@ class StartReplay extends Component {
     const now = new Date();
     this.state = {
       since: toLocalInput(new Date(now.getTime() - 24 * 3600e3).toISOString()),
-      until: toLocalInput(now.toISOString()),
+      // The field has minutes only: round up, so deliveries that failed in the current
+      // minute are in (the API takes an until up to a minute ahead of its clock).
+      until: toLocalInput(new Date(Math.ceil(now.getTime() / 60e3) * 60e3).toISOString()),
       webhookId: '', eventTypes: [], status: 'failed', rate: '', busy: null, actionError: null,
     };
   }
