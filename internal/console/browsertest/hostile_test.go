@@ -41,6 +41,15 @@ func TestTicketLinkAsksBeforeSigningIn(t *testing.T) {
 	if org := eval[string](p, sessionOrg); org != victim.id {
 		t.Fatalf("after a cross-site page opened a ticket link the session is of %q, want the victim's %s", org, victim.id)
 	}
+	// The focus is not on Continue: a site that opens the link while the user types must
+	// not get their next Enter. Pressing Enter (and Space) there signs no one in.
+	if focused := eval[string](p, `nameOf(document.activeElement)`); focused == "Continue" {
+		t.Fatal("the ticket page put the focus on Continue")
+	}
+	p.do(chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(" "))
+	if org := eval[string](p, sessionOrg); org != victim.id {
+		t.Fatalf("Enter on the ticket page signed in to %q, want the victim's %s still", org, victim.id)
+	}
 
 	// A link preview (a plain GET of the link, without the page) uses nothing either.
 	for range 2 {
@@ -59,6 +68,12 @@ func TestTicketLinkAsksBeforeSigningIn(t *testing.T) {
 		t.Errorf("after Continue the session is of %q, want %s", org, mallory.id)
 	}
 	q.screenshot("ticket-signed-in")
+	// The used ticket's page left the history: Back does not return to it.
+	q.do(chromedp.NavigateBack())
+	q.waitFor("Back to leave the console's Webhooks page", `!location.hash.startsWith("#/webhooks")`)
+	if eval[bool](q, `location.hash.startsWith("#/ticket")`) {
+		t.Error("Back after Continue shows the used ticket's page again")
+	}
 
 	// Used now: the page says so, and the victim's page, pressing Continue late, too.
 	p.clickButton("Continue")
@@ -97,9 +112,18 @@ func TestReplayByFilterAsksFirst(t *testing.T) {
 		t.Fatalf("Keep it started %d replays", n)
 	}
 
-	// One row selected: its count in words, and Replay resends it at once.
+	// Escape closes the question; so does selecting a row, which changes what Replay
+	// would resend (the question spoke of the filter).
+	p.clickButton("Replay")
+	p.waitFor("the question", `button("Start replay")`)
+	p.do(chromedp.KeyEvent(kb.Escape))
+	p.waitFor("the question closed by Escape", `!button("Start replay")`)
+	p.clickButton("Replay")
+	p.waitFor("the question", `button("Start replay")`)
+
+	// One row selected: its count in words, the question gone, and Replay resends it at once.
 	p.click(`control("Select ` + x.failed + `")`)
-	p.waitFor("the selection counted", `text().includes("1 delivery selected")`)
+	p.waitFor("the selection counted, the question about the filter gone", `text().includes("1 delivery selected") && !button("Start replay")`)
 	p.click(`control("Select ` + x.succeeded + `")`)
 	p.waitFor("the selection counted", `text().includes("2 deliveries selected")`)
 }

@@ -53,10 +53,12 @@ class App extends Component {
 
   componentDidUpdate(_, prev) {
     if (prev.route.key !== this.state.route.key || prev.session !== this.state.session) {
-      // A new page: focus moves to its content (or to the key field of the sign-in page;
-      // the ticket page focuses its Continue button itself).
-      const target = document.getElementById(this.state.session ? 'main' : 'api-key');
-      if (target && this.state.route.parts[0] !== 'ticket') target.focus({ preventScroll: true });
+      // A new page: focus moves to its content, or to the key field of the sign-in page.
+      // Never to the ticket page's Continue: another site that opened a ticket link while
+      // the user typed would get their next Enter (and sign them in to its organization).
+      const ticket = this.state.route.parts[0] === 'ticket';
+      const target = document.getElementById(this.state.session || ticket ? 'main' : 'api-key');
+      if (target) target.focus({ preventScroll: true });
       window.scrollTo(0, 0);
     }
     const part = this.state.route.parts[0];
@@ -82,6 +84,12 @@ class App extends Component {
   signedIn = async () => {
     // The session's full view (Temporal UI link) comes from GET.
     await this.checkSession();
+    if (this.state.route.parts[0] === 'ticket') {
+      // The used ticket's page leaves the history: Back does not offer Continue again.
+      this.returnTo = null;
+      window.location.replace('#/webhooks');
+      return;
+    }
     const back = this.returnTo;
     this.returnTo = null;
     if (back && !back.startsWith('signin') && !back.startsWith('ticket')) window.location.hash = `#/${back}`;

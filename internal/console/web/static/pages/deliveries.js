@@ -42,11 +42,12 @@ export class Deliveries extends Page {
     const selected = new Set(this.state.selected);
     if (selected.has(id)) selected.delete(id);
     else selected.add(id);
-    this.setState({ selected });
+    // A selection changes what Replay resends: a pending question about the filter is void.
+    this.setState({ selected, confirmReplay: false });
   }
 
   toggleAll(on) {
-    this.setState({ selected: on ? new Set(this.state.page.data.map((d) => d.id)) : new Set() });
+    this.setState({ selected: on ? new Set(this.state.page.data.map((d) => d.id)) : new Set(), confirmReplay: false });
   }
 
   /** replayBody is the POST /v1/replays body: the selection, else the filter (or null). */
@@ -84,6 +85,12 @@ export class Deliveries extends Page {
       this.focusedReplay = false; // the question's Start replay takes the focus
       this.setState({ confirmReplay: true, actionError: null });
     }
+  };
+
+  /** keepIt closes the question about a replay by filter (Keep it, Escape). */
+  keepIt = () => {
+    this.focusedReplay = false;
+    this.setState({ confirmReplay: false });
   };
 
   replay = () => this.run('replay', async () => {
@@ -157,10 +164,10 @@ export class Deliveries extends Page {
           ? `${plural(selected.size, 'delivery', 'deliveries')} selected`
           : 'Replays the deliveries these filters match (asks first), or select rows'}</span>
       </div>` : null}
-      ${confirmReplay ? html`<div class="card confirm" role="group" aria-labelledby="replay-q">
+      ${confirmReplay ? html`<div class="card confirm" role="group" aria-labelledby="replay-q" onKeyDown=${(e) => e.key === 'Escape' && this.keepIt()}>
         <p id="replay-q"><strong>Replay every delivery matching these filters?</strong> ${this.describeReplay()}</p>
         <button type="button" onClick=${this.replay} disabled=${busy === 'replay'} ref=${(el) => el && !this.focusedReplay && (this.focusedReplay = true, el.focus())}>Start replay</button>
-        <button type="button" class="secondary" onClick=${() => { this.focusedReplay = false; this.setState({ confirmReplay: false }); }}>Keep it</button>
+        <button type="button" class="secondary" onClick=${this.keepIt}>Keep it</button>
       </div>` : null}
       <${Problem} error=${error || actionError || lookupError} />
       ${loading && !page ? html`<${Loading} />` : null}

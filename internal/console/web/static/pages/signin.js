@@ -64,10 +64,6 @@ export class TicketSignIn extends Component {
     this.state = { busy: false, failed: false, error: null };
   }
 
-  componentDidMount() {
-    if (this.button) this.button.focus();
-  }
-
   continue = async () => {
     const ticket = this.props.query.get('ticket') || '';
     this.setState({ busy: true, failed: false, error: null });
@@ -95,7 +91,7 @@ export class TicketSignIn extends Component {
             : null}. The link works once.</p>
           <${Problem} error=${error} />
           <div class="actions">
-            <button type="button" disabled=${busy} onClick=${this.continue} ref=${(el) => { this.button = el; }}>Continue</button>
+            <button type="button" disabled=${busy} onClick=${this.continue}>Continue</button>
             <a href=${session ? '#/webhooks' : '#/signin'}>${session ? 'Keep my session' : 'Sign in with an API key instead'}</a>
           </div>
         </div>`}
