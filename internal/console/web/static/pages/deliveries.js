@@ -296,8 +296,8 @@ function Attempt({ a, event }) {
         <p class="mono break">${a.request.method} ${a.request.url}</p>
         <${Headers} headers=${a.request.headers} />
         <h5>Body</h5>
-        ${event ? html`<p class="help">hookd records no request body; it was rendered from this event's data
-          (the standard envelope, or the webhook's body template).</p>
+        ${event ? html`<p class="help">hookd records no request body. The body was rendered from the event's
+          data below, wrapped in the standard envelope or put through the webhook's body template.</p>
           <${Pre} text=${event.data} label=${`Event data of attempt ${a.number}`} />` : html`<p class="muted">Not recorded.</p>`}
       </div>
       <div>
