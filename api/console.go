@@ -215,14 +215,24 @@ func (s *server) signOut(c *gin.Context) {
 	if s.refuseCrossOrigin(c) {
 		return
 	}
-	if cookie, err := c.Request.Cookie(sessionCookie); err == nil && len(cookie.Value) <= maxSecretLen {
-		if err := s.store.DeleteConsoleSession(c.Request.Context(), auth.Hash(cookie.Value)); err != nil {
+	if hash, ok := cookieHash(c); ok {
+		if err := s.store.DeleteConsoleSession(c.Request.Context(), hash); err != nil {
 			fail(c, err)
 			return
 		}
 	}
 	s.clearSessionCookie(c)
 	c.Status(http.StatusNoContent)
+}
+
+// cookieHash is the SHA-256 of the request's session cookie, the key of its row; false
+// when there is no cookie, or one too long to be a session's.
+func cookieHash(c *gin.Context) ([]byte, bool) {
+	cookie, err := c.Request.Cookie(sessionCookie)
+	if err != nil || len(cookie.Value) > maxSecretLen {
+		return nil, false
+	}
+	return auth.Hash(cookie.Value), true
 }
 
 // cookieSession resolves the request's session cookie: 401 when it is missing, unknown,
@@ -278,11 +288,11 @@ func sessionPrincipal(cs store.ConsoleSession) principal {
 // dropCookieSession deletes the session of the request's cookie, if any, before another
 // replaces it; a failure leaves a row that expires anyway.
 func (s *server) dropCookieSession(c *gin.Context) {
-	cookie, err := c.Request.Cookie(sessionCookie)
-	if err != nil || len(cookie.Value) > maxSecretLen {
+	hash, ok := cookieHash(c)
+	if !ok {
 		return
 	}
-	if err := s.store.DeleteConsoleSession(c.Request.Context(), auth.Hash(cookie.Value)); err != nil {
+	if err := s.store.DeleteConsoleSession(c.Request.Context(), hash); err != nil {
 		s.log.WarnContext(c.Request.Context(), "delete replaced console session", "err", err)
 	}
 }
