@@ -31,11 +31,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	hookdBin = filepath.Join(dir, "hookd")
-	build := exec.Command("go", "build", "-o", hookdBin, "github.com/hookd/hookd/cmd/hookd")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: build hookd:", err)
+	if hookdBin, err = devenv.BuildHookd(context.Background(), dir); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
 	storetest.Main(m, func() { os.RemoveAll(dir) })

@@ -3,12 +3,13 @@
 package faults
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/hookd/hookd/internal/devenv"
 )
 
 // reportPath is where the suite writes RELIABILITY.md; "" writes nothing.
@@ -29,11 +30,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	hookdBin = filepath.Join(dir, "hookd")
-	build := exec.Command("go", "build", "-o", hookdBin, "github.com/hookd/hookd/cmd/hookd")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "faults: build hookd:", err)
+	if hookdBin, err = devenv.BuildHookd(context.Background(), dir); err != nil {
+		fmt.Fprintln(os.Stderr, "faults:", err)
 		return 1
 	}
 	code := m.Run()

@@ -3,7 +3,7 @@
 // (`hookd temporal`), one `hookd api` and N `hookd worker` processes, each a subprocess
 // with its own log, listening on ports the kernel picks and found through its address
 // file. Tests start it with Start, kill and restart workers (KillWorker, StartWorker) and
-// Stop it; Build compiles the binary once per test binary.
+// Stop it; devenv.BuildHookd compiles the binary once per test binary.
 //
 // Its own test posts a steady stream of events while a worker is SIGKILLed and checks that
 // every accepted event is delivered; BenchmarkScaling measures deliveries per second with

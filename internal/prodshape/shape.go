@@ -38,7 +38,7 @@ const Namespace = "default"
 // Options say how to start the shape. Binary and Dir are required.
 type Options struct {
 	// Binary is a hookd binary built without -tags nodev (it runs `hookd temporal`); see
-	// Build.
+	// devenv.BuildHookd.
 	Binary string
 	// Dir holds everything: PostgreSQL's data (Dir/postgres), each process's log
 	// (Dir/<name>.log) and address file. It is created, mode 0755; when the tests run

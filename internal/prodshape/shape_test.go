@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookd/hookd/internal/bench"
+	"github.com/hookd/hookd/internal/devenv"
 	"github.com/hookd/hookd/internal/prodshape"
 	"github.com/hookd/hookd/workflows"
 )
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "prodshape:", err)
 		os.Exit(1)
 	}
-	hookdBin, err = prodshape.Build(context.Background(), dir)
+	hookdBin, err = devenv.BuildHookd(context.Background(), dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "prodshape:", err)
 		os.RemoveAll(dir)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -74,10 +73,8 @@ func (s *suite) start() error {
 	if s.binDir, err = os.MkdirTemp("", "hookd-browsertest-bin-"); err != nil {
 		return err
 	}
-	s.bin = filepath.Join(s.binDir, "hookd")
-	build := exec.Command("go", "build", "-o", s.bin, "github.com/hookd/hookd/cmd/hookd")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build hookd: %w\n%s", err, out)
+	if s.bin, err = devenv.BuildHookd(context.Background(), s.binDir); err != nil {
+		return err
 	}
 	if s.dataDir, err = os.MkdirTemp("", "hookd-browsertest-"); err != nil {
 		return err
