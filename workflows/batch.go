@@ -71,7 +71,7 @@ func Batch(ctx workflow.Context, in BatchInput) (DeliveryState, error) {
 		if state.Status != delivery.StatusRetrying {
 			asked, id := drain(retryCh)
 			if !asked {
-				return state, closeRun(ctx, "batch "+in.BatchID, state)
+				return state, closeRun(ctx, "batch "+in.BatchID, state, false)
 			}
 			state.Manual, trigger, replayID = true, manualTrigger(id), id
 			continue
@@ -99,5 +99,5 @@ func cancelBatch(ctx workflow.Context, state *DeliveryState, batchID string) err
 	if err := upsertStatus(ctx, *state); err != nil {
 		return err
 	}
-	return closeRun(ctx, "batch "+batchID, *state)
+	return closeRun(ctx, "batch "+batchID, *state, false)
 }

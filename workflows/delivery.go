@@ -20,7 +20,29 @@ type DeliveryInput struct {
 	// Manual starts the run with a manual attempt and no automatic retries after it
 	// (a retry of a delivery whose workflow had already finished).
 	Manual bool
+	// Version is the revision of this workflow's code the run was started for,
+	// DeliveryVersion for every run hookd starts now; 0 in runs started before it
+	// existed, which replay through the GetVersion markers they recorded.
+	Version int `json:",omitempty"`
 }
+
+// DeliveryVersion is the revision of Delivery that new runs are started for (their
+// DeliveryInput.Version). Revision 1 takes every versioned change below as made
+// (changeLocalFirstAttempt and changeCloseStatus at version 1) without asking
+// workflow.GetVersion, and records hookd's status attributes only when a run has more to
+// say than "succeeded at once":
+//   - The revision travels in the start input because a GetVersion marker is not free:
+//     the SDK records a marker event and upserts the TemporalChangeVersion search
+//     attribute with it, a visibility write per run.
+//   - A run starts without HookdDeliveryStatus and HookdAttempts (see internal/engine)
+//     and upserts them from its first attempt that does not succeed (retrying, failed,
+//     canceled) onwards. A run that succeeds at its first attempt upserts nothing: its
+//     close status, Completed, says it succeeded.
+//
+// A clean delivery is then six history events (started, a workflow task scheduled,
+// started and completed, the local attempt's marker, completed) and two visibility
+// writes (start and close), instead of nine events and four writes.
+const DeliveryVersion = 1
 
 // DeliveryState is what the status query answers, what a run that succeeded returns, and
 // the details of the error a run that failed or was canceled closes with (see closeRun).
@@ -81,8 +103,12 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 	if err != nil {
 		return state, err
 	}
-	v1 := workflow.GetVersion(ctx, changeLocalFirstAttempt, workflow.DefaultVersion, 1) == 1
+	revised := in.Version >= 1
+	v1 := revised || workflow.GetVersion(ctx, changeLocalFirstAttempt, workflow.DefaultVersion, 1) == 1
 	local := v1
+	// shown: the run's visibility record carries hookd's status attributes, so a change
+	// of status must be upserted. Runs before revision 1 started with them.
+	shown := !revised
 
 	trigger, replayID := activities.TriggerAuto, ""
 	if in.Manual {
@@ -107,18 +133,21 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 			return state, endOnFault(ctx, &state, err)
 		}
 		delay := settle(ctx, &state, input, res)
-		if err := upsertStatus(ctx, state); err != nil {
-			return state, err
+		if shown || state.Status != delivery.StatusSucceeded {
+			if err := upsertStatus(ctx, state); err != nil {
+				return state, err
+			}
+			shown = true
 		}
 		if state.Status != delivery.StatusRetrying {
 			// A retry asked for while this attempt ran reached this run, not a new one:
 			// honour it rather than finish with the signal unread.
 			if !v1 {
-				return state, closeRun(ctx, "delivery "+in.DeliveryID, state)
+				return state, closeRun(ctx, "delivery "+in.DeliveryID, state, revised)
 			}
 			asked, id := drain(retryCh)
 			if !asked {
-				return state, closeRun(ctx, "delivery "+in.DeliveryID, state)
+				return state, closeRun(ctx, "delivery "+in.DeliveryID, state, revised)
 			}
 			state.Manual, trigger, replayID = true, manualTrigger(id), id
 			continue
@@ -137,7 +166,7 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryState, error) {
 			if err := upsertStatus(ctx, state); err != nil {
 				return state, err
 			}
-			return state, closeRun(ctx, "delivery "+in.DeliveryID, state)
+			return state, closeRun(ctx, "delivery "+in.DeliveryID, state, revised)
 		}
 	}
 }
@@ -282,14 +311,15 @@ func upsertStatus(ctx workflow.Context, s DeliveryState) error {
 // changeCloseStatus): for a failed one a non-retryable ErrTypeDeliveryFailed application
 // error whose message names what failed (what: "delivery dlv_…", "batch bat_…") and its
 // last error, for a canceled one a canceled error, each with state as its details; nil
-// for any other end, and for every end in runs recorded before the change. No workflow
+// for any other end, and for every end in runs recorded before the change (revised: the
+// run's input says it was started after it, see DeliveryVersion). No workflow
 // retry policy is set, so a failed run is not retried: a retry or replay starts a new
 // run under the same workflow ID (signal-with-start, internal/engine).
-func closeRun(ctx workflow.Context, what string, state DeliveryState) error {
+func closeRun(ctx workflow.Context, what string, state DeliveryState, revised bool) error {
 	if state.Status != delivery.StatusFailed && state.Status != delivery.StatusCanceled {
 		return nil
 	}
-	if workflow.GetVersion(ctx, changeCloseStatus, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !revised && workflow.GetVersion(ctx, changeCloseStatus, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil
 	}
 	if state.Status == delivery.StatusCanceled {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -168,7 +169,7 @@ func TestDeliveryFollowsScheduleUntilRetriesRunOut(t *testing.T) {
 	t.Parallel()
 	p := delivery.Policy{MaxRetries: 3, Schedule: []time.Duration{time.Minute, 5 * time.Minute}}
 	r := newReceiver(t, retry(p, 0))
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 
 	// The last schedule entry repeats: +1m, then +5m, +5m.
 	assertTimes(t, r.times(), 0, time.Minute, 6*time.Minute, 11*time.Minute)
@@ -190,7 +191,7 @@ func TestDeliverySucceedsOnRetry(t *testing.T) {
 	t.Parallel()
 	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{30 * time.Second}}
 	r := newReceiver(t, retry(p, 0), ok(p))
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	assertTimes(t, r.times(), 0, 30*time.Second)
 	if st.Status != delivery.StatusSucceeded || st.Attempts != 2 {
 		t.Fatalf("state %+v, want succeeded after 2 attempts", st)
@@ -213,7 +214,7 @@ func TestDeliveryRetryAfterIsALowerBound(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := newReceiver(t, retry(p, tc.retryAfter), ok(p))
-			r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+			r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 			assertTimes(t, r.times(), 0, tc.wantSecond)
 		})
 	}
@@ -224,7 +225,7 @@ func TestDeliveryManualRetryDuringBackoff(t *testing.T) {
 	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Hour}}
 	r := newReceiver(t, retry(p, 0))
 	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalRetry, nil) }, 5*time.Minute)
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 
 	// The manual attempt runs at once, and its failure ends the delivery: no automatic
 	// retries follow a manual one.
@@ -242,7 +243,7 @@ func TestDeliveryManualRetryThatSucceeds(t *testing.T) {
 	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Hour}}
 	r := newReceiver(t, retry(p, 0), ok(p))
 	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalRetry, nil) }, time.Minute)
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	assertTimes(t, r.times(), 0, time.Minute)
 	if st.Status != delivery.StatusSucceeded {
 		t.Fatalf("state %+v, want succeeded", st)
@@ -254,7 +255,7 @@ func TestDeliveryCancelDuringBackoff(t *testing.T) {
 	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Hour}}
 	r := newReceiver(t, retry(p, 0))
 	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalCancel, nil) }, 10*time.Minute)
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	assertTimes(t, r.times(), 0)
 	if st.Status != delivery.StatusCanceled {
 		t.Fatalf("state %+v, want canceled", st)
@@ -268,7 +269,7 @@ func TestDeliveryGoneFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Minute}}
 	r := newReceiver(t, scripted{activities.AttemptResult{Outcome: delivery.OutcomeGone, StatusCode: 410}, p})
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	assertTimes(t, r.times(), 0)
 	if st.Status != delivery.StatusFailed {
 		t.Fatalf("state %+v, want failed", st)
@@ -280,7 +281,7 @@ func TestDeliveryManualStartMakesOneAttempt(t *testing.T) {
 	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Minute}}
 	r := newReceiver(t, retry(p, 0))
 	// A retry of a finished delivery starts a new run with Manual set.
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Manual: true})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion, Manual: true})
 	assertTimes(t, r.times(), 0)
 	if in := r.calls[0].in; in.Trigger != activities.TriggerManual {
 		t.Fatalf("attempt input %+v, want manual", in)
@@ -293,7 +294,7 @@ func TestDeliveryManualStartMakesOneAttempt(t *testing.T) {
 func TestDeliveryAbandonedWhenNothingToSend(t *testing.T) {
 	t.Parallel()
 	r := newReceiver(t, scripted{AttemptResult: activities.AttemptResult{Abandoned: true, Error: "webhook is disabled"}})
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	if st.Status != delivery.StatusCanceled || st.LastError != "webhook is disabled" {
 		t.Fatalf("state %+v, want canceled with the reason", st)
 	}
@@ -314,7 +315,7 @@ func TestDeliveryStatusQueryDuringBackoff(t *testing.T) {
 			t.Errorf("decode query: %v", err)
 		}
 	}, 30*time.Minute)
-	r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	if during.Status != delivery.StatusRetrying || during.Attempts != 1 {
 		t.Fatalf("status during backoff %+v, want retrying after 1 attempt", during)
 	}
@@ -333,7 +334,7 @@ func TestDeliveryRetrySignalDuringFinalAttemptIsHonoured(t *testing.T) {
 			r.env.SignalWorkflow(SignalRetry, nil)
 		}
 	}
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	if len(r.calls) != 2 || r.calls[1].in.Trigger != activities.TriggerManual {
 		t.Fatalf("attempts %+v, want a manual attempt after the failed last one", r.calls)
 	}
@@ -346,7 +347,7 @@ func TestDeliveryFailureNamesTheLastError(t *testing.T) {
 	t.Parallel()
 	p := delivery.Policy{MaxRetries: 3, Schedule: []time.Duration{time.Minute}}
 	r := newReceiver(t, retry(p, 0))
-	r.env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "dlv_1"})
+	r.env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	st, how := closed(t, r.env)
 	var appErr *temporal.ApplicationError
 	if !errors.As(r.env.GetWorkflowError(), &appErr) {
@@ -384,6 +385,7 @@ func TestDeliveryRunsBeforeTheCloseChangeStillComplete(t *testing.T) {
 			if tc.signal != "" {
 				r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(tc.signal, nil) }, time.Minute)
 			}
+			// A run started before DeliveryVersion asks GetVersion.
 			r.env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "dlv_1"})
 			if err := r.env.GetWorkflowError(); err != nil {
 				t.Fatalf("workflow error %v, want none (completed)", err)
@@ -435,7 +437,7 @@ func TestDeliveryStateAnswersOnlyWhatHolds(t *testing.T) {
 			t.Errorf("decode query: %v", err)
 		}
 	}, 30*time.Second)
-	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1"})
+	st := r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: DeliveryVersion})
 	if during["Status"] != delivery.StatusRetrying || during["NextAttemptAt"] == nil || during["Manual"] != nil {
 		t.Fatalf("status during backoff %v, want retrying with a next attempt time and no manual flag", during)
 	}
@@ -454,5 +456,52 @@ func TestDeliveryStateAnswersOnlyWhatHolds(t *testing.T) {
 	recorded := `{"Status":"failed","Attempts":4,"Manual":false,"NextAttemptAt":"0001-01-01T00:00:00Z","LastOutcome":"retry","LastError":"receiver answered 503"}`
 	if err := json.Unmarshal([]byte(recorded), &old); err != nil || old.Status != delivery.StatusFailed || old.Attempts != 4 {
 		t.Fatalf("a state recorded before: %+v, %v", old, err)
+	}
+}
+
+// TestDeliveryUpsertsStatusOnlyWhenItHasMoreToSay: from DeliveryVersion 1 a run upserts
+// hookd's status attributes from its first attempt that does not succeed onwards, and asks
+// GetVersion nothing (each GetVersion marker upserts TemporalChangeVersion); a run started
+// before it upserts after every attempt and asks, as its recorded history says.
+func TestDeliveryUpsertsStatusOnlyWhenItHasMoreToSay(t *testing.T) {
+	t.Parallel()
+	p := delivery.Policy{MaxRetries: 5, Schedule: []time.Duration{time.Second}}
+	gone := scripted{activities.AttemptResult{Outcome: delivery.OutcomeGone, StatusCode: 410}, p}
+	tests := []struct {
+		name        string
+		version     int
+		results     []scripted
+		wantUpserts []string
+		wantAsked   bool
+	}{
+		{"succeeds at once", DeliveryVersion, []scripted{ok(p)}, nil, false},
+		{"succeeds on retry", DeliveryVersion, []scripted{retry(p, 0), ok(p)},
+			[]string{delivery.StatusRetrying, delivery.StatusSucceeded}, false},
+		{"fails", DeliveryVersion, []scripted{gone}, []string{delivery.StatusFailed}, false},
+		{"started before, succeeds at once", 0, []scripted{ok(p)}, []string{delivery.StatusSucceeded}, true},
+		{"started before, fails", 0, []scripted{gone}, []string{delivery.StatusFailed}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newReceiver(t, tc.results...)
+			var upserts []string
+			r.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+				sa := args.Get(0).(temporal.SearchAttributes)
+				status, _ := sa.GetKeyword(AttrStatus)
+				upserts = append(upserts, status)
+			}).Return(nil)
+			asked := false
+			r.env.OnGetVersion(mock.Anything, workflow.DefaultVersion, 1).Run(func(mock.Arguments) {
+				asked = true
+			}).Return(workflow.Version(1))
+			r.run(t, DeliveryInput{DeliveryID: "dlv_1", Version: tc.version})
+			if !slices.Equal(upserts, tc.wantUpserts) {
+				t.Errorf("upserted statuses %q, want %q", upserts, tc.wantUpserts)
+			}
+			if asked != tc.wantAsked {
+				t.Errorf("asked GetVersion: %v, want %v", asked, tc.wantAsked)
+			}
+		})
 	}
 }

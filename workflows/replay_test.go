@@ -13,9 +13,10 @@ import (
 // command sequence without workflow.GetVersion fails here instead of in production.
 // A file named v<n>_… was recorded before a versioned change and is kept so that the
 // old branch stays covered: v0_ before local-first-attempt, v1_ before the activity
-// decided, v2_ before close-status; the others come from the code as it is now:
+// decided, v2_ before close-status, v3_ before DeliveryVersion 1 (GetVersion markers and
+// status upserts on every run); the others come from the code as it is now:
 //
-//	HOOKD_UPDATE_HISTORIES=1 go test ./internal/e2e/ -run 'RetryAfter|ManualRetry|TemporalUI|FailedBatch|BatchedDelivery'
+//	HOOKD_UPDATE_HISTORIES=1 go test ./internal/e2e/ -run 'RetryAfter|ManualRetry|TemporalUI|FailedBatch|BatchedDelivery|EventIsDelivered'
 //
 // (batch ones recorded by saveBatchHistory are in testdata/batch, see TestReplayBatchHistories).
 func TestReplayCommittedHistories(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -139,12 +140,29 @@ func TestEventIsDeliveredSignedAndRecorded(t *testing.T) {
 	}
 	sa := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
 	for name, want := range map[string]string{
-		"HookdWebhookId": whID, "HookdEventType": "order.created", "HookdDeliveryStatus": "succeeded",
+		"HookdWebhookId": whID, "HookdEventType": "order.created",
 	} {
 		if got := string(sa[name].GetData()); got != strconv.Quote(want) {
 			t.Errorf("search attribute %s = %s, want %q", name, got, want)
 		}
 	}
+	// A delivery that succeeds at once says so by closing Completed, and costs the
+	// engine no more than that (workflows.DeliveryVersion): no status upsert, no
+	// TemporalChangeVersion, six history events.
+	for _, name := range []string{"HookdDeliveryStatus", "HookdAttempts", "TemporalChangeVersion"} {
+		if v, ok := sa[name]; ok {
+			t.Errorf("search attribute %s = %s, want none on a delivery that succeeded at once", name, v.GetData())
+		}
+	}
+	var events []string
+	for _, ev := range in.workflowHistory(delivery.WorkflowID(dlvID), "").GetEvents() {
+		events = append(events, ev.GetEventType().String())
+	}
+	if want := []string{"WorkflowExecutionStarted", "WorkflowTaskScheduled", "WorkflowTaskStarted",
+		"WorkflowTaskCompleted", "MarkerRecorded", "WorkflowExecutionCompleted"}; !slices.Equal(events, want) {
+		t.Errorf("history of a clean delivery %v, want %v", events, want)
+	}
+	saveHistory(t, in, delivery.WorkflowID(dlvID), "succeeded")
 
 	// A ping reaches this webhook alone, signed like any delivery.
 	ping := in.must(http.StatusAccepted, http.MethodPost, "/v1/webhooks/"+whID+"/ping", nil)

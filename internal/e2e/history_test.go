@@ -32,7 +32,7 @@ func (in *instance) workflowHistory(workflowID, runID string) *history.History {
 // HOOKD_UPDATE_HISTORIES is set, so workflows' replay test runs over real histories.
 // Regenerate after an intentional, versioned workflow change:
 //
-//	HOOKD_UPDATE_HISTORIES=1 go test ./internal/e2e/ -run 'RetryAfter|ManualRetry|TemporalUI|FailedBatch|BatchedDelivery'
+//	HOOKD_UPDATE_HISTORIES=1 go test ./internal/e2e/ -run 'RetryAfter|ManualRetry|TemporalUI|FailedBatch|BatchedDelivery|EventIsDelivered'
 func saveHistory(t *testing.T, in *instance, workflowID, name string) {
 	t.Helper()
 	if os.Getenv("HOOKD_UPDATE_HISTORIES") == "" {

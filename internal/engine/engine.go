@@ -45,7 +45,11 @@ func (d *Temporal) taskQueue() string {
 }
 
 // startOptions are the start options of delivery del's Delivery workflow: its ID, its
-// search attributes, and the summary and details the Web UI shows (see summary).
+// search attributes, and the summary and details the Web UI shows (see summary). The
+// search attributes are what is known for good at start: the webhook, the event type and
+// the organization. The run records HookdDeliveryStatus and HookdAttempts itself, from
+// its first attempt that does not succeed (workflows.DeliveryVersion), so that a delivery
+// that succeeds at once costs no visibility write besides its start and close.
 func (d *Temporal) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReusePolicy) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                                       delivery.WorkflowID(del.ID),
@@ -58,8 +62,6 @@ func (d *Temporal) startOptions(del store.Delivery, reuse enumspb.WorkflowIdReus
 			workflows.AttrWebhookID.ValueSet(del.WebhookID),
 			workflows.AttrEventType.ValueSet(del.EventType),
 			workflows.AttrOrgID.ValueSet(del.OrgID),
-			workflows.AttrStatus.ValueSet(del.Status),
-			workflows.AttrAttempts.ValueSet(int64(del.AttemptCount)),
 		),
 	}
 }
@@ -153,7 +155,7 @@ func (d *Temporal) Schedule(ctx context.Context, ds []store.Delivery) error {
 				wf, in = workflows.Batch, workflows.BatchInput{BatchID: del.BatchID}
 			} else {
 				opts = d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
-				wf, in = workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID}
+				wf, in = workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID, Version: workflows.DeliveryVersion}
 			}
 			opts.EnableEagerStart = d.EagerStart
 			_, err := d.Client.ExecuteWorkflow(ctx, opts, wf, in)
@@ -191,7 +193,7 @@ func (d *Temporal) signalRetry(ctx context.Context, del store.Delivery, sig any)
 	opts := d.startOptions(del, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = false
 	_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, workflows.SignalRetry, sig, opts,
-		workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID, Manual: true})
+		workflows.Delivery, workflows.DeliveryInput{DeliveryID: del.ID, Manual: true, Version: workflows.DeliveryVersion})
 	if err != nil {
 		return fmt.Errorf("signal-with-start retry for %s: %w", del.ID, err)
 	}
