@@ -28,8 +28,9 @@ func (e *envFlags) Set(v string) error {
 	return nil
 }
 
-// runBench runs the benchmark (BENCHMARKS.md): against a `hookd dev` it starts itself,
-// or against a running hookd given by --url and --key.
+// runBench runs the benchmark (BENCHMARKS.md): against a hookd it starts itself (`hookd
+// dev`, or with --shape serve one `hookd serve` against a `hookd temporal`), or against a
+// running hookd given by --url and --key.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg bench.Config
 	var scenarios, eager string
@@ -46,8 +47,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&eager, "ceiling-eager", "auto", "start the ceiling's workflows with eager workflow start: true, false, or auto (as hookd does: HOOKD_EAGER_START from --env, default true)")
 	fs.DurationVar(&cfg.Wait, "wait", time.Minute, "give up on a scenario's missing deliveries after this long without a new one")
 	fs.DurationVar(&cfg.SampleEvery, "sample", 150*time.Millisecond, "how often /proc is sampled")
-	fs.Var(&env, "env", "KEY=VALUE for the hookd dev subprocess, repeatable (to compare settings)")
-	fs.BoolVar(&cfg.Launch.Keep, "keep", false, "keep the subprocess's data dir (and its log) afterwards")
+	fs.StringVar(&cfg.Launch.Shape, "shape", bench.ShapeDev, "what the benchmark starts: dev (one hookd dev, embedded Temporal) or serve (hookd serve against a hookd temporal process, the production shape on one box)")
+	fs.Var(&env, "env", "KEY=VALUE for the hookd processes the benchmark starts, repeatable (to compare settings); HOOKD_TEMPORAL_STORE=postgres keeps Temporal in PostgreSQL in either shape")
+	fs.BoolVar(&cfg.Launch.Keep, "keep", false, "keep the subprocesses' data dir (and their logs) afterwards")
 	fs.StringVar(&cfg.URL, "url", "", "measure a running hookd at this API URL instead of starting one")
 	fs.StringVar(&cfg.Key, "key", os.Getenv("HOOKD_ADMIN_KEY"), "admin API key of the hookd at --url (HOOKD_ADMIN_KEY)")
 	fs.StringVar(&cfg.TemporalAddr, "temporal", "", "with --url: its Temporal frontend host:port, for the ceiling")
@@ -70,7 +72,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case cfg.URL != "" && cfg.Key == "":
 		return errors.New("hookd bench: --url needs --key (an admin key)")
 	case cfg.URL != "" && len(env) > 0:
-		return errors.New("hookd bench: --env applies to the hookd dev the benchmark starts, not to one at --url")
+		return errors.New("hookd bench: --env applies to the hookd the benchmark starts, not to one at --url")
+	case cfg.URL != "" && cfg.Launch.Shape != bench.ShapeDev:
+		return errors.New("hookd bench: --shape applies to the hookd the benchmark starts, not to one at --url")
+	case cfg.Launch.Shape != bench.ShapeDev && cfg.Launch.Shape != bench.ShapeServe:
+		return fmt.Errorf("hookd bench: --shape %q: want %s or %s", cfg.Launch.Shape, bench.ShapeDev, bench.ShapeServe)
 	case cfg.Events < 1 || cfg.Concurrency < 1 || cfg.Backlog < 1 || cfg.CeilingWorkflows < 1:
 		return errors.New("hookd bench: --events, --concurrency, --backlog and --ceiling must be at least 1")
 	case cfg.Duration < time.Second || cfg.Wait <= 0 || cfg.SampleEvery <= 0:

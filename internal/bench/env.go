@@ -18,6 +18,7 @@ type Env struct {
 	Platform string
 	Go       string
 	Revision string
+	Shape    string // ShapeDev or ShapeServe for a hookd the benchmark started, else ""
 	Target   string // which hookd was measured, and how
 	ExtraEnv []string
 	Command  string
@@ -36,16 +37,19 @@ func Environment(cfg Config, h *Hookd) Env {
 		Command:  cfg.Command,
 		Warmup:   warmupEvents,
 	}
-	if h.Started() {
-		store := "sqlite"
-		for _, kv := range cfg.Launch.Env {
-			if v, ok := strings.CutPrefix(kv, "HOOKD_TEMPORAL_STORE="); ok && v != "" {
-				store = v
-			}
-		}
+	switch {
+	case h.Started() && cfg.Launch.Shape == ShapeServe:
+		store, _ := TemporalStore(cfg.Launch.Env) // StartHookd checked it
+		e.Shape = ShapeServe
+		e.Target = "one `hookd serve` (API and worker) against a `hookd temporal` process (Temporal store: " + store +
+			"), `hookd migrate` and an admin key made by `hookd keys create`, private PostgreSQL (durable), fresh dir"
+		e.ExtraEnv = slices.Concat(serveEnv, BaseEnv, cfg.Launch.Env) // as startServe applies them
+	case h.Started():
+		store, _ := TemporalStore(cfg.Launch.Env)
+		e.Shape = ShapeDev
 		e.Target = "`hookd dev` subprocess: embedded Temporal (HOOKD_TEMPORAL_STORE=" + store + "), private PostgreSQL, fresh data dir"
 		e.ExtraEnv = append(slices.Clone(BaseEnv), cfg.Launch.Env...) // as StartHookd applies them
-	} else {
+	default:
 		e.Target = "running hookd at " + cfg.URL
 	}
 	return e

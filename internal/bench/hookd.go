@@ -9,10 +9,22 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/devenv"
+	"github.com/hookd/hookd/internal/prodshape"
+)
+
+// Shapes of the hookd the benchmark starts (Launch.Shape, --shape).
+const (
+	// ShapeDev is one `hookd dev` process: API, worker and the embedded Temporal server.
+	ShapeDev = "dev"
+	// ShapeServe is the production shape on one box: one `hookd serve` (API and worker)
+	// against a `hookd temporal` process of its own.
+	ShapeServe = "serve"
 )
 
 // Hookd is the hookd under test: one the benchmark started, or one already running.
@@ -22,9 +34,10 @@ type Hookd struct {
 	PGDataDir    string // the PostgreSQL data directory; "" when unknown
 	pid          int    // 0 when unknown
 
-	dev  *devenv.Hookd // nil when the benchmark did not start hookd
-	dir  string        // the temporary directory of a started hookd
-	keep bool
+	dev   *devenv.Hookd    // the hookd dev the benchmark started (ShapeDev), else nil
+	shape *prodshape.Shape // the serve shape the benchmark started (ShapeServe), else nil
+	dir   string           // the temporary directory of a started hookd
+	keep  bool
 }
 
 // PID is the hookd process, for the sampler.
@@ -38,8 +51,29 @@ func (h *Hookd) PID() (int, error) {
 	return h.pid, nil
 }
 
-// Exited reports whether a hookd the benchmark started has exited.
-func (h *Hookd) Exited() bool { return h.dev != nil && h.dev.Exited() }
+// Exited reports whether a hookd the benchmark started (or, in the serve shape, its
+// Temporal server) has exited.
+func (h *Hookd) Exited() bool {
+	switch {
+	case h.dev != nil:
+		return h.dev.Exited()
+	case h.shape != nil:
+		return !h.shape.API.Running() || !h.shape.Temporal.Running()
+	}
+	return false
+}
+
+// SeparateTemporal reports whether Temporal runs in a process of its own the benchmark
+// measures (the serve shape).
+func (h *Hookd) SeparateTemporal() bool { return h.shape != nil }
+
+// TemporalPID is the `hookd temporal` process of the serve shape, for the sampler.
+func (h *Hookd) TemporalPID() (int, error) {
+	if h.shape == nil || !h.shape.Temporal.Running() {
+		return 0, errors.New("no temporal process running")
+	}
+	return h.shape.Temporal.PID(), nil
+}
 
 // PostmasterPID is the PostgreSQL server's postmaster, for the sampler.
 func (h *Hookd) PostmasterPID() (int, error) {
@@ -49,11 +83,33 @@ func (h *Hookd) PostmasterPID() (int, error) {
 	return devenv.PostmasterPID(h.PGDataDir)
 }
 
-// Launch says how to start hookd dev.
+// Launch says how to start hookd.
 type Launch struct {
-	Binary string   // the hookd binary, run as `Binary dev`
-	Env    []string // K=V applied last, over the benchmark's own settings (BaseEnv)
-	Keep   bool     // keep the data directory afterwards
+	Binary string // the hookd binary, run as `Binary dev` (or serve, temporal, …)
+	// Shape is ShapeDev ("" too) or ShapeServe.
+	Shape string
+	// Env is K=V applied last, over the benchmark's own settings (BaseEnv), to every hookd
+	// process started; in the serve shape HOOKD_TEMPORAL_STORE picks `hookd temporal`'s
+	// store, as it picks hookd dev's (see TemporalStore).
+	Env  []string
+	Keep bool // keep the data directory afterwards
+	// Log receives a line per start-up step of the serve shape; nil: none.
+	Log func(format string, args ...any)
+}
+
+// TemporalStore is the Temporal store the environment env picks: the last
+// HOOKD_TEMPORAL_STORE in it, sqlite by default.
+func TemporalStore(env []string) (string, error) {
+	store := config.TemporalStoreSQLite
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "HOOKD_TEMPORAL_STORE="); ok && v != "" {
+			store = v
+		}
+	}
+	if store != config.TemporalStoreSQLite && store != config.TemporalStorePostgres {
+		return "", fmt.Errorf("HOOKD_TEMPORAL_STORE %q: want %s or %s", store, config.TemporalStoreSQLite, config.TemporalStorePostgres)
+	}
+	return store, nil
 }
 
 // BaseEnv is the benchmark's own settings of the hookd it starts, before Launch.Env:
@@ -63,11 +119,19 @@ type Launch struct {
 // --env HOOKD_API_RATE_LIMIT=1000 to measure with it.
 var BaseEnv = []string{"HOOKD_API_RATE_LIMIT=0"}
 
-// StartHookd runs `hookd dev` as a subprocess with a fresh data directory (and so its own
-// private PostgreSQL) on free loopback ports, without the Web UI, and waits until
-// /readyz answers.
+// StartHookd starts hookd in the shape l says, in a fresh temporary directory, and waits
+// until /readyz answers. ShapeDev runs `hookd dev` as a subprocess with a fresh data
+// directory (and so its own private PostgreSQL) on free loopback ports, without the Web
+// UI. ShapeServe starts the production shape with one `hookd serve` (see startServe).
 func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
-	dir, err := os.MkdirTemp("", "hookd-bench-")
+	switch l.Shape {
+	case "", ShapeDev:
+	case ShapeServe:
+		return startServe(ctx, l)
+	default:
+		return nil, fmt.Errorf("shape %q: want %s or %s", l.Shape, ShapeDev, ShapeServe)
+	}
+	dir, err := benchDir()
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +141,6 @@ func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
 			_ = os.RemoveAll(dir)
 		}
 	}()
-	// PostgreSQL runs as an unprivileged user when we are root: let it through.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return nil, err
-	}
 	dataDir := filepath.Join(dir, "data")
 	key := "hk_bench_" + randomHex(16)
 	dev, err := devenv.NewHookd(devenv.HookdOptions{
@@ -113,6 +173,67 @@ func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
 	return h, nil
 }
 
+// benchDir makes the temporary directory of a started hookd.
+func benchDir() (string, error) {
+	dir, err := os.MkdirTemp("", "hookd-bench-")
+	if err != nil {
+		return "", err
+	}
+	// PostgreSQL runs as an unprivileged user when we are root: let it through.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+// serveEnv is what the benchmark sets for every process of the serve shape, before
+// BaseEnv and Launch.Env: the log level devenv gives hookd dev, so that both shapes log
+// alike.
+var serveEnv = []string{"HOOKD_LOG_LEVEL=warn"}
+
+// startServe starts the serve shape through internal/prodshape, in a fresh directory: a
+// private PostgreSQL (durable, as hookd dev's), `hookd temporal` on its own (its store
+// from TemporalStore(l.Env): a SQLite file, or databases on that PostgreSQL), `hookd
+// migrate`, an admin key (`hookd keys create`), and one `hookd serve`, each on ports of
+// 127.0.0.1 the kernel picks, found through their address files. Every process dies with
+// the benchmark if it crashes (Pdeathsig; PostgreSQL: StopWithParent).
+func startServe(ctx context.Context, l Launch) (*Hookd, error) {
+	store, err := TemporalStore(l.Env)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := benchDir()
+	if err != nil {
+		return nil, err
+	}
+	shape, err := prodshape.Start(ctx, prodshape.Options{
+		Binary:          l.Binary,
+		Dir:             dir,
+		Serve:           true,
+		TemporalSQLite:  store == config.TemporalStoreSQLite,
+		DurablePostgres: true,
+		Env:             slices.Concat(serveEnv, BaseEnv, l.Env),
+		TemporalEnv:     slices.Concat(serveEnv, l.Env),
+		Logf:            l.Log,
+	})
+	if err != nil {
+		if !l.Keep {
+			_ = os.RemoveAll(dir)
+		}
+		return nil, err
+	}
+	return &Hookd{
+		API:          NewAPI(shape.APIURL, shape.AdminKey, 256),
+		TemporalAddr: shape.TemporalAddr,
+		PGDataDir:    shape.Postgres.DataDir(),
+		pid:          shape.API.PID(),
+		shape:        shape,
+		dir:          dir,
+		keep:         l.Keep,
+	}, nil
+}
+
 // Connect describes a hookd that is already running; pid and pgDataDir may be zero/empty
 // (their resources are then not reported).
 func Connect(url, key, temporalAddr string, pid int, pgDataDir string) *Hookd {
@@ -120,17 +241,20 @@ func Connect(url, key, temporalAddr string, pid int, pgDataDir string) *Hookd {
 }
 
 // Started reports whether the benchmark started this hookd (and so owns its data).
-func (h *Hookd) Started() bool { return h.dev != nil }
+func (h *Hookd) Started() bool { return h.dev != nil || h.shape != nil }
 
-// Stop ends a hookd the benchmark started: SIGTERM, SIGKILL after 60 s, then its
-// PostgreSQL if a killed hookd left it running, then its directory unless kept.
+// Stop ends a hookd the benchmark started: SIGTERM, SIGKILL after 60 s (the serve shape:
+// each process in turn, then PostgreSQL), then its PostgreSQL if a killed hookd left it
+// running, then its directory unless kept.
 func (h *Hookd) Stop() error {
-	if h.dev == nil {
-		return nil
-	}
 	var errs []error
-	if err := h.dev.Stop(); err != nil {
-		errs = append(errs, err)
+	switch {
+	case h.shape != nil:
+		errs = append(errs, h.shape.Stop())
+	case h.dev != nil:
+		errs = append(errs, h.dev.Stop())
+	default:
+		return nil
 	}
 	if pid, err := devenv.PostmasterPID(h.PGDataDir); err == nil && syscall.Kill(pid, 0) == nil {
 		_ = syscall.Kill(pid, syscall.SIGQUIT) // PostgreSQL's immediate shutdown
@@ -149,12 +273,21 @@ func (h *Hookd) Stop() error {
 // Dir is the temporary directory of a started hookd ("" otherwise).
 func (h *Hookd) Dir() string { return h.dir }
 
-// LogTail is the last n bytes of a started hookd's output.
+// LogTail is the last n bytes of a started hookd's output (the serve shape: of hookd
+// serve's and of hookd temporal's).
 func (h *Hookd) LogTail(n int) string {
-	if h.dev == nil {
-		return ""
+	switch {
+	case h.dev != nil:
+		return h.dev.LogTail(n)
+	case h.shape != nil:
+		var b strings.Builder
+		for _, p := range []*prodshape.Process{h.shape.API, h.shape.Temporal} {
+			log, _ := os.ReadFile(p.LogPath())
+			fmt.Fprintf(&b, "--- %s:\n%s\n", p.LogPath(), log[max(0, len(log)-n):])
+		}
+		return b.String()
 	}
-	return h.dev.LogTail(n)
+	return ""
 }
 
 func randomHex(n int) string {

@@ -2,16 +2,40 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
 
-// columns of the report's table; BENCHMARKS.md explains each.
-var columns = []string{
-	"scenario", "events", "deliveries", "accepted/s", "delivered/s",
-	"p50 ms", "p95 ms", "p99 ms", "max ms", "API p50 ms", "API p99 ms",
-	"hookd CPU s", "hookd peak RSS MiB", "PG CPU s", "PG peak PSS MiB", "bench CPU s", "bench peak RSS MiB",
-	"CPU ms/delivery", "lost", "dup",
+// columns of the report's table; BENCHMARKS.md explains each. temporalColumns follow
+// hookd's when Temporal runs in a process of its own (the serve shape).
+var (
+	columns = []string{
+		"scenario", "events", "deliveries", "accepted/s", "delivered/s",
+		"p50 ms", "p95 ms", "p99 ms", "max ms", "API p50 ms", "API p99 ms",
+		"hookd CPU s", "hookd peak RSS MiB", "PG CPU s", "PG peak PSS MiB", "bench CPU s", "bench peak RSS MiB",
+		"CPU ms/delivery", "lost", "dup",
+	}
+	temporalColumns = []string{"Temporal CPU s", "Temporal peak RSS MiB"}
+)
+
+// tableColumns are the report's columns for results: with temporalColumns when any of
+// them measured a separate Temporal process.
+func tableColumns(results []Result) []string {
+	if !anyTemporal(results) {
+		return columns
+	}
+	i := slices.Index(columns, "hookd peak RSS MiB") + 1
+	return slices.Concat(columns[:i], temporalColumns, columns[i:])
+}
+
+func anyTemporal(results []Result) bool {
+	for _, r := range results {
+		if _, ok := r.usage("temporal"); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // Render formats the report: a header, the table, the ceiling ratio, notes, the
@@ -21,6 +45,9 @@ func Render(env Env, results []Result) string {
 	fmt.Fprintf(&b, "## hookd bench, %s\n\n", env.Date.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- machine: %d cores (runtime.NumCPU), %s, %s\n", env.Cores, orDash(env.CPU), env.Platform)
 	fmt.Fprintf(&b, "- go: %s, revision: %s\n", env.Go, env.Revision)
+	if env.Shape != "" {
+		fmt.Fprintf(&b, "- shape: %s\n", env.Shape)
+	}
 	fmt.Fprintf(&b, "- hookd: %s\n", env.Target)
 	if len(env.ExtraEnv) > 0 {
 		fmt.Fprintf(&b, "- extra env: `%s`\n", strings.Join(env.ExtraEnv, " "))
@@ -31,10 +58,11 @@ func Render(env Env, results []Result) string {
 	if env.Command != "" {
 		fmt.Fprintf(&b, "- command: `%s`\n", env.Command)
 	}
-	b.WriteString("\n| " + strings.Join(columns, " | ") + " |\n")
-	b.WriteString("|" + strings.Repeat("---:|", len(columns)) + "\n")
+	cols, temporal := tableColumns(results), anyTemporal(results)
+	b.WriteString("\n| " + strings.Join(cols, " | ") + " |\n")
+	b.WriteString("|" + strings.Repeat("---:|", len(cols)) + "\n")
 	for _, r := range results {
-		b.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
+		b.WriteString("| " + strings.Join(r.cells(temporal), " | ") + " |\n")
 	}
 	b.WriteString("\n")
 
@@ -73,24 +101,33 @@ func Render(env Env, results []Result) string {
 	return b.String()
 }
 
-func (r Result) cells() []string {
+// usage is the figures of the target named name, if the result has them.
+func (r Result) usage(name string) (TargetStats, bool) {
+	for _, u := range r.Usage {
+		if u.Name == name {
+			return u, true
+		}
+	}
+	return TargetStats{}, false
+}
+
+// cells is r's row; temporal adds the separate Temporal process's columns.
+func (r Result) cells(temporal bool) []string {
+	n := len(columns)
+	if temporal {
+		n += len(temporalColumns)
+	}
 	if r.Skipped != "" {
 		out := []string{r.Scenario, "skipped"}
-		for len(out) < len(columns) {
+		for len(out) < n {
 			out = append(out, "–")
 		}
 		return out
 	}
-	usage := func(name string) TargetStats {
-		for _, u := range r.Usage {
-			if u.Name == name {
-				return u
-			}
-		}
-		return TargetStats{}
-	}
-	h, pg, self := usage("hookd"), usage("postgres"), usage("bench")
-	return []string{
+	h, _ := r.usage("hookd")
+	pg, _ := r.usage("postgres")
+	self, _ := r.usage("bench")
+	out := []string{
 		r.Scenario,
 		fmt.Sprint(r.Events),
 		fmt.Sprint(r.Delivered),
@@ -98,11 +135,18 @@ func (r Result) cells() []string {
 		fmt.Sprintf("%.1f", r.Throughput),
 		millis(r.Latency.P50), millis(r.Latency.P95), millis(r.Latency.P99), millis(r.Latency.Max),
 		millis(r.APILatency.P50), millis(r.APILatency.P99),
-		seconds(h), mib(h.PeakMem, h.OK), seconds(pg), mib(pg.PeakMem, pg.OK), seconds(self), mib(self.PeakMem, self.OK),
+		seconds(h), mib(h.PeakMem, h.OK),
+	}
+	if temporal {
+		tp, _ := r.usage("temporal")
+		out = append(out, seconds(tp), mib(tp.PeakMem, tp.OK))
+	}
+	return append(out,
+		seconds(pg), mib(pg.PeakMem, pg.OK), seconds(self), mib(self.PeakMem, self.OK),
 		r.cpuPerDelivery(),
 		fmt.Sprint(r.Lost),
 		fmt.Sprint(r.Duplicated),
-	}
+	)
 }
 
 // cpuPerDelivery is the CPU ms per delivery, starred when a process could not be

@@ -23,7 +23,7 @@ type Config struct {
 	Wait        time.Duration
 	SampleEvery time.Duration
 
-	// Launch starts hookd dev; ignored when URL is set.
+	// Launch starts hookd (hookd dev, or the serve shape); ignored when URL is set.
 	Launch Launch
 	// URL and Key point at a running hookd instead; TemporalAddr, PID and PGDataDir
 	// (each optional) say where its Temporal frontend, process and PostgreSQL are.
@@ -63,14 +63,19 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 			return fmt.Errorf("hookd at %s is not ready (GET /readyz)", cfg.URL)
 		}
 	} else {
-		progress("starting hookd dev (fresh data dir, private PostgreSQL)")
+		what := "hookd dev (fresh data dir, private PostgreSQL)"
+		if cfg.Launch.Shape == ShapeServe {
+			what = "the serve shape (private PostgreSQL, hookd temporal, hookd serve)"
+			cfg.Launch.Log = func(format string, args ...any) { progress(format, args...) }
+		}
+		progress("starting %s", what)
 		began := time.Now()
 		if h, err = StartHookd(ctx, cfg.Launch); err != nil {
 			return err
 		}
-		progress("hookd dev ready in %s (pid %d, %s)", time.Since(began).Round(time.Millisecond), h.pid, h.Dir())
+		progress("hookd ready in %s (pid %d, %s)", time.Since(began).Round(time.Millisecond), h.pid, h.Dir())
 		defer func() {
-			progress("stopping hookd dev")
+			progress("stopping hookd")
 			if stopErr := h.Stop(); stopErr != nil {
 				err = errors.Join(err, fmt.Errorf("stop hookd: %w", stopErr))
 			}
@@ -82,11 +87,14 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 	}
 	defer rc.Close()
 
-	sampler := NewSampler(
-		Target{Name: "hookd", PID: h.PID},
+	targets := []Target{{Name: "hookd", PID: h.PID}}
+	if h.SeparateTemporal() {
+		targets = append(targets, Target{Name: "temporal", PID: h.TemporalPID})
+	}
+	sampler := NewSampler(append(targets,
 		Target{Name: "postgres", PID: h.PostmasterPID, Tree: true, Proportional: true},
 		Target{Name: "bench", PID: func() (int, error) { return os.Getpid(), nil }},
-	)
+	)...)
 	sctx, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
 	go sampler.Run(sctx, cfg.SampleEvery)
@@ -117,7 +125,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) (err error) {
 		progress("%s: %s", name, res.brief())
 		results = append(results, res)
 		if h.Exited() {
-			progress("hookd dev exited during %s; its last output:\n%s", name, h.LogTail(4096))
+			progress("hookd exited during %s; its last output:\n%s", name, h.LogTail(4096))
 			break
 		}
 	}

@@ -47,7 +47,8 @@ func newProcess(name, binary, dir string, env []string, args ...string) *Process
 	return p
 }
 
-// Name is the process's name in the shape: temporal, api, worker-0, worker-1, ….
+// Name is the process's name in the shape: temporal, api (serve with Options.Serve),
+// worker-0, worker-1, ….
 func (p *Process) Name() string { return p.name }
 
 // LogPath is the file its output goes to.

@@ -46,21 +46,34 @@ type Options struct {
 	// parents must be traversable too. Its path must be short (a unix socket lives in
 	// it): t.TempDir() is fine.
 	Dir string
-	// Workers is the number of `hookd worker` processes; at least 1.
+	// Workers is the number of `hookd worker` processes; at least 1, or 0 with Serve.
 	Workers int
+	// Serve runs one `hookd serve` (API and worker in one process) in place of `hookd api`
+	// and the workers: the shape of one box (the benchmark's --shape serve). API is then
+	// that process.
+	Serve bool
+	// TemporalSQLite keeps `hookd temporal`'s state in a SQLite file (Dir/temporal)
+	// instead of PostgreSQL.
+	TemporalSQLite bool
+	// DurablePostgres keeps PostgreSQL's fsync and synchronous commit on, as in
+	// production (the benchmark); tests leave them off, which is much faster.
+	DurablePostgres bool
 	// Env is extra K=V environment for the api and worker processes, applied last (for
 	// example HOOKD_RECONCILE_INTERVAL=1s).
 	Env []string
+	// TemporalEnv is extra K=V environment for `hookd temporal`, applied last.
+	TemporalEnv []string
 	// Logf receives a line per step; nil: none.
 	Logf func(format string, args ...any)
 }
 
 // Shape is the production shape running on this machine: a private PostgreSQL, a Temporal
-// server persisted in it (`hookd temporal`), one `hookd api` and Workers `hookd worker`
-// processes, each set up as in production (DATABASE_URL, TEMPORAL_ADDRESS,
-// HOOKD_SECRET_KEY; the default admission control, reconcile interval and stop timeout)
-// but for two settings: HOOKD_ALLOW_HTTP and HOOKD_ALLOW_PRIVATE_TARGETS are on, because
-// the receivers of a test listen on http://127.0.0.1. Every process listens on a port the
+// server persisted in it (`hookd temporal`; or in SQLite, TemporalSQLite), one `hookd api`
+// and Workers `hookd worker` processes (or one `hookd serve`, Serve), each set up as in
+// production (DATABASE_URL, TEMPORAL_ADDRESS, HOOKD_SECRET_KEY; the default admission
+// control, reconcile interval and stop timeout) but for two settings: HOOKD_ALLOW_HTTP and
+// HOOKD_ALLOW_PRIVATE_TARGETS are on, because the receivers of a test listen on
+// http://127.0.0.1. Every process listens on a port the
 // kernel picks (HOOKD_API_ADDR, HOOKD_METRICS_ADDR, HOOKD_TEMPORAL_PORT set to port 0) and
 // says which in its address file (HOOKD_ADDR_FILE, internal/addrfile).
 //
@@ -79,7 +92,8 @@ type Shape struct {
 	// Postgres is the private cluster (its DataDir and devenv.PostmasterPID find the
 	// server's process).
 	Postgres *devenv.Postgres
-	// Temporal and API are the `hookd temporal` and `hookd api` processes.
+	// Temporal and API are the `hookd temporal` and `hookd api` (with Serve: `hookd
+	// serve`) processes.
 	Temporal, API *Process
 
 	opts    Options
@@ -94,8 +108,8 @@ type Shape struct {
 // serves /metrics). It takes 10-30 s on a 2-core machine. On error whatever started is
 // stopped again.
 func Start(ctx context.Context, o Options) (_ *Shape, err error) {
-	if o.Binary == "" || o.Dir == "" || o.Workers < 1 {
-		return nil, fmt.Errorf("prodshape: Binary %q, Dir %q and Workers %d: want a binary, a directory and at least 1 worker", o.Binary, o.Dir, o.Workers)
+	if o.Binary == "" || o.Dir == "" || o.Workers < 1 && !o.Serve || o.Workers > 0 && o.Serve {
+		return nil, fmt.Errorf("prodshape: Binary %q, Dir %q, Workers %d, Serve %t: want a binary, a directory and at least 1 worker, or none with Serve", o.Binary, o.Dir, o.Workers, o.Serve)
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -121,7 +135,7 @@ func Start(ctx context.Context, o Options) (_ *Shape, err error) {
 		DataDir: filepath.Join(o.Dir, "postgres"), StopWithParent: true,
 		// fsync off: a SIGKILL of any process loses no committed data without it; only a
 		// crash of the machine would, which no test makes.
-		DisableDurability: true,
+		DisableDurability: !o.DurablePostgres,
 		Logger:            slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
@@ -132,12 +146,16 @@ func Start(ctx context.Context, o Options) (_ *Shape, err error) {
 
 	base := baseEnv()
 	step = time.Now()
+	store := "DATABASE_URL=" + s.DatabaseURL
+	if o.TemporalSQLite {
+		store = "HOOKD_DATA_DIR=" + filepath.Join(o.Dir, "temporal")
+	}
 	s.Temporal = newProcess("temporal", o.Binary, o.Dir, slices.Concat(base, []string{
-		"DATABASE_URL=" + s.DatabaseURL,
+		store,
 		"HOOKD_TEMPORAL_PORT=0",
 		"HOOKD_UI_PORT=-1",
 		"TEMPORAL_NAMESPACE=" + Namespace,
-	}), "temporal")
+	}, o.TemporalEnv), "temporal")
 	for try := 1; ; try++ {
 		err = s.Temporal.Start(ctx, startWithin)
 		if err == nil || !errors.Is(err, errExitedStartingUp) || try == temporalTries ||
@@ -177,7 +195,11 @@ func Start(ctx context.Context, o Options) (_ *Shape, err error) {
 	s.AdminKey = strings.TrimSpace(key)
 	o.Logf("prodshape: migrated and admin key made in %s", since(step))
 
-	s.API = newProcess("api", o.Binary, o.Dir, s.env, "api")
+	if o.Serve {
+		s.API = newProcess("serve", o.Binary, o.Dir, s.env, "serve")
+	} else {
+		s.API = newProcess("api", o.Binary, o.Dir, s.env, "api")
+	}
 	if err := s.StartAPI(ctx); err != nil {
 		return nil, err
 	}
@@ -222,7 +244,8 @@ func (s *Shape) run(ctx context.Context, args ...string) (string, error) {
 }
 
 // StartAPI starts the API (again, after API.Kill or API.Stop) and waits until its /readyz
-// answers 200. It listens on another port each time: APIURL changes.
+// answers 200. It listens on another port each time: APIURL changes. With Serve it is the
+// `hookd serve` process.
 func (s *Shape) StartAPI(ctx context.Context) error {
 	step := time.Now()
 	if err := s.API.Start(ctx, startWithin); err != nil {
@@ -230,9 +253,9 @@ func (s *Shape) StartAPI(ctx context.Context) error {
 	}
 	s.APIURL = s.API.Addrs().API
 	if err := waitReady(ctx, s.APIURL, startWithin); err != nil {
-		return fmt.Errorf("prodshape: hookd api: %w", err)
+		return fmt.Errorf("prodshape: hookd %s: %w", s.API.Name(), err)
 	}
-	s.opts.Logf("prodshape: hookd api ready in %s at %s (pid %d)", since(step), s.APIURL, s.API.PID())
+	s.opts.Logf("prodshape: hookd %s ready in %s at %s (pid %d)", s.API.Name(), since(step), s.APIURL, s.API.PID())
 	return nil
 }
 
