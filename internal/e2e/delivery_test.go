@@ -12,6 +12,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/signing"
@@ -163,6 +164,21 @@ func TestEventIsDeliveredSignedAndRecorded(t *testing.T) {
 		t.Errorf("history of a clean delivery %v, want %v", events, want)
 	}
 	saveHistory(t, in, delivery.WorkflowID(dlvID), "succeeded")
+	// The README's search for succeeded deliveries finds it.
+	query := fmt.Sprintf(`WorkflowId = %q AND ExecutionStatus = "Completed" AND HookdDeliveryStatus IS NULL`,
+		delivery.WorkflowID(dlvID))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		list, err := tc.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			t.Fatalf("list %s: %v", query, err)
+		}
+		if len(list.GetExecutions()) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("list %s: %d executions, want 1", query, len(list.GetExecutions()))
+		}
+	}
 
 	// A ping reaches this webhook alone, signed like any delivery.
 	ping := in.must(http.StatusAccepted, http.MethodPost, "/v1/webhooks/"+whID+"/ping", nil)
