@@ -92,11 +92,19 @@ func openStore(ctx context.Context, log *slog.Logger, databaseURL string, key []
 
 // temporalOptions are the SDK client's options for TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 // TEMPORAL_TLS and TEMPORAL_API_KEY.
+//
+// Requests go uncompressed (the SDK gzips them by default): hookd's requests carry ids
+// and a line or two of metadata, a few hundred bytes that gzip barely shrinks, and
+// compressing and inflating each one cost ~4% of hookd dev's CPU at full load
+// (BENCHMARKS.md). Responses are still accepted gzipped.
 func temporalOptions(cfg config.Config, log *slog.Logger) client.Options {
 	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+		ConnectionOptions: client.ConnectionOptions{
+			GrpcCompression: &client.GrpcCompressionNone{},
+		},
 	}
 	if cfg.TemporalTLS || cfg.TemporalAPIKey != "" {
 		opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
