@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/ids"
 )
 
@@ -295,10 +296,30 @@ const lockForCompletionSQL = `
 WITH d AS (SELECT d.webhook_id FROM deliveries d WHERE d.id = $1 FOR NO KEY UPDATE)
 SELECT 1 FROM webhooks w, d WHERE w.id = d.webhook_id FOR NO KEY UPDATE OF w`
 
+// lockForSuccessSQL is lockForCompletionSQL for an attempt that succeeded (see
+// cleanSuccess): the delivery's row alone. Whatever the webhook's count was, a success
+// sets it to 0 and clears failing, values that do not depend on the row read, and
+// disables nothing, so it needs no lock held across the statement: the UPDATE in
+// completeAttemptSQL, when the webhook's row needs one, waits for the row and re-checks
+// it at its latest version as any UPDATE does. Completions of one webhook's deliveries,
+// all locking its one row, otherwise queue for it one after the other, each through its
+// commit.
+const lockForSuccessSQL = `SELECT 1 FROM deliveries d WHERE d.id = $1 FOR NO KEY UPDATE`
+
+// cleanSuccess says whether completing a with u is a success that changes its webhook
+// only back to a clean state (no failure counted, not failing), so that lockForSuccessSQL
+// is enough.
+func cleanSuccess(a Attempt, u DeliveryUpdate) bool {
+	return u.Status == StatusSucceeded && !u.DisableWebhook && (a.Outcome == "" || a.Outcome == string(delivery.OutcomeSucceeded))
+}
+
 // completeAttemptSQL does all of CompleteAttempt in one statement, once
 // lockForCompletionSQL holds the delivery and webhook rows: the verdict (v) on the
 // webhook's failure count and status is computed once and written both on the webhook
-// and on the attempt (disabled_webhook).
+// and on the attempt (disabled_webhook). The webhook is written only when the verdict
+// changes it: a success of a webhook that was not failing (the usual attempt) leaves its
+// row as it is, rather than write a new version of it, the row every attempt of the
+// webhook locks.
 const completeAttemptSQL = `
 WITH cur AS (
     SELECT d.id, d.webhook_id,
@@ -345,6 +366,8 @@ WITH cur AS (
         status = CASE WHEN v.disabled IS NULL THEN w.status ELSE 'DISABLED_DUE_TO_ERRORS' END,
         updated_at = CASE WHEN v.disabled IS NULL THEN w.updated_at ELSE now() END
     FROM v, a WHERE w.id = v.id
+      AND (w.consecutive_failures <> v.failures OR v.disabled IS NOT NULL
+           OR ($9::text <> '' AND w.failing <> ($9::text <> 'succeeded')))
     RETURNING w.updated_at
 )
 SELECT a.number, COALESCE((SELECT v.disabled FROM v), ''), (SELECT w.updated_at FROM w) FROM a`
@@ -377,18 +400,15 @@ func (s *Store) CompleteAttempt(ctx context.Context, a Attempt, u DeliveryUpdate
 // ErrNotFound if the attempt (or its delivery) is gone; ErrConflict if it is no longer
 // sending (a later attempt, or the reconciler, closed it as interrupted), in which case
 // nothing changes.
+//
+// Its two statements go in one round trip, as one batch: the statements of a batch sent
+// outside a transaction run in one implicit transaction, committed when the last one
+// succeeds and rolled back if any fails (PostgreSQL's extended query protocol, up to its
+// Sync), so no BEGIN or COMMIT of its own is sent.
 func (s *Store) SettleAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) (Settled, error) {
 	b := &pgx.Batch{}
-	b.BeginTx(pgx.TxOptions{}) // saves the round trip of a separate BEGIN
 	found := queueCompletion(b, a, u)
-	br := s.pool.SendBatch(ctx, b)
-	tx := br.Tx()
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
-	out, err := found(ctx, tx, br.Close())
-	if err != nil {
-		return Settled{}, err
-	}
-	return out, wrap("complete attempt", tx.Commit(ctx))
+	return found(ctx, s.pool, s.pool.SendBatch(ctx, b).Close())
 }
 
 // completeAttempt is SettleAttempt within the transaction tx.
@@ -399,15 +419,19 @@ func completeAttempt(ctx context.Context, tx pgx.Tx, a Attempt, u DeliveryUpdate
 }
 
 // queueCompletion queues on b the statements that complete attempt a (see SettleAttempt)
-// and returns how to read what they did once the batch is closed with closeErr, in the
-// transaction tx they ran in.
-func queueCompletion(b *pgx.Batch, a Attempt, u DeliveryUpdate) func(ctx context.Context, tx pgx.Tx, closeErr error) (Settled, error) {
+// and returns how to read what they did once the batch is closed with closeErr: q reads
+// why an attempt was not completed (in the transaction the batch ran in, or after it).
+func queueCompletion(b *pgx.Batch, a Attempt, u DeliveryUpdate) func(ctx context.Context, q rowQuerier, closeErr error) (Settled, error) {
 	var (
 		out       Settled
 		updatedAt *time.Time
 		completed bool
 	)
-	b.Queue(lockForCompletionSQL, a.DeliveryID)
+	if cleanSuccess(a, u) {
+		b.Queue(lockForSuccessSQL, a.DeliveryID)
+	} else {
+		b.Queue(lockForCompletionSQL, a.DeliveryID)
+	}
 	b.Queue(completeAttemptSQL,
 		a.ID, a.DeliveryID, a.DurationMs, a.ResponseStatus, cleanMap(a.ResponseHeaders),
 		cleanText(a.ResponseBody), cleanText(a.Error), a.RetryAfterMs, a.Outcome,
@@ -420,7 +444,7 @@ func queueCompletion(b *pgx.Batch, a Attempt, u DeliveryUpdate) func(ctx context
 		completed = err == nil
 		return err
 	})
-	return func(ctx context.Context, tx pgx.Tx, closeErr error) (Settled, error) {
+	return func(ctx context.Context, q rowQuerier, closeErr error) (Settled, error) {
 		if closeErr != nil {
 			return Settled{}, wrap("complete attempt", closeErr)
 		}
@@ -431,7 +455,7 @@ func queueCompletion(b *pgx.Batch, a Attempt, u DeliveryUpdate) func(ctx context
 			return out, nil
 		}
 		var state string
-		if err := tx.QueryRow(ctx, `SELECT state FROM attempts WHERE id = $1`, a.ID).Scan(&state); err != nil {
+		if err := q.QueryRow(ctx, `SELECT state FROM attempts WHERE id = $1`, a.ID).Scan(&state); err != nil {
 			return Settled{}, wrap("complete attempt", err)
 		}
 		return Settled{}, fmt.Errorf("complete attempt %s: it is %s: %w", a.ID, state, ErrConflict)

@@ -357,15 +357,33 @@ func (s *Store) MarkWorkflowsStarted(ctx context.Context, deliveryIDs []string) 
 	if len(deliveryIDs) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx,
-		`WITH d AS (
-            UPDATE deliveries SET workflow_started = true WHERE id = ANY ($1) AND NOT workflow_started
-        )
-        UPDATE batches SET workflow_started = true
-        WHERE id IN (SELECT batch_id FROM deliveries WHERE id = ANY ($1) AND batch_id IS NOT NULL)
-          AND NOT workflow_started`, deliveryIDs)
+	var err error
+	if len(deliveryIDs) == 1 {
+		_, err = s.pool.Exec(ctx, markWorkflowStartedSQL, deliveryIDs[0])
+	} else {
+		_, err = s.pool.Exec(ctx, markWorkflowsStartedSQL, deliveryIDs)
+	}
 	return wrap("mark workflows started", err)
 }
+
+// markWorkflowsStartedSQL is MarkWorkflowsStarted for the deliveries $1.
+const markWorkflowsStartedSQL = `
+WITH d AS (
+    UPDATE deliveries SET workflow_started = true WHERE id = ANY ($1) AND NOT workflow_started
+)
+UPDATE batches SET workflow_started = true
+WHERE id IN (SELECT batch_id FROM deliveries WHERE id = ANY ($1) AND batch_id IS NOT NULL)
+  AND NOT workflow_started`
+
+// markWorkflowStartedSQL is markWorkflowsStartedSQL for the one delivery $1, the usual
+// publish: PostgreSQL plans the array's form afresh at every execution (its generic plan
+// never looks cheaper than one made for the array at hand), this one once.
+const markWorkflowStartedSQL = `
+WITH d AS (
+    UPDATE deliveries SET workflow_started = true WHERE id = $1 AND NOT workflow_started
+)
+UPDATE batches SET workflow_started = true
+WHERE id = (SELECT batch_id FROM deliveries WHERE id = $1) AND NOT workflow_started`
 
 // UnstartedDeliveries returns up to limit pending deliveries of any organization that were
 // created before createdBefore and have no workflow yet, oldest first: the reconciler's

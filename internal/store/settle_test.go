@@ -228,6 +228,137 @@ func TestCountersUnderConcurrency(t *testing.T) {
 	}
 }
 
+// TestSuccessesUnderConcurrency: successes, which complete without locking their
+// webhook's row (see store.SettleAttempt), meeting failures that lock it. Every round
+// ends with the webhook as some order of its completions leaves it: failing exactly when
+// it has consecutive failures (a failure sets both, a success clears both), no more of
+// them than failed since the round began, and every attempt counted; a round of only
+// successes leaves it clean whatever it was.
+func TestSuccessesUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := storetest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := store.Open(ctx, url+sep+"pool_max_conns=40", storetest.Box())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	o := newOrg(t, s)
+	w := newWebhook(t, s, o.ID, nil, "a.b") // no failureLimit: never disabled
+	var attempts int64
+	type state struct {
+		attempts, failures int64
+		failing            bool
+		status             string
+	}
+	round := func(r, n int, fails func(i int) bool) state {
+		t.Helper()
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			errs []error
+		)
+		for i := range n {
+			d := ingest(t, s, o.ID, fmt.Sprintf("r%d-%d", r, i), "a.b").Deliveries[0]
+			wg.Go(func() {
+				var err error
+				if fails(i) {
+					_, err = settle(t, s, d, fmt.Sprintf("r%d-%d", r, i), "retry", 500, store.StatusFailed)
+				} else {
+					_, err = settle(t, s, d, fmt.Sprintf("r%d-%d", r, i), "succeeded", 200, store.StatusSucceeded)
+				}
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		attempts += int64(n)
+		var got state
+		if err := s.Pool().QueryRow(ctx, `SELECT attempt_count, consecutive_failures, failing, status FROM webhooks WHERE id = $1`,
+			w.ID).Scan(&got.attempts, &got.failures, &got.failing, &got.status); err != nil {
+			t.Fatal(err)
+		}
+		if got.attempts != attempts || got.status != store.WebhookEnabled {
+			t.Fatalf("round %d: attempts %d (want %d), status %s", r, got.attempts, attempts, got.status)
+		}
+		return got
+	}
+	for r := range 6 {
+		const n = 30
+		before := round(100+r, 0, nil).failures
+		got := round(r, n, func(i int) bool { return (i+r)%2 == 0 })
+		if got.failing != (got.failures > 0) || got.failures > before+n/2 {
+			t.Fatalf("round %d: %d consecutive failures (%d before, %d failed), failing %v",
+				r, got.failures, before, n/2, got.failing)
+		}
+	}
+	if got := round(10, 5, func(int) bool { return true }); got.failures < 5 || !got.failing {
+		t.Fatalf("after failures only: %d consecutive failures, failing %v", got.failures, got.failing)
+	}
+	if got := round(11, 20, func(int) bool { return false }); got.failures != 0 || got.failing {
+		t.Fatalf("after successes only: %d consecutive failures, failing %v", got.failures, got.failing)
+	}
+}
+
+// TestSuccessKeepsCleanWebhookRow: completing a success of a webhook with no failures
+// writes no new version of the webhook's row (its xmin stays the one BeginAttempt left);
+// one after a failure does, clearing it.
+func TestSuccessKeepsCleanWebhookRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.New(t)
+	o := newOrg(t, s)
+	w := newWebhook(t, s, o.ID, nil, "a.b")
+	xmin := func() (x string, failures int64, failing bool) {
+		t.Helper()
+		if err := s.Pool().QueryRow(ctx, `SELECT xmin::text, consecutive_failures, failing FROM webhooks WHERE id = $1`,
+			w.ID).Scan(&x, &failures, &failing); err != nil {
+			t.Fatal(err)
+		}
+		return x, failures, failing
+	}
+	for i, tc := range []struct {
+		outcome, status string
+		code            int
+		written         bool // the completion writes the webhook's row
+		failures        int64
+	}{
+		{"succeeded", store.StatusSucceeded, 200, false, 0},
+		{"retry", store.StatusFailed, 500, true, 1},
+		{"succeeded", store.StatusSucceeded, 200, true, 0},
+		{"succeeded", store.StatusSucceeded, 204, false, 0},
+	} {
+		d := ingest(t, s, o.ID, fmt.Sprint("e", i), "a.b").Deliveries[0]
+		a := store.Attempt{ID: fmt.Sprint("att_", i), DeliveryID: d.ID, RequestedAt: time.Now()}
+		if _, err := s.BeginAttempt(ctx, a, ""); err != nil {
+			t.Fatal(err)
+		}
+		begun, _, _ := xmin()
+		code := tc.code
+		a.ResponseStatus, a.Outcome = &code, tc.outcome
+		if _, err := s.SettleAttempt(ctx, a, store.DeliveryUpdate{Status: tc.status}); err != nil {
+			t.Fatal(err)
+		}
+		after, failures, failing := xmin()
+		if (after != begun) != tc.written || failures != tc.failures || failing != (tc.outcome != "succeeded") {
+			t.Fatalf("%d (%s): row written %v, want %v; %d failures, failing %v", i, tc.outcome, after != begun, tc.written, failures, failing)
+		}
+		if got, _, err := s.GetDelivery(ctx, o.ID, d.ID); err != nil || got.Status != tc.status || got.LastStatusCode == nil || *got.LastStatusCode != code {
+			t.Fatalf("%d: delivery %+v, %v", i, got, err)
+		}
+	}
+}
+
 // TestCancelWebhookDeliveries: a disabling cancels the webhook's pending and retrying
 // deliveries with the reason, not its finished ones, its pings or another webhook's.
 func TestCancelWebhookDeliveries(t *testing.T) {
