@@ -39,7 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.StringVar(&scenarios, "scenarios", strings.Join(bench.AllScenarios, ","), "comma-separated scenarios to run, in this order whatever the list's")
 	fs.IntVar(&cfg.Events, "events", 5000, "events of the max-rate scenario (fan-out 10 posts a tenth as many)")
-	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of the fixed-rate scenarios (rate50, rate150, retry20)")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "length of the fixed-rate scenarios (rate50, rate150, rate200, retry20)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "requests in flight in the closed-loop scenarios (max, fanout10, backlog, ceiling)")
 	fs.IntVar(&cfg.Backlog, "backlog", 10000, "deliveries the backlog scenario leaves waiting in backoff")
 	fs.DurationVar(&cfg.BacklogHold, "backlog-hold", time.Minute, "how long the backlog scenario holds its deliveries in backoff before reading hookd's memory again")

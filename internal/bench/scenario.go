@@ -12,6 +12,7 @@ const (
 	ScenarioCeiling  = "ceiling"
 	ScenarioRate50   = "rate50"
 	ScenarioRate150  = "rate150"
+	ScenarioRate200  = "rate200"
 	ScenarioFanout10 = "fanout10"
 	ScenarioRetry20  = "retry20"
 	ScenarioBacklog  = "backlog"
@@ -21,7 +22,7 @@ const (
 // AllScenarios is every scenario, in run order; the backlog comes last because it leaves
 // deliveries waiting for an hour.
 var AllScenarios = []string{
-	ScenarioMax, ScenarioCeiling, ScenarioRate50, ScenarioRate150,
+	ScenarioMax, ScenarioCeiling, ScenarioRate50, ScenarioRate150, ScenarioRate200,
 	ScenarioFanout10, ScenarioRetry20, ScenarioBatch, ScenarioBacklog,
 }
 
@@ -96,6 +97,7 @@ func Scenarios(s Sizes) map[string]Scenario {
 		},
 		ScenarioRate50:  fixed(ScenarioRate50, 50, fmt.Sprintf("50 events/s for %s on a fixed schedule (open loop), fan-out 1", s.Duration)),
 		ScenarioRate150: fixed(ScenarioRate150, 150, fmt.Sprintf("150 events/s for %s on a fixed schedule (open loop), fan-out 1", s.Duration)),
+		ScenarioRate200: fixed(ScenarioRate200, 200, fmt.Sprintf("200 events/s for %s on a fixed schedule (open loop), fan-out 1", s.Duration)),
 		ScenarioFanout10: {
 			Name: ScenarioFanout10, Fanout: 10, Events: max(s.Events/10, 1), Concurrency: s.Concurrency, Duration: closedLoopLimit, Answer: ok,
 			Description:   fmt.Sprintf("%d events at fan-out 10 as fast as %d concurrent POSTs allow", max(s.Events/10, 1), s.Concurrency),
