@@ -146,3 +146,39 @@ func TestParseProcStat(t *testing.T) {
 		t.Error("a truncated stat line parsed without error")
 	}
 }
+
+// TestSamplerReadsPSSAtMostOncePerInterval: ticks read a Proportional target's PSS at most
+// once per pssInterval and carry the last reading in between; Sample (a window's ends)
+// always reads it.
+func TestSamplerReadsPSSAtMostOncePerInterval(t *testing.T) {
+	s := NewSampler(Target{Name: "self", PID: func() (int, error) { return os.Getpid(), nil }, Proportional: true})
+	reads := 0
+	s.readPSS = func(proc string, pid int) (int64, error) {
+		reads++
+		return int64(1000 + reads), nil
+	}
+	w := s.Begin()
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	s.Run(ctx, 10*time.Millisecond) // ~150 ticks
+	stats := w.End()
+	s.mu.Lock()
+	ticks := len(s.samples)
+	var mems []int64
+	for _, sm := range s.samples {
+		mems = append(mems, sm.Usage[0].Mem)
+	}
+	s.mu.Unlock()
+	// Begin, End, and at most one tick a second in 1.5 s: at most 2 tick reads.
+	if ticks < 50 || reads > 4 || reads < 3 {
+		t.Fatalf("%d samples read PSS %d times, want Begin, End and 1-2 ticks", ticks, reads)
+	}
+	for i, m := range mems {
+		if m <= 1000 {
+			t.Fatalf("sample %d memory %d, want a PSS reading carried over (%v)", i, m, mems)
+		}
+	}
+	if stats[0].FinalMem != int64(1000+reads) {
+		t.Fatalf("final memory %d, want End's fresh reading %d", stats[0].FinalMem, 1000+reads)
+	}
+}
