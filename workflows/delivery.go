@@ -40,8 +40,9 @@ type DeliveryInput struct {
 //     close status, Completed, says it succeeded.
 //
 // A clean delivery is then six history events (started, a workflow task scheduled,
-// started and completed, the local attempt's marker, completed) and two visibility
-// writes (start and close), instead of nine events and four writes.
+// started and completed, the local attempt's marker, completed) instead of nine (with a
+// version marker and two upserts). Its visibility writes stay two, start and close: the
+// server already skipped the upserts' visibility tasks, which ran after the close.
 const DeliveryVersion = 1
 
 // DeliveryState is what the status query answers, what a run that succeeded returns, and

@@ -165,7 +165,7 @@ func TestEventIsDeliveredSignedAndRecorded(t *testing.T) {
 	}
 	saveHistory(t, in, delivery.WorkflowID(dlvID), "succeeded")
 	// The README's search for succeeded deliveries finds it.
-	query := fmt.Sprintf(`WorkflowId = %q AND ExecutionStatus = "Completed" AND HookdDeliveryStatus IS NULL`,
+	query := fmt.Sprintf(`WorkflowId = %q AND WorkflowType = "Delivery" AND ExecutionStatus = "Completed" AND HookdDeliveryStatus IS NULL`,
 		delivery.WorkflowID(dlvID))
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		list, err := tc.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
