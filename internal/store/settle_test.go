@@ -166,16 +166,7 @@ func TestFailureLimitNever(t *testing.T) {
 func TestCountersUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := storetest.URL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	s, err := store.Open(ctx, url+sep+"pool_max_conns=50", storetest.Box())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s := openWithPool(t, 50)
 	o := newOrg(t, s)
 	const n, limit = 50, 10
 	w := newWebhook(t, s, o.ID, func(w *store.Webhook) { w.FailureLimit = limit }, "a.b")
@@ -237,16 +228,7 @@ func TestCountersUnderConcurrency(t *testing.T) {
 func TestSuccessesUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := storetest.URL(t)
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	s, err := store.Open(ctx, url+sep+"pool_max_conns=40", storetest.Box())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s := openWithPool(t, 40)
 	o := newOrg(t, s)
 	w := newWebhook(t, s, o.ID, nil, "a.b") // no failureLimit: never disabled
 	var attempts int64
@@ -482,4 +464,21 @@ func TestDiscardDelivery(t *testing.T) {
 	if _, err := s.DiscardDelivery(ctx, "dlv_nope", reason); err != nil {
 		t.Fatalf("a delivery that is gone: %v", err)
 	}
+}
+
+// openWithPool opens a store on a fresh database with a pool of conns connections, so
+// that that many completions can really meet in PostgreSQL.
+func openWithPool(t *testing.T, conns int) *store.Store {
+	t.Helper()
+	url := storetest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := store.Open(context.Background(), url+sep+fmt.Sprintf("pool_max_conns=%d", conns), storetest.Box())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
