@@ -22,20 +22,28 @@ type ports struct {
 func allocatePorts(o Options) (ports, error) {
 	var p ports
 	var errs []error
+	picked := make(map[int]bool) // FreePort does not know the ports it gave before
 	want := func(name string, port int) int {
 		switch {
 		case port == Disabled:
 			return 0
 		case port == 0:
-			free, err := devenv.FreePort(o.IP)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s port: %w", name, err))
+			for {
+				free, err := devenv.FreePort(o.IP)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s port: %w", name, err))
+					return 0
+				}
+				if !picked[free] {
+					picked[free] = true
+					return free
+				}
 			}
-			return free
 		default:
 			if err := checkPortFree(o.IP, port); err != nil {
 				errs = append(errs, fmt.Errorf("%s port: %w", name, err))
 			}
+			picked[port] = true
 			return port
 		}
 	}
