@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 )
@@ -43,12 +42,12 @@ func Environment(cfg Config, h *Hookd) Env {
 		e.Shape = ShapeServe
 		e.Target = "one `hookd serve` (API and worker) against a `hookd temporal` process (Temporal store: " + store +
 			"), `hookd migrate` and an admin key made by `hookd keys create`, private PostgreSQL (durable), fresh dir"
-		e.ExtraEnv = slices.Concat(serveEnv, BaseEnv, cfg.Launch.Env) // as startServe applies them
+		e.ExtraEnv = cfg.Launch.processEnv()
 	case h.Started():
 		store, _ := TemporalStore(cfg.Launch.Env)
 		e.Shape = ShapeDev
 		e.Target = "`hookd dev` subprocess: embedded Temporal (HOOKD_TEMPORAL_STORE=" + store + "), private PostgreSQL, fresh data dir"
-		e.ExtraEnv = append(slices.Clone(BaseEnv), cfg.Launch.Env...) // as StartHookd applies them
+		e.ExtraEnv = cfg.Launch.processEnv()
 	default:
 		e.Target = "running hookd at " + cfg.URL
 	}

@@ -147,7 +147,7 @@ func StartHookd(ctx context.Context, l Launch) (*Hookd, error) {
 		Binary:   l.Binary,
 		DataDir:  dataDir,
 		AdminKey: key,
-		Env:      append(slices.Clone(BaseEnv), l.Env...),
+		Env:      l.processEnv(),
 		LogFile:  filepath.Join(dir, "hookd.log"),
 	})
 	if err != nil {
@@ -192,6 +192,16 @@ func benchDir() (string, error) {
 // alike.
 var serveEnv = []string{"HOOKD_LOG_LEVEL=warn"}
 
+// processEnv is the environment the benchmark gives the hookd processes it starts in
+// l's shape, over their own: serveEnv (serve shape), BaseEnv, then l.Env. `hookd
+// temporal` of the serve shape gets serveEnv and l.Env only.
+func (l Launch) processEnv() []string {
+	if l.Shape == ShapeServe {
+		return slices.Concat(serveEnv, BaseEnv, l.Env)
+	}
+	return slices.Concat(BaseEnv, l.Env)
+}
+
 // startServe starts the serve shape through internal/prodshape, in a fresh directory: a
 // private PostgreSQL (durable, as hookd dev's), `hookd temporal` on its own (its store
 // from TemporalStore(l.Env): a SQLite file, or databases on that PostgreSQL), `hookd
@@ -213,7 +223,7 @@ func startServe(ctx context.Context, l Launch) (*Hookd, error) {
 		Serve:           true,
 		TemporalSQLite:  store == config.TemporalStoreSQLite,
 		DurablePostgres: true,
-		Env:             slices.Concat(serveEnv, BaseEnv, l.Env),
+		Env:             l.processEnv(),
 		TemporalEnv:     slices.Concat(serveEnv, l.Env),
 		Logf:            l.Log,
 	})
